@@ -1,0 +1,1 @@
+from tests.fakehub.fixtures import _fakehub_session, fakehub  # noqa: F401

@@ -1,0 +1,206 @@
+"""FakeHub: the object tests hold. Owns the repos, the log, the faults and the two servers.
+
+Usage:
+    hub = FakeHub(repos=default_repos(), page_size=1000).start()
+    hub.url, hub.cdn_url            # http://127.0.0.1:<port>, no trailing slash
+    hub.faults.fail_status = 503    # see faults.py
+    hub.body_bytes(host="cdn")      # bytes of body the fake actually sent
+    hub.stop()
+
+Faults (apply to both ports unless noted):
+    latency      seconds slept before answering every request
+    bandwidth    bytes/s cap per file body (hub and CDN)
+    fail_status  answer every request with this status; fail_count limits it to N requests
+    retry_after  Retry-After seconds sent with injected failures
+    drop_after   file bodies: send this many bytes, then end the connection early
+                 (every file response longer than that, or drop_count of them)
+    hang         accept requests and answer none until it is reset
+    down         connection refused: sockets closed; same ports again when back up
+    gzip         gzip regular-file bodies on the hub when the request accepts gzip
+"""
+
+import secrets
+import threading
+import time
+
+from tests.fakehub.blobs import Blob
+from tests.fakehub.defaults import default_repos
+from tests.fakehub.faults import Faults
+from tests.fakehub.largefiles import large_file
+from tests.fakehub.repos import Commit, Repo, make_blob
+from tests.fakehub.requestlog import LogEntry, total_body_bytes
+from tests.fakehub.server import make_app
+from tests.fakehub.serving import BackgroundLoop, Listener
+from tests.fakehub.signing import signed_query
+
+__all__ = ["FakeHub", "LogEntry"]
+
+DEFAULT_PAGE_SIZE = 1000
+DEFAULT_CDN_TTL = 3600
+
+
+class FakeHub:
+    def __init__(self, repos: list[Repo] | None = None, page_size: int = DEFAULT_PAGE_SIZE):
+        repos = default_repos() if repos is None else repos
+        self._initial = {repo.key: repo.copy() for repo in repos}
+        self.repos: dict[tuple[str, str], Repo] = {repo.key: repo for repo in repos}
+        self.page_size = self._initial_page_size = page_size
+        self.log: list[LogEntry] = []
+        self.faults = Faults()
+        self.xet = True
+        self.cdn_ttl = DEFAULT_CDN_TTL  # seconds a signed CDN link stays valid
+        self.signing_key = secrets.token_bytes(32)  # signs CDN links
+        self._lock = threading.Lock()
+        self._lfs: dict[str, Blob] = {}
+        self._index_lfs()
+        self._loop: BackgroundLoop | None = None
+        self._listeners: dict[str, Listener] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self, port: int = 0, cdn_port: int = 0) -> "FakeHub":
+        """Listen on 127.0.0.1 (free ports by default); returns once both ports accept."""
+        self._loop = BackgroundLoop()
+        self._loop.start()
+        self._listeners = {
+            "hub": Listener(make_app(self, "hub"), port=port),
+            "cdn": Listener(make_app(self, "cdn"), port=cdn_port),
+        }
+        for listener in self._listeners.values():
+            self._loop.run(listener.setup())
+        self.faults._switch_down = self._switch_down
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        self.faults._switch_down = None
+        self.faults.hang = False
+        for listener in self._listeners.values():
+            self._loop.run(listener.cleanup())
+        self._loop.stop()
+        self._loop = None
+
+    def __enter__(self) -> "FakeHub":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listeners['hub'].port}"
+
+    @property
+    def cdn_url(self) -> str:
+        return f"http://127.0.0.1:{self._listeners['cdn'].port}"
+
+    def go_down(self) -> None:
+        """Refuse connections on both ports and cut open ones (faults.down = True)."""
+        self.faults.down = True
+
+    def come_up(self) -> None:
+        """Listen again on the same two ports (faults.down = False)."""
+        self.faults.down = False
+
+    def _switch_down(self, down: bool) -> None:
+        for listener in self._listeners.values():
+            self._loop.run(listener.go_dark() if down else listener.listen())
+
+    # -- log and faults ------------------------------------------------------------------
+
+    def clear_log(self) -> None:
+        self.log.clear()
+
+    def body_bytes(self, host: str | None = None, path_contains: str | None = None) -> int:
+        """Response body bytes sent, over log entries of `host` whose target has the text."""
+        return total_body_bytes(list(self.log), host, path_contains)
+
+    def reset_faults(self) -> None:
+        self.faults.reset()
+
+    def reset(self) -> None:
+        """Back to the state after construction: faults, log, xet, page size and repos."""
+        self.reset_faults()
+        self.clear_log()
+        self.xet = True
+        self.cdn_ttl = DEFAULT_CDN_TTL
+        self.page_size = self._initial_page_size
+        self.reset_repos()
+
+    def reset_repos(self) -> None:
+        """Undo move_branch/add_large_file: every repo back to its initial refs."""
+        with self._lock:
+            self.repos = {key: repo.copy() for key, repo in self._initial.items()}
+            self._index_lfs()
+
+    # -- the data ------------------------------------------------------------------------
+
+    def repo(self, repo_type: str, repo_id: str) -> Repo:
+        return self.repos[(repo_type, repo_id)]
+
+    def commit(self, repo_type: str, repo_id: str, revision: str) -> Commit:
+        commit = self.repo(repo_type, repo_id).resolve(revision)
+        if commit is None:
+            raise KeyError(f"{repo_type} {repo_id} has no revision {revision!r}")
+        return commit
+
+    def commit_of(self, repo_type: str, repo_id: str, revision: str) -> str:
+        return self.commit(repo_type, repo_id, revision).sha
+
+    def blob(self, repo_type: str, repo_id: str, revision: str, path: str) -> Blob:
+        return self.commit(repo_type, repo_id, revision).files[path]
+
+    def file_bytes(self, repo_type: str, repo_id: str, revision: str, path: str) -> bytes:
+        return self.blob(repo_type, repo_id, revision, path).read()
+
+    def file_sha256(self, repo_type: str, repo_id: str, revision: str, path: str) -> str:
+        return self.blob(repo_type, repo_id, revision, path).sha256
+
+    def signed_cdn_url(self, sha256: str, expires: int | None = None) -> str:
+        """The CDN link the hub redirects to; valid for cdn_ttl seconds unless `expires`."""
+        if expires is None:
+            expires = int(time.time() + self.cdn_ttl)
+        return f"{self.cdn_url}/repos/{sha256}?{signed_query(self.signing_key, sha256, expires)}"
+
+    def lfs_blob(self, sha256: str) -> Blob | None:
+        return self._lfs.get(sha256)
+
+    def move_branch(
+        self, repo_type: str, repo_id: str, branch: str, files: dict[str, bytes | None]
+    ) -> str:
+        """Commit `files` (added or replaced; None removes) on top of `branch`; new sha.
+
+        A branch that does not exist yet starts from main.
+        """
+        changes = {p: None if d is None else make_blob(p, d) for p, d in files.items()}
+        return self._commit(repo_type, repo_id, branch, changes, "Update " + ", ".join(files))
+
+    def add_large_file(
+        self, repo_type: str, repo_id: str, path: str, size: int, seed: int = 0
+    ) -> str:
+        """Commit an LFS file of `size` seeded pseudo-random bytes on main; its sha256.
+
+        The bytes live in a per-process temp file (generated once per (size, seed)).
+        """
+        disk_path, sha256 = large_file(size, seed)
+        blob = Blob.lfs_file(disk_path, size, sha256)
+        self._commit(repo_type, repo_id, "main", {path: blob}, f"Add {path}")
+        return sha256
+
+    def _commit(self, repo_type, repo_id, branch, changes, title) -> str:
+        with self._lock:
+            repo = self.repo(repo_type, repo_id)
+            parent = repo.branches.get(branch, repo.branches.get("main"))
+            commit = repo.add_commit(parent, changes, title)
+            repo.branches[branch] = commit.sha
+            self._index_lfs()
+        return commit.sha
+
+    def _index_lfs(self) -> None:
+        """sha256 -> LFS blob over every commit, for the CDN (rebuilt on each change)."""
+        index = {}
+        for repo in list(self.repos.values()):
+            for commit in list(repo.commits.values()):
+                index.update({b.sha256: b for b in commit.files.values() if b.lfs})
+        self._lfs = index
