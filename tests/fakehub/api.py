@@ -9,6 +9,7 @@ from aiohttp import web
 
 from tests.fakehub import payloads
 from tests.fakehub.access import HubError, commit_at, entry_not_found
+from tests.fakehub.appkeys import HUB
 from tests.fakehub.files import repo_for
 from tests.fakehub.routes import Route
 
@@ -39,7 +40,7 @@ async def tree(request: web.Request, route: Route) -> web.Response:
     if listing is None:
         raise entry_not_found(commit, route.path)
     expand = truthy(request.query.get("expand"))
-    hub = request.app["hub"]
+    hub = request.app[HUB]
     size = min(hub.page_size, EXPAND_PAGE_SIZE) if expand else hub.page_size
     page, link = paginate(request, listing, size)
     rows = [payloads.tree_entry(repo, commit, e, xet=hub.xet, expand=expand) for e in page]
@@ -52,7 +53,7 @@ async def paths_info(request: web.Request, route: Route) -> web.Response:
     commit = commit_at(repo, route.revision)
     paths, expand = await _posted_paths(request)
     found = [commit.entry(p.strip("/")) for p in dict.fromkeys(paths)]
-    hub = request.app["hub"]
+    hub = request.app[HUB]
     rows = [payloads.tree_entry(repo, commit, e, xet=hub.xet, expand=expand) for e in found if e]
     return web.json_response(rows)
 
@@ -88,7 +89,7 @@ async def xet_read_token(request: web.Request, route: Route) -> web.Response:
     """The token hand-out a mirror must never pass through (hub-api.md §5.3)."""
     repo = repo_for(request, route, files=True)
     commit_at(repo, route.revision)
-    hub = request.app["hub"]
+    hub = request.app[HUB]
     expires = int(time.time()) + XET_TOKEN_TTL
     token = f"xet_{repo.object_id}_{expires}"
     headers = {

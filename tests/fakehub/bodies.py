@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from aiohttp import web
 
 from tests.fakehub.access import HubError
+from tests.fakehub.appkeys import ENTRY, HUB
 from tests.fakehub.blobs import Blob
 from tests.fakehub.ranges import plan_range
 
@@ -29,9 +30,10 @@ async def send_blob(
     """Answer with the blob (or the asked range of it), streaming from memory or disk."""
     plan = plan_range(request.headers.get("Range"), blob.size)
     if plan.status == 416:
-        headers = {**headers, "Content-Range": plan.content_range()}
-        raise HubError(416, None, "Requested Range Not Satisfiable", headers)
-    faults = request.app["hub"].faults
+        kept = {k: v for k, v in headers.items() if k in ("X-Repo-Commit", "ETag", "Accept-Ranges")}
+        kept["Content-Range"] = plan.content_range()
+        raise HubError(416, None, "Requested Range Not Satisfiable", kept)
+    faults = request.app[HUB].faults
     squeezed = None
     if may_gzip and faults.gzip and plan.status == 200 and accepts_gzip(request):
         squeezed = gzip.compress(blob.read(), mtime=0)
@@ -40,7 +42,7 @@ async def send_blob(
     response.content_length = plan.length if squeezed is None else len(squeezed)
     if plan.status == 206:
         response.headers["Content-Range"] = plan.content_range()
-    request["fakehub.entry"].status = plan.status
+    request[ENTRY].status = plan.status
     await response.prepare(request)
     if request.method != "HEAD":
         chunks = iter([squeezed]) if squeezed is not None else blob.chunks(plan.start, plan.end)
@@ -50,8 +52,8 @@ async def send_blob(
 
 async def write_body(request: web.Request, response: web.StreamResponse, chunks: Iterator[bytes]):
     """Write chunks, pacing to `bandwidth` and cutting the connection at `drop_after`."""
-    faults = request.app["hub"].faults
-    entry = request["fakehub.entry"]
+    faults = request.app[HUB].faults
+    entry = request[ENTRY]
     cut = faults.take_drop(response.content_length)
     try:
         for piece in _pieces(chunks, faults):

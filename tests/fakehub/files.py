@@ -12,6 +12,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from tests.fakehub.access import HubError, caller_of, commit_at, entry_not_found, readable_repo
+from tests.fakehub.appkeys import HUB
 from tests.fakehub.blobs import Blob
 from tests.fakehub.bodies import send_blob
 from tests.fakehub.repos import Commit, Repo
@@ -23,7 +24,7 @@ API_PLURAL = {"model": "models", "dataset": "datasets", "space": "spaces"}
 
 def repo_for(request: web.Request, route: Route, *, files: bool) -> Repo:
     """The routed repo, or the Hub's error for this caller (see access.py)."""
-    hub = request.app["hub"]
+    hub = request.app[HUB]
     repo = hub.repos.get((route.repo_type, route.repo_id))
     return readable_repo(repo, caller_of(request.headers), route.repo_id, files=files)
 
@@ -36,7 +37,7 @@ async def resolve(request: web.Request, route: Route) -> web.StreamResponse:
         raise entry_not_found(commit, route.path)
     headers = {"X-Repo-Commit": commit.sha, "ETag": f'"{blob.oid}"', "Accept-Ranges": "bytes"}
     if blob.lfs:
-        return _redirect_to_cdn(request.app["hub"], repo, commit, blob, headers)
+        return _redirect_to_cdn(request.app[HUB], repo, commit, blob, headers)
     headers["Content-Type"] = content_type(route.path)
     headers["Content-Disposition"] = disposition(route.path)
     return await send_blob(request, blob, headers, may_gzip=True)
@@ -64,7 +65,7 @@ def _xet_headers(hub, repo: Repo, commit: Commit, blob: Blob) -> dict[str, str]:
 
 async def cdn_blob(request: web.Request, route: Route) -> web.StreamResponse:
     """Serve an LFS object by sha256, if the link's signature and expiry check out."""
-    hub = request.app["hub"]
+    hub = request.app[HUB]
     query = request.query
     problem = link_problem(
         hub.signing_key,

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from tests.fakehub import api, files
 from tests.fakehub.access import HubError
+from tests.fakehub.appkeys import ENTRY, HOST, HUB
 from tests.fakehub.requestlog import LogEntry
 from tests.fakehub.routes import Route, parse_cdn, parse_hub
 
@@ -35,14 +36,14 @@ CDN_HANDLERS: dict[str, tuple[tuple[str, ...], Handler]] = {"cdn-blob": (READ, f
 def make_app(hub, host: str) -> web.Application:
     """The app for one port; `host` ("hub" or "cdn") picks the routes and labels the log."""
     app = web.Application(middlewares=[exchange], client_max_size=16 * 1024 * 1024)
-    app["hub"] = hub
-    app["host"] = host
+    app[HUB] = hub
+    app[HOST] = host
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
-    if request.app["host"] == "hub":
+    if request.app[HOST] == "hub":
         route, table = parse_hub(request.raw_path), HUB_HANDLERS
     else:
         route, table = parse_cdn(request.raw_path), CDN_HANDLERS
@@ -55,15 +56,15 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
 @web.middleware
 async def exchange(request: web.Request, handler) -> web.StreamResponse:
     """Log the request, apply latency/hang/fail faults, map HubError to the Hub's answer."""
-    hub = request.app["hub"]
+    hub = request.app[HUB]
     entry = LogEntry(
-        host=request.app["host"],
+        host=request.app[HOST],
         method=request.method,
         target=request.raw_path,
         headers={k.lower(): v for k, v in request.headers.items()},
     )
     hub.log.append(entry)
-    request["fakehub.entry"] = entry
+    request[ENTRY] = entry
     try:
         await hub.faults.delay()
         _raise_injected_failure(hub.faults)
