@@ -1,0 +1,3 @@
+from hubmirror.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""Domain errors. They carry facts, never HTTP; ``server.errors`` maps them to responses.
+
+::
+
+    HubMirrorError
+    ├── InvalidInput                 malformed request (repo id, revision, path, Range)
+    │   └── RangeNotSatisfiable      a Range that starts past the end of the file
+    ├── NoSuchRoute                  a URL the mirror does not serve
+    ├── HubRefusal                   the Hub's own "no", reproduced exactly for the caller
+    │   ├── RepoNotFound             missing or private repo
+    │   ├── GatedRepo                gated repo the caller has not been granted
+    │   ├── RevisionNotFound         branch, tag or sha unknown in that repo
+    │   ├── EntryNotFound            no such file at that commit (final for clients)
+    │   ├── InvalidCredentials       the caller's token was refused
+    │   ├── DisabledRepo             the repo was disabled upstream
+    │   └── Forbidden                any other 403
+    ├── UpstreamUnavailable          no upstream could answer: never a "not found"
+    │   ├── UpstreamTimeout          silence past the deadline
+    │   └── UpstreamRateLimited      429, with the wait upstream asked for
+    └── IntegrityError               fetched bytes do not match their announced hash or size
+
+An outage is always an ``UpstreamUnavailable``: clients treat 5xx as "use your
+cache" but remember a 404 EntryNotFound forever, so mixing them up would poison
+every client cache downstream.
+"""
+
+from __future__ import annotations
+
+
+class HubMirrorError(Exception):
+    """Base of every error the mirror raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(HubMirrorError):
+    """A malformed request: nothing is fetched or written for it."""
+
+
+class RangeNotSatisfiable(InvalidInput):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"Requested range not satisfiable (file size {size})")
+        self.size = size
+
+
+class NoSuchRoute(HubMirrorError):
+    """A path the mirror does not serve at all."""
+
+
+class HubRefusal(HubMirrorError):
+    """The Hub said no; ``authenticated`` decides 401 vs 403/404 as the Hub does."""
+
+    def __init__(self, message: str, *, authenticated: bool = False) -> None:
+        super().__init__(message)
+        self.authenticated = authenticated
+
+
+class RepoNotFound(HubRefusal):
+    pass
+
+
+class GatedRepo(HubRefusal):
+    pass
+
+
+class RevisionNotFound(HubRefusal):
+    pass
+
+
+class EntryNotFound(HubRefusal):
+    """No such file or folder; ``commit`` lets clients remember the miss per commit."""
+
+    def __init__(self, message: str, *, commit: str | None = None, authenticated: bool = False):
+        super().__init__(message, authenticated=authenticated)
+        self.commit = commit
+
+
+class InvalidCredentials(HubRefusal):
+    pass
+
+
+class DisabledRepo(HubRefusal):
+    pass
+
+
+class Forbidden(HubRefusal):
+    pass
+
+
+class UpstreamUnavailable(HubMirrorError):
+    """Every upstream failed at the transport level or with a 5xx."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UpstreamTimeout(UpstreamUnavailable):
+    pass
+
+
+class UpstreamRateLimited(UpstreamUnavailable):
+    pass
+
+
+class IntegrityError(HubMirrorError):
+    """Bytes whose hash or size differ from what the Hub announced; they are thrown away."""

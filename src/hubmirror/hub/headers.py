@@ -1,0 +1,91 @@
+"""Header names and values of the Hub protocol, and which upstream signals never pass.
+
+The mirror builds every file response's headers itself from the index, so no
+upstream header (``Location``, ``X-Xet-*``, ``Content-Encoding``, ``Set-Cookie``)
+can leak by accident: the stripping of Xet (hub-api.md §5.3) is structural.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from urllib.parse import quote
+
+from hubmirror.types import FileEntry
+
+X_REPO_COMMIT = "X-Repo-Commit"
+X_LINKED_ETAG = "X-Linked-Etag"
+X_LINKED_SIZE = "X-Linked-Size"
+X_ERROR_CODE = "X-Error-Code"
+X_ERROR_MESSAGE = "X-Error-Message"
+X_CACHE_STATUS = "X-Cache-Status"
+
+XET_HEADERS = ("X-Xet-Hash", "X-Xet-Refresh-Route", "X-Xet-Cas-Url", "X-Xet-Access-Token")
+XET_LINK_RELS = ("xet-auth", "xet-reconstruction-info")
+
+_LINK_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
+
+
+class CacheStatus(enum.StrEnum):
+    """Where a file response's bytes come from, shown as ``X-Cache-Status``."""
+
+    HIT = "HIT"  # verified blob on local disk
+    MISS = "MISS"  # fetched from upstream for this request (or a fill in progress)
+    STALE = "STALE"  # served from cache because no upstream could confirm it
+    BYPASS = "BYPASS"  # relayed from upstream without touching the cache
+
+
+class ErrorCode(enum.StrEnum):
+    """The ``X-Error-Code`` values the Hub clients act on (hub-api.md §1.5)."""
+
+    REPO_NOT_FOUND = "RepoNotFound"
+    GATED_REPO = "GatedRepo"
+    REVISION_NOT_FOUND = "RevisionNotFound"
+    ENTRY_NOT_FOUND = "EntryNotFound"
+    BAD_REQUEST = "BadRequest"
+    RANGE_NOT_SATISFIABLE = "RangeNotSatisfiable"
+    NOT_FOUND = "NotFound"
+    UPSTREAM_UNAVAILABLE = "UpstreamUnavailable"
+    UPSTREAM_TIMEOUT = "UpstreamTimeout"
+    RATE_LIMITED = "RateLimited"
+    INTEGRITY = "IntegrityError"
+    FORBIDDEN = "Forbidden"
+
+
+def normalize_etag(value: str | None) -> str | None:
+    """Drop a ``W/`` prefix and quotes, as huggingface_hub does."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"') or None
+
+
+def file_headers(commit: str, entry: FileEntry, cache_status: CacheStatus) -> dict[str, str]:
+    """Metadata headers of a ``/resolve/`` answer, HEAD and GET alike."""
+    name = entry.path.rsplit("/", 1)[-1]
+    return {
+        X_REPO_COMMIT: commit,
+        "ETag": f'"{entry.etag}"',
+        X_LINKED_ETAG: f'"{entry.etag}"',
+        X_LINKED_SIZE: str(entry.size),
+        "Accept-Ranges": "bytes",
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": content_disposition(name),
+        X_CACHE_STATUS: str(cache_status),
+    }
+
+
+def content_disposition(filename: str) -> str:
+    """``filename="..."`` ends with ``;`` because huggingface_hub's regex needs it."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_")
+    return f"inline; filename*=UTF-8''{quote(filename)}; filename=\"{ascii_name}\";"
+
+
+def parse_link_next(link: str | None) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header, if any."""
+    if not link:
+        return None
+    match = _LINK_NEXT.search(link)
+    return match.group(1) if match else None

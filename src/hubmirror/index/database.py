@@ -1,0 +1,64 @@
+"""SQLite in WAL mode with numbered migrations; the only module that opens sqlite3.
+
+Queries are a few microseconds each, so they run on the event loop's thread
+without a pool: one connection, one writer, readers unblocked by WAL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+
+class Database:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        migrate(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        with self.conn:
+            self.conn.executemany(sql, rows)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every ``migrations/NNNN_*.sql`` newer than ``user_version``; return the version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, sql in _migrations():
+        if number <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        current = number
+    return current
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("hubmirror.index") / "migrations"
+    found = []
+    for item in folder.iterdir():
+        if item.name.endswith(".sql"):
+            found.append((int(item.name.split("_", 1)[0]), item.read_text()))
+    return sorted(found)
+
+
+def _statements(sql: str) -> list[str]:
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

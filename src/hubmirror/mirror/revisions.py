@@ -1,0 +1,41 @@
+"""Revision → commit: a commit sha never expires, branches and tags live for a TTL.
+
+Every answer that names a commit for a revision (a resolve HEAD's
+``X-Repo-Commit``, a repo info's ``sha``) goes through ``remember``, so that
+``/api/.../revision/main``, the files at ``main`` and the tree at that sha agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hubmirror.index.queries import Index
+from hubmirror.types import RepoId, Revision
+
+
+class Revisions:
+    def __init__(self, index: Index, ttl: float, clock: Callable[[], float]) -> None:
+        self.index = index
+        self.ttl = ttl
+        self.clock = clock
+
+    def fresh_commit(self, repo: RepoId, revision: Revision) -> str | None:
+        """The commit to use without asking upstream, or ``None`` when it must be asked."""
+        if revision.is_commit:
+            return revision.value
+        known = self.index.get_commit(repo, revision.value)
+        if known and self.clock() - known.fetched_at < self.ttl:
+            return known.commit
+        return None
+
+    def last_known_commit(self, repo: RepoId, revision: Revision) -> str | None:
+        """Whatever we last heard, however old: what an outage falls back to."""
+        if revision.is_commit:
+            return revision.value
+        known = self.index.get_commit(repo, revision.value)
+        return known.commit if known else None
+
+    def remember(self, repo: RepoId, revision: Revision | str, commit: str) -> None:
+        value = str(revision)
+        if value != commit:
+            self.index.put_commit(repo, value, commit, self.clock())

@@ -1,0 +1,41 @@
+"""``/api/{t}/{repo}/...``: repo info, tree, paths-info, refs, commits; and housekeeping.
+
+Bodies come rewritten from the mirror (no ``xetHash``); here they only get a
+``Link`` whose next URL is absolute and points at this mirror, as clients follow
+it verbatim (hub-api.md §1.2).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hubmirror.errors import NoSuchRoute
+from hubmirror.hub.routes import Housekeeping, RepoApi
+from hubmirror.server.context import auth_of, base_url, mirror_of
+
+_SERVED_ACTIONS = ("info", "revision", "tree", "paths-info", "refs", "commits", "treesize")
+_AGENT_HARNESSES = b'{"standardEnvVars":[],"harnesses":{}}'
+
+
+async def handle_api(request: web.Request, route: RepoApi) -> web.Response:
+    if route.action not in _SERVED_ACTIONS:
+        raise NoSuchRoute(f"/api/.../{route.action} is not served by this mirror")
+    if route.action == "paths-info" and request.method != "POST":
+        raise NoSuchRoute("paths-info takes a POST")
+    form = None
+    if request.method == "POST":
+        form = list((await request.post()).items()) if route.action == "paths-info" else []
+    query = list(request.query.items())
+    answer = await mirror_of(request).api(route, query, form, auth_of(request))
+    headers = {}
+    if answer.link_next:
+        headers["Link"] = f'<{base_url(request)}{answer.link_next}>; rel="next"'
+    return web.Response(
+        status=answer.status, body=answer.body, headers=headers, content_type="application/json"
+    )
+
+
+async def handle_housekeeping(request: web.Request, route: Housekeeping) -> web.Response:
+    if route.name == "agent-harnesses":
+        return web.Response(body=_AGENT_HARNESSES, content_type="application/json")
+    return web.Response(status=200)

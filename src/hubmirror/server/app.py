@@ -1,0 +1,105 @@
+"""``create_app(mirror)``: one catch-all route on the raw path, one error middleware.
+
+Routing is ours, not aiohttp's: the Hub's URLs need the raw, percent-encoded
+path split before decoding (hub-api.md §1.4), with ``//`` collapsed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from hubmirror.errors import HubMirrorError, InvalidInput
+from hubmirror.hub.headers import X_CACHE_STATUS
+from hubmirror.hub.routes import Housekeeping, RepoApi, Resolve, parse_route, split_raw_path
+from hubmirror.mirror.service import Mirror
+from hubmirror.server.api import handle_api, handle_housekeeping
+from hubmirror.server.context import MIRROR, PUBLIC_URL, path_prefix
+from hubmirror.server.errors import error_response
+from hubmirror.server.protocol import HubAppRunner
+from hubmirror.server.resolve import handle_resolve
+from hubmirror.server.responses import BODY_STARTED, abort
+
+log = logging.getLogger("hubmirror.server")
+access_log = logging.getLogger("hubmirror.access")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_ALLOWED = {
+    Resolve: ("GET", "HEAD"),
+    RepoApi: ("GET", "HEAD", "POST"),
+    Housekeeping: ("GET", "HEAD", "POST"),
+}
+
+
+def create_app(mirror: Mirror, public_url: str | None = None) -> web.Application:
+    app = web.Application(middlewares=[_errors_middleware], client_max_size=1024 * 1024)
+    app[MIRROR] = mirror
+    app[PUBLIC_URL] = (public_url or "").rstrip("/")
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
+    return app
+
+
+async def dispatch(request: web.Request) -> web.StreamResponse:
+    segments = split_raw_path(request.raw_path, path_prefix(request.app))
+    if not segments:
+        return web.Response(text="hubmirror: set HF_ENDPOINT to this server's URL\n")
+    route = parse_route(segments)
+    if request.method not in _ALLOWED[type(route)]:
+        raise InvalidInput(f"Method {request.method} is not allowed here")
+    if isinstance(route, Resolve):
+        return await handle_resolve(request, route)
+    if isinstance(route, RepoApi):
+        return await handle_api(request, route)
+    return await handle_housekeeping(request, route)
+
+
+@web.middleware
+async def _errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except HubMirrorError as exc:
+        if request.get(BODY_STARTED):
+            log.warning("%s %s aborted mid-body: %s", request.method, request.path, exc)
+            abort(request)
+            raise ConnectionAbortedError(exc.message) from exc
+        return error_response(exc)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request: method, path, status, bytes, cache status, duration. No tokens."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %d %s %.1fms",
+            request.method,
+            request.rel_url.raw_path[:300],
+            response.status,
+            response.body_length,
+            response.headers.get(X_CACHE_STATUS, "-"),
+            time * 1000,
+        )
+
+
+async def start_server(
+    mirror: Mirror,
+    host: str,
+    port: int,
+    *,
+    public_url: str | None = None,
+    log_requests: bool = True,
+) -> tuple[web.AppRunner, int]:
+    """Start listening; return the runner (to clean up) and the bound port."""
+    runner = HubAppRunner(
+        create_app(mirror, public_url),
+        access_log_class=AccessLogger,
+        access_log=access_log if log_requests else None,
+        handle_signals=False,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    return runner, bound

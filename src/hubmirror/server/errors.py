@@ -1,0 +1,75 @@
+"""ERROR_MAP: every domain error → (HTTP status, X-Error-Code), and the response built from it.
+
+A test checks that every exception in ``hubmirror.errors`` has a row here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from aiohttp import web
+
+from hubmirror import errors as e
+from hubmirror.hub.headers import X_ERROR_CODE, X_ERROR_MESSAGE, X_REPO_COMMIT, ErrorCode
+
+Status = int | Callable[[e.HubMirrorError], int]
+
+
+def _401_or(status: int) -> Callable[[e.HubMirrorError], int]:
+    """The Hub answers anonymous callers 401 and authenticated ones ``status``."""
+    return lambda exc: status if getattr(exc, "authenticated", False) else 401
+
+
+def _unavailable(exc: e.HubMirrorError) -> int:
+    return 503 if getattr(exc, "retry_after", None) else 502
+
+
+ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
+    e.HubMirrorError: (500, None),
+    e.InvalidInput: (400, ErrorCode.BAD_REQUEST),
+    e.RangeNotSatisfiable: (416, ErrorCode.RANGE_NOT_SATISFIABLE),
+    e.NoSuchRoute: (404, ErrorCode.NOT_FOUND),
+    e.HubRefusal: (403, ErrorCode.FORBIDDEN),
+    e.RepoNotFound: (_401_or(404), ErrorCode.REPO_NOT_FOUND),
+    e.GatedRepo: (_401_or(403), ErrorCode.GATED_REPO),
+    e.RevisionNotFound: (404, ErrorCode.REVISION_NOT_FOUND),
+    e.EntryNotFound: (404, ErrorCode.ENTRY_NOT_FOUND),
+    e.InvalidCredentials: (401, None),
+    e.DisabledRepo: (403, None),
+    e.Forbidden: (403, None),
+    e.UpstreamUnavailable: (_unavailable, ErrorCode.UPSTREAM_UNAVAILABLE),
+    e.UpstreamTimeout: (504, ErrorCode.UPSTREAM_TIMEOUT),
+    e.UpstreamRateLimited: (429, ErrorCode.RATE_LIMITED),
+    e.IntegrityError: (502, ErrorCode.INTEGRITY),
+}
+
+
+def lookup(exc: e.HubMirrorError) -> tuple[int, ErrorCode | None]:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_MAP:
+            status, code = ERROR_MAP[cls]
+            return (status(exc) if callable(status) else status), code
+    return 500, None
+
+
+def error_response(exc: e.HubMirrorError) -> web.Response:
+    """A Hub-style error: status, ``X-Error-Code``, ``X-Error-Message`` and a JSON body."""
+    status, code = lookup(exc)
+    headers = {X_ERROR_MESSAGE: _header_safe(exc.message)}
+    if code:
+        headers[X_ERROR_CODE] = str(code)
+    commit = getattr(exc, "commit", None)
+    if commit:
+        headers[X_REPO_COMMIT] = commit
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    body = json.dumps({"error": exc.message}).encode()
+    return web.Response(status=status, body=body, headers=headers, content_type="application/json")
+
+
+def _header_safe(message: str) -> str:
+    """ASCII without control characters: a header must not carry what the caller injected."""
+    text = "".join(c if 0x20 <= ord(c) < 0x7F else "?" for c in message)
+    return text[:500]

@@ -1,0 +1,59 @@
+"""HEAD/GET ``/{T}{repo}/resolve/{rev}/{path}``: metadata headers and inline bodies.
+
+A HEAD is answered from metadata alone and never waits for a body. A GET is
+served from the stored blob (HIT) or from the blob's one fill (MISS); a Range
+far ahead of a running fill is read from upstream directly while the fill goes on.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus, file_headers
+from hubmirror.hub.routes import Resolve
+from hubmirror.server import responses
+from hubmirror.server.context import auth_of, mirror_of
+from hubmirror.server.ranges import parse_range
+from hubmirror.types import FileRef
+
+# A Range starting this far past what a fill has written is read from upstream directly.
+DIRECT_RANGE_AHEAD = 8 * 1024 * 1024
+
+
+async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResponse:
+    range_spec = parse_range(request.headers.get("Range"))  # bad input: refuse before any I/O
+    mirror = mirror_of(request)
+    auth = auth_of(request)
+    answer = await mirror.file(FileRef(route.repo, route.revision, route.path), auth)
+    headers = file_headers(answer.commit, answer.entry, answer.status)
+    size = answer.entry.size
+    if request.method == "HEAD":
+        return await _head(request, headers, size)
+    span = range_spec.span(size) if range_spec else None
+    start, end = span if span else (0, size - 1)
+    if answer.blob_path is not None:
+        mirror.touch(answer.blob)
+        resp = await responses.start(request, headers, size, span)
+        await responses.send_file(resp, answer.blob_path, start, end)
+        return resp
+    fill = mirror.start_fill(answer, auth)
+    if span and start > fill.written + DIRECT_RANGE_AHEAD:
+        return await _direct_range(request, answer, auth, headers, span)
+    resp = await responses.start(request, headers, size, span)
+    await responses.send_fill(request, resp, fill, start, end)
+    return resp
+
+
+async def _head(request: web.Request, headers: dict[str, str], size: int) -> web.StreamResponse:
+    resp = web.StreamResponse(status=200, headers=headers)
+    resp.content_length = size
+    await resp.prepare(request)
+    return resp
+
+
+async def _direct_range(request, answer, auth, headers, span) -> web.StreamResponse:
+    headers = headers | {X_CACHE_STATUS: str(CacheStatus.MISS)}
+    async with mirror_of(request).upstream_range(answer, auth, *span) as upstream:
+        resp = await responses.start(request, headers, answer.entry.size, span)
+        await responses.send_upstream(resp, upstream, span[1] - span[0] + 1)
+    return resp

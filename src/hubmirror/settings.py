@@ -1,0 +1,197 @@
+"""One table of settings, read from CLI flags, ``HUBMIRROR_*`` variables and a TOML file.
+
+Precedence, highest first: command-line flag, environment variable, TOML file,
+default. Each setting is a row of ``SETTINGS``; the README's table is checked
+against it by a test, so a setting cannot exist without documentation.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "HUBMIRROR_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong shape; the message names the setting."""
+
+
+def _default_data_dir() -> str:
+    home = os.environ.get("HUBMIRROR_HOME")
+    return home if home else str(Path("~/.cache/hubmirror").expanduser())
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    else:
+        items = [str(v).strip() for v in value]
+    return tuple(v for v in items if v)
+
+
+def _as_positive(cast: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        number = cast(value)
+        if number < 0:
+            raise ValueError(f"must not be negative, got {value!r}")
+        return number
+
+    return convert
+
+
+def _as_optional_str(value: Any) -> str | None:
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row: name (also the TOML key), cast, default, and the help the README repeats."""
+
+    name: str
+    cast: Callable[[Any], Any]
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def resolve_default(self) -> Any:
+        return self.default() if callable(self.default) else self.default
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", str, "127.0.0.1", "Address to listen on."),
+    Setting("port", _as_positive(int), 8080, "Port to listen on."),
+    Setting(
+        "data",
+        str,
+        _default_data_dir,
+        "Data directory (blobs, index). Default: $HUBMIRROR_HOME, else ~/.cache/hubmirror.",
+    ),
+    Setting(
+        "upstream",
+        _as_list,
+        ("https://huggingface.co",),
+        "Upstream Hub URLs in priority order; repeat the flag, or comma-separate in env/TOML.",
+    ),
+    Setting(
+        "metadata_ttl",
+        _as_positive(float),
+        600.0,
+        "Seconds a branch/tag → commit answer and API answers are reused before re-asking.",
+    ),
+    Setting(
+        "access_ttl",
+        _as_positive(float),
+        300.0,
+        "Seconds a token's confirmed access to a gated or private repo is remembered.",
+    ),
+    Setting(
+        "public_url",
+        _as_optional_str,
+        None,
+        "URL clients use to reach the mirror (scheme, host, optional path prefix), "
+        "for absolute Link URLs. Default: taken from each request and X-Forwarded-*.",
+    ),
+    Setting(
+        "upstream_timeout",
+        _as_positive(float),
+        10.0,
+        "Seconds of upstream silence (connect or between bytes) before giving up on it.",
+    ),
+    Setting("access_log", _as_bool, True, "Log one line per request."),
+    Setting("log_level", str, "info", "Logging level: debug, info, warning, error."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings; field names are exactly the table's names."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data: str = field(default_factory=_default_data_dir)
+    upstream: tuple[str, ...] = ("https://huggingface.co",)
+    metadata_ttl: float = 600.0
+    access_ttl: float = 300.0
+    public_url: str | None = None
+    upstream_timeout: float = 10.0
+    access_log: bool = True
+    log_level: str = "info"
+
+    def replace(self, **changes: Any) -> Settings:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+) -> Settings:
+    """Merge the sources by precedence; unknown TOML keys and bad values are errors."""
+    env = os.environ if env is None else env
+    config_file = config_file or env.get(ENV_PREFIX + "CONFIG")
+    file_values = _read_toml(Path(config_file)) if config_file else {}
+    flags = {k: v for k, v in (flags or {}).items() if v is not None and v != ()}
+    values = {}
+    for setting in SETTINGS:
+        raw, source = _pick(setting, flags, env, file_values)
+        if source == "default":
+            values[setting.name] = setting.resolve_default()
+            continue
+        try:
+            values[setting.name] = setting.cast(raw)
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"setting '{setting.name}' (from {source}): {exc}") from None
+    return Settings(**values)
+
+
+def _pick(
+    setting: Setting, flags: Mapping[str, Any], env: Mapping[str, str], file_values: dict
+) -> tuple[Any, str]:
+    if setting.name in flags:
+        return flags[setting.name], f"flag {setting.flag}"
+    if setting.env_var in env:
+        return env[setting.env_var], f"environment variable {setting.env_var}"
+    if setting.name in file_values:
+        return file_values[setting.name], "config file"
+    return None, "default"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    data = data.get("hubmirror", data)
+    known = {s.name for s in SETTINGS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
+    return data

@@ -1,0 +1,226 @@
+"""``HubClient``: one upstream Hub over one aiohttp session; answers become types or errors.
+
+No caching and no retries here: the pool decides where to go next, the mirror
+decides what to remember. Redirects of ``/resolve/`` are read, not relayed: a
+cross-origin 3xx carries the file's metadata (hub-api.md §2.1), and its
+``Location`` is only ever used by the mirror itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+from hubmirror import __version__
+from hubmirror.errors import (
+    DisabledRepo,
+    EntryNotFound,
+    Forbidden,
+    GatedRepo,
+    HubRefusal,
+    InvalidCredentials,
+    InvalidInput,
+    RangeNotSatisfiable,
+    RepoNotFound,
+    RevisionNotFound,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from hubmirror.hub import headers as h
+from hubmirror.hub.routes import resolve_path
+from hubmirror.types import FileEntry, RepoId, check_commit
+
+USER_AGENT = f"hubmirror/{__version__}"
+READ_BUFSIZE = 4 * 1024 * 1024
+_MAX_REDIRECTS = 5
+_REFUSALS = {
+    "RepoNotFound": RepoNotFound,
+    "GatedRepo": GatedRepo,
+    "RevisionNotFound": RevisionNotFound,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FileMetadata:
+    """What a HEAD on ``/resolve/`` told us: the commit and the file it names."""
+
+    commit: str
+    entry: FileEntry
+
+
+@dataclass(frozen=True, slots=True)
+class JsonAnswer:
+    status: int
+    body: bytes
+    link_next: str | None
+
+
+def create_session(timeout: float) -> aiohttp.ClientSession:
+    """The one place upstream sessions are made: pooled keep-alive, big read buffer."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=256, limit_per_host=64, ttl_dns_cache=300),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+        read_bufsize=READ_BUFSIZE,
+        headers={"User-Agent": USER_AGENT},
+        trust_env=True,
+    )
+
+
+class HubClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.name = urlsplit(self.base_url).netloc or self.base_url
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    async def file_metadata(
+        self, repo: RepoId, revision: str, path: str, auth: str | None
+    ) -> FileMetadata:
+        """HEAD the resolve URL, following only same-origin redirects (renames)."""
+        url = self.url(resolve_path(repo, revision, path))
+        headers = _auth_headers(auth) | {"Accept-Encoding": "identity"}
+        for _ in range(_MAX_REDIRECTS):
+            async with _translate(url):
+                resp = await self.session.head(url, headers=headers, allow_redirects=False)
+                resp.release()
+            location = resp.headers.get("Location")
+            if resp.status in (301, 302, 303, 307, 308) and location:
+                target = urljoin(url, location)
+                if _same_origin(target, url) and not resp.headers.get(h.X_REPO_COMMIT):
+                    url = target
+                    continue
+            raise_for_hub_status(resp.status, resp.headers, auth)
+            return _metadata_from_headers(resp.headers, path)
+        raise UpstreamUnavailable(f"{self.name}: too many redirects for {path}")
+
+    @contextlib.asynccontextmanager
+    async def open_file(
+        self,
+        repo: RepoId,
+        commit: str,
+        path: str,
+        auth: str | None,
+        start: int = 0,
+        end: int | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """GET the file's bytes (following the CDN redirect), optionally a byte range."""
+        headers = _auth_headers(auth) | {"Accept-Encoding": "identity"}
+        if start or end is not None:
+            headers["Range"] = f"bytes={start}-{'' if end is None else end}"
+        url = self.url(resolve_path(repo, commit, path))
+        async with _translate(url):
+            resp = await self.session.get(url, headers=headers, allow_redirects=True)
+        try:
+            if resp.status not in (200, 206):
+                raise_for_hub_status(resp.status, resp.headers, auth)
+            if "Range" in headers and resp.status != 206:
+                raise UpstreamUnavailable(f"{self.name} ignored a Range request for {path}")
+            yield resp
+        finally:
+            resp.release()
+
+    async def get_json(
+        self, path_and_query: str, auth: str | None, form: list[tuple[str, str]] | None = None
+    ) -> JsonAnswer:
+        """GET (or POST a form to) an API route; error statuses become errors."""
+        url = path_and_query if "://" in path_and_query else self.url(path_and_query)
+        method = "POST" if form is not None else "GET"
+        async with (
+            _translate(url),
+            self.session.request(
+                method, url, headers=_auth_headers(auth), data=form, allow_redirects=True
+            ) as resp,
+        ):
+            body = await resp.read()
+        if resp.status >= 400:
+            raise_for_hub_status(resp.status, resp.headers, auth)
+        return JsonAnswer(resp.status, body, h.parse_link_next(resp.headers.get("Link")))
+
+
+def _auth_headers(auth: str | None) -> dict[str, str]:
+    return {"Authorization": auth} if auth else {}
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.netloc) == (pb.scheme, pb.netloc)
+
+
+@contextlib.asynccontextmanager
+async def _translate(url: str) -> AsyncIterator[None]:
+    """Transport failures become ``UpstreamUnavailable``: never a 404 for an outage."""
+    host = urlsplit(url).netloc
+    try:
+        yield
+    except TimeoutError:
+        raise UpstreamTimeout(f"upstream {host} timed out") from None
+    except aiohttp.ClientError as exc:
+        raise UpstreamUnavailable(
+            f"upstream {host} unreachable: {exc.__class__.__name__}"
+        ) from None
+
+
+def raise_for_hub_status(status: int, headers, auth: str | None) -> None:
+    """Turn an upstream error status into the matching domain error; 2xx/3xx pass."""
+    if status < 400:
+        return
+    authenticated = bool(auth)
+    code = headers.get(h.X_ERROR_CODE)
+    message = headers.get(h.X_ERROR_MESSAGE) or f"upstream answered {status}"
+    if code == "EntryNotFound":
+        raise EntryNotFound(
+            message, commit=headers.get(h.X_REPO_COMMIT), authenticated=authenticated
+        )
+    if code in _REFUSALS:
+        raise _REFUSALS[code](message, authenticated=authenticated)
+    raise _refusal_without_code(status, headers, message, authenticated)
+
+
+def _refusal_without_code(status: int, headers, message: str, authenticated: bool) -> Exception:
+    if message == "Access to this resource is disabled.":
+        return DisabledRepo(message, authenticated=authenticated)
+    if status == 401 and message == "Invalid credentials in Authorization header":
+        return InvalidCredentials(message, authenticated=authenticated)
+    if status in (401, 404):
+        return RepoNotFound(message, authenticated=authenticated)
+    if status == 403:
+        return Forbidden(message, authenticated=authenticated)
+    if status == 416:
+        return RangeNotSatisfiable(0)
+    if status == 429:
+        return UpstreamRateLimited(message, retry_after=_retry_after(headers))
+    if 400 <= status < 500:
+        return InvalidInput(message)
+    return UpstreamUnavailable(f"upstream answered {status}", retry_after=_retry_after(headers))
+
+
+def _retry_after(headers) -> int | None:
+    value = headers.get("Retry-After", "")
+    return int(value) if value.isdigit() else None
+
+
+def _metadata_from_headers(headers, path: str) -> FileMetadata:
+    """Read commit, etag and size as huggingface_hub does; refuse a non-Hub answer."""
+    commit = headers.get(h.X_REPO_COMMIT)
+    etag = h.normalize_etag(headers.get(h.X_LINKED_ETAG) or headers.get("ETag"))
+    size = headers.get(h.X_LINKED_SIZE) or headers.get("Content-Length")
+    try:
+        check_commit(commit or "")
+        size_value = int(size or "")
+    except ValueError:
+        raise UpstreamUnavailable(f"upstream answer for {path} lacks Hub metadata") from None
+    if not etag:
+        raise UpstreamUnavailable(f"upstream answer for {path} has no ETag")
+    lfs = len(etag) == 64 and headers.get(h.X_LINKED_ETAG) is not None
+    entry = FileEntry(path=path, size=size_value, etag=etag, lfs=lfs, sha256=etag if lfs else None)
+    return FileMetadata(commit=commit, entry=entry)
+
+
+__all__ = ["HubClient", "HubRefusal", "FileMetadata", "JsonAnswer", "create_session"]

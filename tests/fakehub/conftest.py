@@ -1,1 +1,0 @@
-from tests.fakehub.fixtures import _fakehub_session, fakehub  # noqa: F401

@@ -1,0 +1,63 @@
+import hashlib
+
+import pytest
+
+from hubmirror.errors import IntegrityError
+from hubmirror.storage.blobs import BlobStore
+from hubmirror.storage.layout import LayoutMismatch, prepare_data_dir
+from hubmirror.storage.writer import BlobWriter, Expected
+
+
+def git_sha1(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def test_verified_write_reports_both_hashes(tmp_path):
+    data = b"hello world" * 1000
+    writer = BlobWriter(tmp_path / "t.part", Expected(len(data), git_sha1=git_sha1(data)))
+    writer.write(data[:5000])
+    writer.write(data[5000:])
+    verified = writer.finish()
+    assert verified.sha256 == hashlib.sha256(data).hexdigest()
+    assert verified.git_sha1 == git_sha1(data)
+
+
+def test_hash_mismatch_discards_the_temp_file(tmp_path):
+    temp = tmp_path / "t.part"
+    writer = BlobWriter(temp, Expected(3, sha256="0" * 64))
+    writer.write(b"abc")
+    with pytest.raises(IntegrityError, match="sha256 mismatch"):
+        writer.finish()
+    assert not temp.exists()
+
+
+def test_more_bytes_than_announced_is_an_integrity_error(tmp_path):
+    writer = BlobWriter(tmp_path / "t.part", Expected(2))
+    with pytest.raises(IntegrityError):
+        writer.write(b"abc")
+    writer.discard()
+
+
+def test_blobs_live_under_their_digest(tmp_path):
+    layout = prepare_data_dir(tmp_path / "data")
+    store = BlobStore(layout.blobs, layout.tmp)
+    temp = store.new_temp_path("x")
+    temp.write_bytes(b"x")
+    digest = hashlib.sha256(b"x").hexdigest()
+    final = store.commit(temp, digest)
+    assert final == layout.blobs / digest[:2] / digest[2:4] / digest
+    assert store.has(digest)
+
+
+def test_leftover_temp_files_are_swept_at_start(tmp_path):
+    layout = prepare_data_dir(tmp_path / "data")
+    (layout.tmp / "abc.part").write_bytes(b"half")
+    prepare_data_dir(tmp_path / "data")
+    assert list(layout.tmp.iterdir()) == []
+
+
+def test_other_layout_version_refuses_to_start(tmp_path):
+    layout = prepare_data_dir(tmp_path / "data")
+    (layout.root / "LAYOUT").write_text("hubmirror data layout 99\n")
+    with pytest.raises(LayoutMismatch, match="layout 99"):
+        prepare_data_dir(tmp_path / "data")
