@@ -1,0 +1,172 @@
+"""`snapshot_download` and the `hf download` command line through the mirror.
+
+snapshot_download lists the tree at the resolved commit (paginated past 1000 entries through
+`Link: rel="next"`), filters it locally, then fetches each file; every listed file must land,
+with the right bytes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from .clients import (
+    DATASET,
+    MANY_FILES,
+    MODEL,
+    TINY_BERT,
+    TINY_CSV,
+    hub_files,
+    run_cli,
+    run_client,
+    sha256_of,
+)
+
+pytestmark = pytest.mark.timeout(240)
+
+SNAPSHOT = """
+from huggingface_hub import snapshot_download
+path = snapshot_download({repo!r}, repo_type={repo_type!r}, allow_patterns={allow!r})
+emit({{"path": path}})
+"""
+
+
+def snapshot(endpoint, home, repo, repo_type=MODEL, allow=None, timeout=120) -> Path:
+    code = SNAPSHOT.format(repo=repo, repo_type=repo_type, allow=allow)
+    return Path(run_client(code, endpoint, home, timeout=timeout)["path"])
+
+
+def files_under(root: Path) -> set[str]:
+    return {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and ".cache" not in path.relative_to(root).parts
+    }
+
+
+def assert_tree_matches_hub(root: Path, hub, repo_type, repo, revision, expected: set[str]):
+    """Exactly the expected files are present, each with the hub's sha256."""
+    assert files_under(root) == expected
+    wrong = [
+        name
+        for name in sorted(expected)
+        if sha256_of(root / name) != hub.file_sha256(repo_type, repo, revision, name)
+    ]
+    assert not wrong, f"{len(wrong)} files differ from the hub, e.g. {wrong[:5]}"
+
+
+def test_snapshot_download_of_tiny_bert_gets_every_file(endpoint, home, fakehub):
+    """Every file of main, LFS weights and nested folders included, arrives intact."""
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    expected = hub_files(fakehub, MODEL, TINY_BERT, commit)
+
+    root = snapshot(endpoint, home, TINY_BERT)
+
+    assert root.name == commit
+    assert_tree_matches_hub(root, fakehub, MODEL, TINY_BERT, commit, expected)
+
+
+@pytest.mark.timeout(300)
+def test_snapshot_download_of_paginated_repo_gets_every_file(endpoint, home, fakehub):
+    """More than 1000 files means a second tree page; none of its files may be missing."""
+    commit = fakehub.commit_of(MODEL, MANY_FILES, "main")
+    expected = hub_files(fakehub, MODEL, MANY_FILES, commit)
+    assert len(expected) > 1000
+
+    root = snapshot(endpoint, home, MANY_FILES, timeout=240)
+
+    assert_tree_matches_hub(root, fakehub, MODEL, MANY_FILES, commit, expected)
+
+
+def test_snapshot_download_with_allow_patterns_gets_only_matching_files(endpoint, home, fakehub):
+    """Filtering is client-side over the listing; the matching files still arrive intact."""
+    patterns = ["*.json", "nested/*"]
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    expected = {
+        name
+        for name in hub_files(fakehub, MODEL, TINY_BERT, commit)
+        if any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+    }
+    assert "config.json" in expected and "model.safetensors" not in expected
+
+    root = snapshot(endpoint, home, TINY_BERT, allow=patterns)
+
+    assert_tree_matches_hub(root, fakehub, MODEL, TINY_BERT, commit, expected)
+
+
+def test_snapshot_download_of_dataset_gets_every_file(endpoint, home, fakehub):
+    """Dataset repos live under /datasets/ and /api/datasets/; the same rules apply."""
+    commit = fakehub.commit_of(DATASET, TINY_CSV, "main")
+    expected = hub_files(fakehub, DATASET, TINY_CSV, commit)
+
+    root = snapshot(endpoint, home, TINY_CSV, repo_type=DATASET)
+
+    assert_tree_matches_hub(root, fakehub, DATASET, TINY_CSV, commit, expected)
+
+
+def test_second_snapshot_with_fresh_home_moves_no_upstream_bytes(endpoint, new_home, fakehub):
+    """A second user of a warm mirror is served from the mirror's store, not from upstream."""
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    expected = hub_files(fakehub, MODEL, TINY_BERT, commit)
+    snapshot(endpoint, new_home(), TINY_BERT)
+    fakehub.clear_log()
+
+    root = snapshot(endpoint, new_home(), TINY_BERT)
+
+    moved = fakehub.body_bytes()
+    requests = [(e.method, e.target, e.status) for e in fakehub.log]
+    assert moved == 0, f"{moved} upstream body bytes on a warm mirror: {requests}"
+    assert_tree_matches_hub(root, fakehub, MODEL, TINY_BERT, commit, expected)
+
+
+# --- the `hf download` command line ------------------------------------------------------
+
+
+def test_hf_download_cli_single_file_gets_hub_bytes(endpoint, home, fakehub):
+    """`hf download repo file` is hf_hub_download with the CLI's user agent."""
+    run_cli(["download", TINY_BERT, "config.json"], endpoint, home)
+
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    path = home / "hub" / "models--acme--tiny-bert" / "snapshots" / commit / "config.json"
+    assert path.read_bytes() == fakehub.file_bytes(MODEL, TINY_BERT, "main", "config.json")
+
+
+def test_hf_download_cli_include_gets_only_matching_files(endpoint, home, fakehub):
+    """`--include` becomes allow_patterns of a snapshot download."""
+    run_cli(["download", TINY_BERT, "--include", "*.json"], endpoint, home)
+
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    expected = {n for n in hub_files(fakehub, MODEL, TINY_BERT, commit) if n.endswith(".json")}
+    root = home / "hub" / "models--acme--tiny-bert" / "snapshots" / commit
+    assert_tree_matches_hub(root, fakehub, MODEL, TINY_BERT, commit, expected)
+
+
+def test_hf_download_cli_local_dir_gets_every_file(endpoint, home, fakehub):
+    """`--local-dir` writes real files (not symlinks) plus per-file metadata with the etag."""
+    target = home / "out"
+    run_cli(["download", TINY_BERT, "--local-dir", str(target)], endpoint, home)
+
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    expected = hub_files(fakehub, MODEL, TINY_BERT, commit)
+    assert_tree_matches_hub(target, fakehub, MODEL, TINY_BERT, commit, expected)
+    weights_meta = target / ".cache" / "huggingface" / "download" / "model.safetensors.metadata"
+    commit_line, etag_line = weights_meta.read_text().splitlines()[:2]
+    assert commit_line == commit
+    assert etag_line == hashlib.sha256((target / "model.safetensors").read_bytes()).hexdigest()
+
+
+def test_hf_download_cli_of_dataset_to_local_dir_gets_every_file(endpoint, home, fakehub):
+    """`--repo-type dataset` with `--local-dir`, the trace `cli` case."""
+    target = home / "ds"
+    run_cli(
+        ["download", TINY_CSV, "--repo-type", "dataset", "--local-dir", str(target)],
+        endpoint,
+        home,
+    )
+
+    commit = fakehub.commit_of(DATASET, TINY_CSV, "main")
+    expected = hub_files(fakehub, DATASET, TINY_CSV, commit)
+    assert_tree_matches_hub(target, fakehub, DATASET, TINY_CSV, commit, expected)
