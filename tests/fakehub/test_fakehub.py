@@ -1,21 +1,12 @@
 """The fake hub speaks the Hub read API (hub-api.md) and fails on command.
 
-Protocol details are checked with a bare HTTP client; the contract as a whole is checked by
-pointing the real clients (huggingface_hub, transformers, datasets) straight at it, each in
-a subprocess because they read HF_ENDPOINT at import.
+Protocol details are checked here with a bare HTTP client; test_fakehub_clients.py points
+the real clients at it and test_fakehub_faults.py checks the fault switches.
 """
 
-import gzip
-import hashlib
-import http.client
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,73 +19,13 @@ from tests.fakehub import (
     PRIVATE_MODEL,
     TINY_BERT,
     TINY_CSV,
-    TINY_CSV_TEST_ROWS,
-    TINY_CSV_TRAIN_ROWS,
     TINY_PARQUET,
-    TINY_PARQUET_ROWS,
     USER_TOKEN,
     default_repos,
 )
 from tests.fakehub.defaults import PR_ONLY_FILE, TINY_BERT_LAYERS, TINY_BERT_OLD_LAYERS
 from tests.fakehub.gitobjects import lfs_pointer
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG = f"/{TINY_BERT}/resolve/main/config.json"
-WEIGHTS = f"/{TINY_BERT}/resolve/main/model.safetensors"
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def fetch(url: str, method: str = "GET", headers=None, body=None, timeout: float = 5.0) -> Reply:
-    """One request, no redirects followed, the body read whole."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-    try:
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        connection.request(method, target, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        connection.close()
-
-
-def bearer(token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def run_probe(hub, scenario: str, home: Path) -> dict:
-    """Run tests.fakehub.clientprobe with the real clients pointed at `hub`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
-    env.update(
-        HF_ENDPOINT=hub.url,
-        HF_HOME=str(home),
-        HF_HUB_DISABLE_XET="1",
-        HF_HUB_DISABLE_TELEMETRY="1",
-        HF_UPDATE_DOWNLOAD_COUNTS="0",
-        HF_HUB_DISABLE_UPDATE_CHECK="1",
-        HF_HUB_DISABLE_PROGRESS_BARS="1",
-        DISABLE_SAFETENSORS_CONVERSION="1",
-        PYTHONPATH=str(REPO_ROOT),
-    )
-    command = [sys.executable, "-m", "tests.fakehub.clientprobe", scenario]
-    done = subprocess.run(
-        command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
+from tests.fakehub.wire import CONFIG, WEIGHTS, bearer, fetch, sha256
 
 # -- the data set --------------------------------------------------------------------------
 
@@ -439,183 +370,3 @@ def test_large_files_stream_from_one_generated_file(fakehub):
     again = fakehub.add_large_file("model", TINY_BERT, "copy.bin", size, seed=7)
     assert again == digest
     assert fakehub.blob("model", TINY_BERT, "main", "copy.bin").disk_path == blob.disk_path
-
-
-# -- faults --------------------------------------------------------------------------------
-
-
-def test_latency_delays_every_answer(fakehub):
-    fakehub.faults.latency = 0.3
-    started = time.monotonic()
-    assert fetch(f"{fakehub.url}/api/agent-harnesses").status == 200
-    assert time.monotonic() - started >= 0.3
-
-
-def test_bandwidth_paces_file_bodies(fakehub):
-    fakehub.move_branch("model", TINY_BERT, "main", {"blob.txt": b"x" * 100_000})
-    fakehub.faults.bandwidth = 100_000
-    started = time.monotonic()
-    reply = fetch(f"{fakehub.url}/{TINY_BERT}/resolve/main/blob.txt")
-    elapsed = time.monotonic() - started
-    assert len(reply.body) == 100_000
-    assert 0.8 <= elapsed < 5
-
-
-def test_fail_status_for_the_next_n_requests(fakehub):
-    fakehub.faults.fail_status, fakehub.faults.fail_count = 503, 2
-    fakehub.faults.retry_after = 1
-    statuses = [fetch(fakehub.url + CONFIG, "HEAD").status for _ in range(3)]
-    assert statuses == [503, 503, 200]
-    assert [e.status for e in fakehub.log] == statuses
-    assert fakehub.faults.fail_status is None
-
-
-def test_fail_status_without_count_lasts_until_reset(fakehub):
-    fakehub.faults.fail_status = 429
-    fakehub.faults.retry_after = 3
-    for _ in range(3):
-        reply = fetch(fakehub.url + WEIGHTS, "HEAD")
-        assert (reply.status, reply.headers["Retry-After"]) == (429, "3")
-    fakehub.reset_faults()
-    assert fetch(fakehub.url + WEIGHTS, "HEAD").status == 302
-
-
-def test_drop_after_cuts_the_body_mid_way(fakehub):
-    location = fetch(fakehub.url + WEIGHTS, "HEAD").headers["Location"]
-    fakehub.clear_log()
-    fakehub.faults.drop_after, fakehub.faults.drop_count = 100, 1
-    with pytest.raises(http.client.IncompleteRead) as cut:
-        fetch(location)
-    assert len(cut.value.partial) == 100
-    assert fakehub.body_bytes(host="cdn") == 100
-    size = fakehub.blob("model", TINY_BERT, "main", "model.safetensors").size
-    assert len(fetch(location).body) == size
-
-
-def test_hang_never_answers_until_reset(fakehub):
-    fakehub.faults.hang = True
-    with pytest.raises(TimeoutError):
-        fetch(fakehub.url + CONFIG, timeout=0.5)
-    assert fakehub.log[-1].status == 0
-    fakehub.reset_faults()
-    assert fetch(fakehub.url + CONFIG).status == 200
-
-
-def test_down_refuses_connections_then_listens_on_the_same_ports(fakehub):
-    urls = (fakehub.url, fakehub.cdn_url)
-    fakehub.go_down()
-    assert fakehub.faults.down
-    for url in urls:
-        with pytest.raises(ConnectionRefusedError):
-            fetch(url + "/api/agent-harnesses", timeout=2)
-    fakehub.faults.down = False
-    assert (fakehub.url, fakehub.cdn_url) == urls
-    assert fetch(fakehub.url + "/api/agent-harnesses").status == 200
-
-
-def test_gzip_only_when_the_request_accepts_it(fakehub):
-    fakehub.faults.gzip = True
-    data = fakehub.file_bytes("model", TINY_BERT, "main", "config.json")
-    squeezed = fetch(fakehub.url + CONFIG, headers={"Accept-Encoding": "gzip, deflate"})
-    assert squeezed.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(squeezed.body) == data
-    plain = fetch(fakehub.url + CONFIG, headers={"Accept-Encoding": "identity"})
-    assert "Content-Encoding" not in plain.headers
-    assert plain.body == data
-
-
-# -- the real clients ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def hub_probe(_fakehub_session, tmp_path_factory) -> dict:
-    _fakehub_session.reset()
-    return run_probe(_fakehub_session, "hub", tmp_path_factory.mktemp("hf-home"))
-
-
-def test_hf_hub_download_regular_and_lfs_files(hub_probe, fakehub):
-    assert hub_probe["config_sha256"] == fakehub.file_sha256(
-        "model", TINY_BERT, "main", "config.json"
-    )
-    assert hub_probe["config_commit"] == fakehub.commit_of("model", TINY_BERT, "main")
-    weights = fakehub.file_sha256("model", TINY_BERT, "main", "model.safetensors")
-    assert hub_probe["lfs_sha256"] == hub_probe["gated_owner_sha256"] == weights
-    assert hub_probe["pr_only"] == "only on refs/pr/1\n"
-    assert hub_probe["v1_config"]["num_hidden_layers"] == TINY_BERT_OLD_LAYERS
-
-
-def test_snapshot_download_reads_the_second_tree_page(hub_probe):
-    assert hub_probe["snapshot_files"] == [
-        f"extra/deep/d/file-{i:04d}.txt" for i in range(270, 280)
-    ]
-    assert hub_probe["many_files"] == MANY_FILES_COUNT
-
-
-def test_client_error_classes_per_token(hub_probe):
-    assert hub_probe["gated_anonymous"] == ["GatedRepoError", 401]
-    assert hub_probe["gated_user"] == ["GatedRepoError", 403]
-    assert hub_probe["private_anonymous"] == ["RepositoryNotFoundError", 401]
-    assert hub_probe["private_user"] == ["RepositoryNotFoundError", 404]
-    assert hub_probe["missing_repo"] == ["RepositoryNotFoundError", 401]
-    assert hub_probe["missing_file"] == ["RemoteEntryNotFoundError", 404]
-    assert hub_probe["bad_revision"] == ["RevisionNotFoundError", 404]
-    assert hub_probe["bad_token"] == ["HfHubHTTPError", 401]
-
-
-def test_hf_api_reads_metadata(hub_probe, fakehub):
-    assert hub_probe["info_sha"] == fakehub.commit_of("model", TINY_BERT, "main")
-    digest = fakehub.file_sha256("model", TINY_BERT, "main", "model.safetensors")
-    assert hub_probe["lfs_siblings"] == {"model.safetensors": digest}
-    assert hub_probe["gated_info"] == "manual"
-    assert hub_probe["refs"] == {"branches": ["main"], "tags": ["v1.0"], "prs": ["refs/pr/1"]}
-    assert hub_probe["commits"] == ["Use two hidden layers", "Initial commit"]
-    assert hub_probe["paths_info"] == ["config.json", "nested"]
-    assert hub_probe["file_exists"] == [True, False]
-
-
-def test_hf_file_system_seek_reads_the_exact_tail(hub_probe):
-    assert bytes.fromhex(hub_probe["parquet_tail"]).endswith(b"PAR1")
-
-
-def test_transformers_loads_config_and_tokenizer(fakehub, tmp_path):
-    result = run_probe(fakehub, "transformers", tmp_path)
-    assert (result["layers"], result["old_layers"]) == (TINY_BERT_LAYERS, TINY_BERT_OLD_LAYERS)
-    assert result["tokens"] == ["hello", "world", "!"]
-    assert result["input_ids"] == [2, 5, 6, 3]
-
-
-def test_datasets_loads_csv_parquet_and_the_convert_branch(fakehub, tmp_path):
-    result = run_probe(fakehub, "datasets", tmp_path)
-    assert result["csv"] == {"train": TINY_CSV_TRAIN_ROWS, "test": TINY_CSV_TEST_ROWS}
-    assert result["csv_first_streamed"] == {"text": "alpha 0", "label": 0}
-    assert result["parquet"] == result["converted"] == {"train": TINY_PARQUET_ROWS}
-
-
-# -- standalone ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_standalone_module_serves_on_the_given_ports():
-    port, cdn_port = free_port(), free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "tests.fakehub",
-        "--port",
-        str(port),
-        "--cdn-port",
-        str(cdn_port),
-    ]
-    server = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        lines = [server.stdout.readline().strip() for _ in range(2)]
-        assert lines == [f"hub: http://127.0.0.1:{port}", f"cdn: http://127.0.0.1:{cdn_port}"]
-        assert fetch(f"http://127.0.0.1:{port}{CONFIG}", "HEAD").status == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
