@@ -132,11 +132,10 @@ def test_standalone_module_serves_on_the_given_ports():
         "--cdn-port",
         str(cdn_port),
     ]
-    server = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        lines = [server.stdout.readline().strip() for _ in range(2)]
-        assert lines == [f"hub: http://127.0.0.1:{port}", f"cdn: http://127.0.0.1:{cdn_port}"]
-        assert fetch(f"http://127.0.0.1:{port}{CONFIG}", "HEAD").status == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            lines = [server.stdout.readline().strip() for _ in range(2)]
+            assert lines == [f"hub: http://127.0.0.1:{port}", f"cdn: http://127.0.0.1:{cdn_port}"]
+            assert fetch(f"http://127.0.0.1:{port}{CONFIG}", "HEAD").status == 200
+        finally:
+            server.terminate()
