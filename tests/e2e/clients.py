@@ -231,6 +231,9 @@ PRIVATE = fakehub.PRIVATE_MODEL
 TINY_CSV = fakehub.TINY_CSV
 TINY_PARQUET = fakehub.TINY_PARQUET
 
+# User-agent origin of client runs that ask the fake hub directly, for a reference answer.
+REFERENCE_ORIGIN = "e2e-reference"
+
 OWNER_TOKEN = fakehub.OWNER_TOKEN
 USER_TOKEN = fakehub.USER_TOKEN
 

@@ -10,9 +10,26 @@ from pathlib import Path
 
 import pytest
 
+from .clients import REFERENCE_ORIGIN
+
+
+def assert_clients_only_talked_to_the_mirror(hub) -> None:
+    """Every request the fake hub saw came from the mirror, not from a client going around it.
+
+    Clients send `hf_hub/<version>` in their user agent (hf_xet's requests too); the mirror
+    does not. Runs that ask the fake hub directly for a reference answer are marked.
+    """
+    strays = [
+        (entry.host, entry.method, entry.target, entry.headers.get("user-agent"))
+        for entry in list(hub.log)
+        if "hf_hub/" in entry.headers.get("user-agent", "")
+        and REFERENCE_ORIGIN not in entry.headers.get("user-agent", "")
+    ]
+    assert strays == [], f"clients reached the hub without the mirror: {strays[:5]}"
+
 
 @pytest.fixture
-def endpoint(shared_mirror, fakehub) -> str:
+def endpoint(shared_mirror, fakehub):
     """The HF_ENDPOINT every client of a test uses: the mirror, never the fake hub.
 
     One mirror serves a whole module (starting one per test would dominate the run time);
@@ -20,14 +37,16 @@ def endpoint(shared_mirror, fakehub) -> str:
     Xet, as huggingface.co does: stripping it is the mirror's job.
     """
     assert fakehub.xet
-    return shared_mirror.url
+    yield shared_mirror.url
+    assert_clients_only_talked_to_the_mirror(fakehub)
 
 
 @pytest.fixture
-def cold_endpoint(mirror, fakehub) -> str:
+def cold_endpoint(mirror, fakehub):
     """A mirror with an empty cache, started for this test alone."""
     assert fakehub.xet
-    return mirror.url
+    yield mirror.url
+    assert_clients_only_talked_to_the_mirror(fakehub)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from .clients import (
     MODEL,
     OWNER_TOKEN,
     PRIVATE,
+    REFERENCE_ORIGIN,
     TINY_BERT,
     USER_TOKEN,
     curl_fetch,
@@ -35,10 +36,16 @@ emit({{
     "gated_snapshot": outcome(snapshot_download, {GATED!r}),
     "gated_read": outcome(lambda: HfFileSystem().cat_file({GATED + "/model.safetensors"!r})),
     "gated_info": outcome(api.model_info, {GATED!r}),
+    "gated_files": outcome(api.list_repo_files, {GATED!r}),
+    "gated_paths_info": outcome(api.get_paths_info, {GATED!r}, ["model.safetensors"]),
+    "gated_refs": outcome(api.list_repo_refs, {GATED!r}),
     "private_file": outcome(hf_hub_download, {PRIVATE!r}, "config.json"),
     "private_snapshot": outcome(snapshot_download, {PRIVATE!r}),
     "private_info": outcome(api.model_info, {PRIVATE!r}),
     "private_files": outcome(api.list_repo_files, {PRIVATE!r}),
+    "private_read": outcome(lambda: HfFileSystem().cat_file({PRIVATE + "/config.json"!r})),
+    "private_refs": outcome(api.list_repo_refs, {PRIVATE!r}),
+    "private_paths_info": outcome(api.get_paths_info, {PRIVATE!r}, ["config.json"]),
 }})
 """
 
@@ -68,7 +75,8 @@ def probe(endpoint, home, token, env=None):
 
 def hub_answers(fakehub, new_home, token):
     """What the fake hub itself tells this caller (plain HTTP, no Xet): the reference."""
-    return probe(fakehub.url, new_home("reference"), token, env={"HF_HUB_DISABLE_XET": "1"})
+    env = {"HF_HUB_DISABLE_XET": "1", "HF_HUB_USER_AGENT_ORIGIN": REFERENCE_ORIGIN}
+    return probe(fakehub.url, new_home("reference"), token, env=env)
 
 
 def assert_same_answers(mirror_answers, hub_answers, token):

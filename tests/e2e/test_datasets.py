@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(180)
 
 LOAD = """
 import datasets
-ds = datasets.load_dataset({repo!r}, streaming={streaming!r})
+ds = datasets.load_dataset({repo!r}, streaming={streaming!r}, revision={revision!r})
 out = {{}}
 for split in ds:
     rows = list(ds[split]) if {streaming!r} else ds[split].to_list()
@@ -28,8 +28,9 @@ emit(out)
 """
 
 
-def load(endpoint, home, repo, streaming):
-    return run_client(LOAD.format(repo=repo, streaming=streaming), endpoint, home, timeout=150)
+def load(endpoint, home, repo, streaming, revision=None):
+    code = LOAD.format(repo=repo, streaming=streaming, revision=revision)
+    return run_client(code, endpoint, home, timeout=150)
 
 
 def first_csv_row(hub, path):
@@ -66,3 +67,10 @@ def test_load_dataset_parquet_gets_every_row(endpoint, home, fakehub, streaming)
     assert set(splits) == {"train"}
     assert splits["train"]["count"] == TINY_PARQUET_ROWS
     assert splits["train"]["first"] == expected_first
+
+
+def test_load_dataset_at_parquet_convert_ref_reads_the_export(endpoint, home, fakehub):
+    """revision="refs/convert/parquet" travels as refs%2Fconvert%2Fparquet everywhere."""
+    splits = load(endpoint, home, TINY_PARQUET, False, revision="refs/convert/parquet")
+
+    assert splits["train"]["count"] == TINY_PARQUET_ROWS

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .clients import MODEL, TINY_BERT, hub_files, run_client
+from .clients import MANY_FILES, MODEL, TINY_BERT, hub_files, run_client
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -52,6 +52,26 @@ def test_hffs_glob_double_star_finds_every_file(endpoint, home, fakehub):
 
     prefix = f"{TINY_BERT}/"
     assert {p.removeprefix(prefix) for p in found} == hub_files(fakehub, MODEL, TINY_BERT, "main")
+
+
+def test_hffs_find_of_paginated_repo_lists_every_file(endpoint, home, fakehub):
+    """HfFileSystem lists big trees in parallel, per folder; no page or folder may be lost."""
+    code = f"""
+    from huggingface_hub import HfFileSystem
+    fs = HfFileSystem()
+    found = fs.find({MANY_FILES!r})
+    txt = fs.glob({MANY_FILES + "/**/*.txt"!r})
+    data = fs.ls({MANY_FILES + "/data"!r}, detail=False)
+    emit({{"find": found, "glob_txt": len(txt), "ls_data": data}})
+    """
+    result = run_client(code, endpoint, home)
+
+    expected = hub_files(fakehub, MODEL, MANY_FILES, "main")
+    prefix = f"{MANY_FILES}/"
+    assert len(result["find"]) == len(expected)
+    assert {p.removeprefix(prefix) for p in result["find"]} == expected
+    assert result["glob_txt"] == len([n for n in expected if n.endswith(".txt")])
+    assert sorted(result["ls_data"]) == [f"{prefix}data/{d}" for d in ("a", "b", "c")]
 
 
 @pytest.mark.parametrize("name", ["config.json", "model.safetensors"])

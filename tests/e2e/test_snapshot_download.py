@@ -170,3 +170,32 @@ def test_hf_download_cli_of_dataset_to_local_dir_gets_every_file(endpoint, home,
     commit = fakehub.commit_of(DATASET, TINY_CSV, "main")
     expected = hub_files(fakehub, DATASET, TINY_CSV, commit)
     assert_tree_matches_hub(target, fakehub, DATASET, TINY_CSV, commit, expected)
+
+
+def test_hf_cache_verify_accepts_what_came_through_the_mirror(endpoint, home, fakehub):
+    """`hf cache verify` re-lists the tree and checks every file against oid / lfs.oid."""
+    snapshot(endpoint, home, TINY_BERT)
+
+    proc = run_cli(
+        ["cache", "verify", TINY_BERT, "--fail-on-missing-files", "--fail-on-extra-files"],
+        endpoint,
+        home,
+    )
+
+    assert "mismatch" not in (proc.stdout + proc.stderr).lower()
+
+
+def test_offline_reuse_after_mirror_download_needs_no_server(endpoint, home, fakehub):
+    """With HF_HUB_OFFLINE=1 the cache the mirror filled is complete on its own (trace offline)."""
+    code = f"""
+    from huggingface_hub import hf_hub_download, snapshot_download
+    root = snapshot_download({TINY_BERT!r})
+    emit({{"root": root, "config": hf_hub_download({TINY_BERT!r}, "config.json")}})
+    """
+    online = run_client(code, endpoint, home)
+
+    offline = run_client(code, "http://127.0.0.1:9", home, env={"HF_HUB_OFFLINE": "1"})
+
+    assert offline == online
+    config = fakehub.file_bytes(MODEL, TINY_BERT, "main", "config.json")
+    assert Path(offline["config"]).read_bytes() == config
