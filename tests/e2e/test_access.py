@@ -189,3 +189,31 @@ def test_owner_downloads_of_gated_and_private_files_are_correct(endpoint, home, 
 
     assert result["gated"] == fakehub.file_sha256(MODEL, GATED, "main", "model.safetensors")
     assert result["private"].encode() == fakehub.file_bytes(MODEL, PRIVATE, "main", "config.json")
+
+
+PUBLIC_PROBE = f"""
+from huggingface_hub import HfApi, hf_hub_download, snapshot_download
+emit({{
+    "file": outcome(hf_hub_download, {TINY_BERT!r}, "config.json"),
+    "weights": outcome(hf_hub_download, {TINY_BERT!r}, "model.safetensors"),
+    "snapshot": outcome(snapshot_download, {TINY_BERT!r}),
+    "info": outcome(HfApi().model_info, {TINY_BERT!r}),
+}})
+"""
+
+
+def test_invalid_token_gets_the_hub_answer_even_for_cached_public_files(
+    endpoint, new_home, fakehub
+):
+    """huggingface.co refuses an unknown token everywhere (401, "Invalid credentials").
+
+    Whether the mirror answers from its cache or from upstream must not change that: a user
+    with a mistyped token would otherwise see hf_hub_download work and snapshot_download fail.
+    """
+    env = {"HF_HUB_DISABLE_XET": "1", "HF_HUB_USER_AGENT_ORIGIN": REFERENCE_ORIGIN}
+    reference = run_client(PUBLIC_PROBE, fakehub.url, new_home(), token=INVALID_TOKEN, env=env)
+    assert set(run_client(PUBLIC_PROBE, endpoint, new_home()).values()) == {"ok"}
+
+    answers = run_client(PUBLIC_PROBE, endpoint, new_home(), token=INVALID_TOKEN)
+
+    assert answers == reference
