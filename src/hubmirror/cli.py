@@ -32,10 +32,13 @@ def main() -> None:
 )
 def serve(config_file: str | None, **flags) -> None:
     """Run the mirror's HTTP server."""
+    from hubmirror.runtime import run_event_loop, tune_allocator
+
     settings = _settings(flags, config_file)
     _configure_logging(settings)
+    tune_allocator()
     try:
-        asyncio.run(_serve(settings))
+        run_event_loop(_serve(settings))
     except LayoutMismatch as exc:
         _fail(str(exc))
     except OSError as exc:

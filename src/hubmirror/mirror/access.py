@@ -42,30 +42,60 @@ class AccessPolicy:
         self.access_ttl = access_ttl
         self.clock = clock
         self._confirmed: dict[tuple[str, str], float] = {}
+        self._visibility: dict[str, tuple[str, float]] = {}
+
+    def known_visibility(self, repo: RepoId) -> str | None:
+        """The visibility if it was checked within the TTL, without any I/O but the index."""
+        known = self._visibility.get(repo.key)
+        if known is None:
+            known = self.index.get_visibility(repo)
+            if known is not None:
+                self._visibility[repo.key] = known
+        if known and self.clock() - known[1] < self.visibility_ttl:
+            return known[0]
+        return None
 
     async def visibility(self, repo: RepoId, fetch_info: Callable[[], Awaitable[bytes]]) -> str:
         """``public`` or ``restricted``, re-checked anonymously after the metadata TTL."""
-        known = self.index.get_visibility(repo)
-        if known and self.clock() - known[1] < self.visibility_ttl:
-            return known[0]
+        fresh = self.known_visibility(repo)
+        if fresh is not None:
+            return fresh
+        known = self._visibility.get(repo.key)
         try:
             visibility = payloads.visibility_of_info(_json(await fetch_info()))
         except HubRefusal:
             visibility = RESTRICTED
         except UpstreamUnavailable:
             return known[0] if known else RESTRICTED
-        self.index.put_visibility(repo, visibility, self.clock())
+        now = self.clock()
+        self.index.put_visibility(repo, visibility, now)
+        self._visibility[repo.key] = (visibility, now)
         return visibility
 
     def may_use_cache(self, repo: RepoId, visibility: str, auth: str | None) -> bool:
+        """Public: anyone without a token, or with one upstream accepted lately.
+
+        A token upstream would refuse (mistyped, revoked) gets upstream's 401 even for
+        public files, exactly as without the mirror.
+        """
         if visibility == PUBLIC:
-            return True
-        until = self._confirmed.get((token_fingerprint(auth), repo.key))
-        return until is not None and self.clock() < until
+            return not auth or self._fresh(token_fingerprint(auth), "")
+        return self._fresh(token_fingerprint(auth), repo.key)
 
     def confirm(self, repo: RepoId, auth: str | None) -> None:
         """Upstream just served this caller a file of ``repo``: remember it for a while."""
-        self._confirmed[(token_fingerprint(auth), repo.key)] = self.clock() + self.access_ttl
+        until = self.clock() + self.access_ttl
+        self._confirmed[(token_fingerprint(auth), repo.key)] = until
+        self._confirmed[(token_fingerprint(auth), "")] = until
+
+    def token_accepted(self, auth: str | None) -> None:
+        """Upstream answered a request made with this token: it is a valid token."""
+        if auth:
+            self._confirmed[(token_fingerprint(auth), "")] = self.clock() + self.access_ttl
+
+    def _fresh(self, fingerprint: str, repo_key: str) -> bool:
+        until = self._confirmed.get((fingerprint, repo_key))
+        return until is not None and self.clock() < until
 
 
 def _json(body: bytes):

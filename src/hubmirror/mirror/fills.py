@@ -110,7 +110,9 @@ class Fills:
         index: Index,
         pool: UpstreamPool,
         clock: Callable[[], float] = time.time,
+        on_filled: Callable[[FileEntry, StoredBlob], None] | None = None,
     ) -> None:
+        self.on_filled = on_filled or (lambda _entry, _blob: None)
         self.store = store
         self.index = index
         self.pool = pool
@@ -145,6 +147,7 @@ class Fills:
             blob = StoredBlob(verified.sha256, verified.git_sha1, verified.size)
             final = self.store.commit(fill.temp, blob.sha256)
             self.index.put_blob(blob, self.clock())
+            self.on_filled(entry, blob)
             fill.finish(blob, final)
             log.info("filled %s %s (%d bytes)", fill.source.repo.key, entry.path, entry.size)
         except BaseException as exc:  # noqa: BLE001 - every ending must reach the readers

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hubmirror.index.queries import Index
+from hubmirror.index.queries import Index, KnownCommit
 from hubmirror.types import RepoId, Revision
 
 
@@ -18,12 +18,13 @@ class Revisions:
         self.index = index
         self.ttl = ttl
         self.clock = clock
+        self._memory: dict[tuple[str, str], KnownCommit] = {}
 
     def fresh_commit(self, repo: RepoId, revision: Revision) -> str | None:
         """The commit to use without asking upstream, or ``None`` when it must be asked."""
         if revision.is_commit:
             return revision.value
-        known = self.index.get_commit(repo, revision.value)
+        known = self._known(repo, revision.value)
         if known and self.clock() - known.fetched_at < self.ttl:
             return known.commit
         return None
@@ -32,10 +33,22 @@ class Revisions:
         """Whatever we last heard, however old: what an outage falls back to."""
         if revision.is_commit:
             return revision.value
-        known = self.index.get_commit(repo, revision.value)
+        known = self._known(repo, revision.value)
         return known.commit if known else None
 
     def remember(self, repo: RepoId, revision: Revision | str, commit: str) -> None:
         value = str(revision)
         if value != commit:
-            self.index.put_commit(repo, value, commit, self.clock())
+            now = self.clock()
+            self.index.put_commit(repo, value, commit, now)
+            self._memory[(repo.key, value)] = KnownCommit(commit, now)
+
+    def _known(self, repo: RepoId, revision: str) -> KnownCommit | None:
+        """Memory first (the warm path), then the index (after a restart)."""
+        key = (repo.key, revision)
+        known = self._memory.get(key)
+        if known is None:
+            known = self.index.get_commit(repo, revision)
+            if known is not None:
+                self._memory[key] = known
+        return known

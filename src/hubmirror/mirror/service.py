@@ -11,18 +11,19 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from hubmirror.errors import EntryNotFound, UpstreamUnavailable
 from hubmirror.hub import payloads
-from hubmirror.hub.headers import CacheStatus
+from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.hub.routes import RepoApi, api_path, encode_path, encode_revision
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
-from hubmirror.mirror.access import PUBLIC, AccessPolicy, token_fingerprint
+from hubmirror.mirror.access import AccessPolicy, token_fingerprint
 from hubmirror.mirror.fills import Fill, Fills, FillSource
 from hubmirror.mirror.flights import Flights
+from hubmirror.mirror.lru import LRU
 from hubmirror.mirror.revisions import Revisions
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, Revision
@@ -30,6 +31,10 @@ from hubmirror.upstream.pool import UpstreamPool
 
 _FOREVER = float("inf")
 _IMMUTABLE_AT_COMMIT = ("tree", "paths-info")
+_MISSING = "missing"  # entry cache value for a path upstream confirmed absent
+ENTRY_CACHE_SIZE = 200_000
+SMALL_FILE_MAX = 1024 * 1024  # blobs up to this size are served from memory once read
+SMALL_FILE_CACHE = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class FileAnswer:
     blob: StoredBlob | None
     blob_path: Path | None
     status: CacheStatus
+    headers: dict[str, str]  # the response's metadata headers, built once per answer
 
 
 class Mirror:
@@ -62,10 +68,14 @@ class Mirror:
         self.metadata_ttl = metadata_ttl
         self.revisions = Revisions(index, metadata_ttl, clock)
         self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
-        self.fills = Fills(store, index, pool, clock)
+        self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled)
         self.flights = Flights()
         self._touched: dict[str, float] = {}
         self._last_touch_flush = clock()
+        self._entries: LRU[tuple[str, str, str], FileEntry | str] = LRU(ENTRY_CACHE_SIZE)
+        self._blobs: LRU[str, StoredBlob] = LRU(ENTRY_CACHE_SIZE)
+        self._small: LRU[str, bytes] = LRU(SMALL_FILE_CACHE, weigh=len)
+        self._hits: LRU[tuple[str, str, str], FileAnswer] = LRU(ENTRY_CACHE_SIZE)
 
     async def close(self) -> None:
         await self.fills.close()
@@ -97,10 +107,9 @@ class Mirror:
                 return stale
             raise
         self.revisions.remember(ref.repo, ref.revision, meta.commit)
-        self.index.put_entries(ref.repo, meta.commit, [meta.entry])
-        if visibility != PUBLIC:
-            self.access.confirm(ref.repo, auth)
-        return self._answer(ref.repo, meta.commit, meta.entry, None)
+        self._remember_entries(ref.repo, meta.commit, [meta.entry])
+        self.access.confirm(ref.repo, auth)
+        return self._answer(ref.repo, meta.commit, meta.entry)
 
     def start_fill(self, answer: FileAnswer, auth: str | None) -> Fill:
         """Join the running fill of this blob, or start one with this caller's token."""
@@ -133,12 +142,36 @@ class Mirror:
     def _cached_file(self, repo: RepoId, commit: str | None, path: str) -> FileAnswer | None:
         if commit is None:
             return None
-        if self.index.is_missing(repo, commit, path):
+        hot = self._hits.get((repo.key, commit, path))
+        if hot is not None:
+            return hot
+        entry = self._entry(repo, commit, path)
+        if entry == _MISSING:
             raise EntryNotFound(f"{path} does not exist at {commit}", commit=commit)
-        entry = self.index.get_entry(repo, commit, path)
         if entry is None:
             return None
-        return self._answer(repo, commit, entry, CacheStatus.HIT)
+        answer = self._answer(repo, commit, entry)
+        if answer.blob is not None:
+            self._hits.put((repo.key, commit, path), answer)
+        return answer
+
+    def _entry(self, repo: RepoId, commit: str, path: str) -> FileEntry | str | None:
+        """An entry (or ``_MISSING``) from memory, else from the index."""
+        key = (repo.key, commit, path)
+        entry = self._entries.get(key)
+        if entry is None:
+            if self.index.is_missing(repo, commit, path):
+                entry = _MISSING
+            else:
+                entry = self.index.get_entry(repo, commit, path)
+            if entry is not None:
+                self._entries.put(key, entry)
+        return entry
+
+    def _remember_entries(self, repo: RepoId, commit: str, entries: list[FileEntry]) -> None:
+        self.index.put_entries(repo, commit, entries)
+        for entry in entries:
+            self._entries.put((repo.key, commit, entry.path), entry)
 
     def _stale_file(self, ref: FileRef) -> FileAnswer | None:
         commit = self.revisions.last_known_commit(ref.repo, ref.revision)
@@ -148,24 +181,65 @@ class Mirror:
             return None
         if answer is None or answer.blob is None:
             return None
-        return replace(answer, status=CacheStatus.STALE)
+        return _file_answer(
+            answer.repo,
+            answer.commit,
+            answer.entry,
+            answer.blob,
+            answer.blob_path,
+            CacheStatus.STALE,
+        )
 
-    def _answer(
-        self, repo: RepoId, commit: str, entry: FileEntry, status: CacheStatus | None
-    ) -> FileAnswer:
-        blob = self.index.blob_for(entry)
+    def without_blob(self, answer: FileAnswer) -> FileAnswer:
+        """The same answer once its blob file turned out to be gone: a MISS to refill."""
+        if answer.blob is not None:
+            self.forget_blob(answer.entry, answer.blob)
+        return _file_answer(answer.repo, answer.commit, answer.entry, None, None)
+
+    def _answer(self, repo: RepoId, commit: str, entry: FileEntry) -> FileAnswer:
+        blob = self._blob_for(entry)
         path = self.store.path_for(blob.sha256) if blob else None
-        if blob and not path.is_file():
-            self.index.forget_blob(blob.sha256)  # removed behind our back: fetch it again
-            blob, path = None, None
-        status = CacheStatus.HIT if blob else CacheStatus.MISS
-        return FileAnswer(repo, commit, entry, blob, path, status)
+        return _file_answer(repo, commit, entry, blob, path)
+
+    def _blob_for(self, entry: FileEntry) -> StoredBlob | None:
+        key = entry.sha256 or entry.etag
+        blob = self._blobs.get(key)
+        if blob is None:
+            blob = self.index.blob_for(entry)
+            if blob is not None:
+                self._blobs.put(key, blob)
+        return blob
+
+    def blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
+        """A fill just stored ``entry``'s bytes: later lookups see it without the index."""
+        self._blobs.put(entry.sha256 or entry.etag, blob)
+
+    def forget_blob(self, entry: FileEntry, blob: StoredBlob) -> None:
+        """The blob file vanished behind our back: forget it so the next request refills."""
+        self._blobs.pop(entry.sha256 or entry.etag)
+        self._small.pop(blob.sha256)
+        self._hits = LRU(ENTRY_CACHE_SIZE)  # rare: drop every remembered HIT
+        self.index.forget_blob(blob.sha256)
+
+    def small_body(self, answer: FileAnswer) -> bytes | None:
+        """A small stored blob's bytes from memory (read once), or ``None`` for large ones."""
+        blob = answer.blob
+        if blob is None or blob.size > SMALL_FILE_MAX or answer.blob_path is None:
+            return None
+        data = self._small.get(blob.sha256)
+        if data is None:
+            data = answer.blob_path.read_bytes()
+            if len(data) != blob.size:
+                raise FileNotFoundError(answer.blob_path)
+            self._small.put(blob.sha256, data)
+        return data
 
     def _remember_missing(self, ref: FileRef, exc: EntryNotFound) -> None:
         """A miss at a commit upstream named is final; remember it as clients do."""
         if exc.commit:
             self.revisions.remember(ref.repo, ref.revision, exc.commit)
             self.index.put_missing(ref.repo, exc.commit, ref.path.value, self.clock())
+            self._entries.put((ref.repo.key, exc.commit, ref.path.value), _MISSING)
 
     # API -------------------------------------------------------------------
     async def api(
@@ -192,6 +266,7 @@ class Mirror:
             if trusted and cached:
                 return cached
             raise
+        self.access.token_accepted(auth)
         answer = self._digest(route, fresh.status, fresh.body, fresh.link_next)
         self.index.put_answer(key, route.repo, answer)
         return answer
@@ -215,9 +290,13 @@ class Mirror:
         if route.action in _IMMUTABLE_AT_COMMIT and route.revision and route.revision.is_commit:
             entries = payloads.entries_from_listing(data)
             if entries:
-                self.index.put_entries(route.repo, route.revision.value, entries)
+                self._remember_entries(route.repo, route.revision.value, entries)
 
     async def _visibility(self, repo: RepoId) -> str:
+        known = self.access.known_visibility(repo)
+        if known is not None:
+            return known
+
         async def fetch_info() -> bytes:
             answer = await self.pool.call(lambda c: c.get_json(api_path(repo), None))
             return answer.body
@@ -225,6 +304,19 @@ class Mirror:
         return await self.flights.run(
             ("visibility", repo.key), lambda: self.access.visibility(repo, fetch_info)
         )
+
+
+def _file_answer(
+    repo: RepoId,
+    commit: str,
+    entry: FileEntry,
+    blob: StoredBlob | None,
+    path: Path | None,
+    status: CacheStatus | None = None,
+) -> FileAnswer:
+    status = status or (CacheStatus.HIT if blob else CacheStatus.MISS)
+    headers = file_headers(commit, entry, status)
+    return FileAnswer(repo, commit, entry, blob, path, status, headers)
 
 
 def _upstream_api_path(route: RepoApi) -> str:

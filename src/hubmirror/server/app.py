@@ -6,6 +6,7 @@ path split before decoding (hub-api.md §1.4), with ``//`` collapsed.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -14,7 +15,14 @@ from aiohttp.abc import AbstractAccessLogger
 
 from hubmirror.errors import HubMirrorError, InvalidInput
 from hubmirror.hub.headers import X_CACHE_STATUS
-from hubmirror.hub.routes import Housekeeping, RepoApi, Resolve, parse_route, split_raw_path
+from hubmirror.hub.routes import (
+    Housekeeping,
+    RepoApi,
+    Resolve,
+    Route,
+    parse_route,
+    split_raw_path,
+)
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.api import handle_api, handle_housekeeping
 from hubmirror.server.context import MIRROR, PUBLIC_URL, path_prefix
@@ -43,10 +51,9 @@ def create_app(mirror: Mirror, public_url: str | None = None) -> web.Application
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
-    segments = split_raw_path(request.raw_path, path_prefix(request.app))
-    if not segments:
+    route = _route(request.raw_path.split("?", 1)[0], path_prefix(request.app))
+    if route is None:
         return web.Response(text="hubmirror: set HF_ENDPOINT to this server's URL\n")
-    route = parse_route(segments)
     if request.method not in _ALLOWED[type(route)]:
         raise InvalidInput(f"Method {request.method} is not allowed here")
     if isinstance(route, Resolve):
@@ -54,6 +61,13 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     if isinstance(route, RepoApi):
         return await handle_api(request, route)
     return await handle_housekeeping(request, route)
+
+
+@functools.lru_cache(maxsize=65536)
+def _route(raw_path: str, prefix: str) -> Route | None:
+    """Parse a raw path once; hot paths (HEAD of a popular file) skip the parser."""
+    segments = split_raw_path(raw_path, prefix)
+    return parse_route(segments) if segments else None
 
 
 @web.middleware

@@ -7,9 +7,11 @@ far ahead of a running fill is read from upstream directly while the fill goes o
 
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
 
-from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus, file_headers
+from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import Resolve
 from hubmirror.server import responses
 from hubmirror.server.context import auth_of, mirror_of
@@ -25,17 +27,18 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
     mirror = mirror_of(request)
     auth = auth_of(request)
     answer = await mirror.file(FileRef(route.repo, route.revision, route.path), auth)
-    headers = file_headers(answer.commit, answer.entry, answer.status)
+    headers = answer.headers
     size = answer.entry.size
     if request.method == "HEAD":
         return await _head(request, headers, size)
     span = range_spec.span(size) if range_spec else None
     start, end = span if span else (0, size - 1)
     if answer.blob_path is not None:
-        mirror.touch(answer.blob)
-        resp = await responses.start(request, headers, size, span)
-        await responses.send_file(resp, answer.blob_path, start, end)
-        return resp
+        try:
+            return await _send_stored(request, answer, headers, span)
+        except FileNotFoundError:
+            answer = mirror.without_blob(answer)  # deleted behind our back: refill
+            headers = answer.headers
     fill = mirror.start_fill(answer, auth)
     if span and start > fill.written + DIRECT_RANGE_AHEAD:
         return await _direct_range(request, answer, auth, headers, span)
@@ -44,11 +47,30 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
     return resp
 
 
-async def _head(request: web.Request, headers: dict[str, str], size: int) -> web.StreamResponse:
-    resp = web.StreamResponse(status=200, headers=headers)
-    resp.content_length = size
-    await resp.prepare(request)
+async def _send_stored(request, answer, headers, span) -> web.StreamResponse:
+    """A HIT: small blobs from memory, large ones from disk without blocking the loop."""
+    mirror = mirror_of(request)
+    mirror.touch(answer.blob)
+    size = answer.entry.size
+    start, end = span if span else (0, size - 1)
+    small = mirror.small_body(answer)
+    if small is not None:
+        status = 206 if span else 200
+        if span:
+            headers = headers | {"Content-Range": f"bytes {start}-{end}/{size}"}
+        return web.Response(status=status, body=small[start : end + 1], headers=headers)
+    fd = os.open(answer.blob_path, os.O_RDONLY)  # before the headers: a missing file can refill
+    try:
+        resp = await responses.start(request, headers, size, span)
+        await responses.send_file(resp, fd, start, end)
+    finally:
+        os.close(fd)
     return resp
+
+
+async def _head(request: web.Request, headers: dict[str, str], size: int) -> web.Response:
+    """Metadata only: one write, no body, ``Content-Length`` the file's real size."""
+    return web.Response(status=200, headers=headers | {"Content-Length": str(size)})
 
 
 async def _direct_range(request, answer, auth, headers, span) -> web.StreamResponse:

@@ -8,6 +8,7 @@ bad bytes would be a lie.
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from hubmirror.mirror.fills import Fill, open_for_reading
 
 SEND_CHUNK = 1024 * 1024  # measured fastest from page cache on loopback
 BODY_STARTED = web.RequestKey("body_started", bool)
+_NOWAIT = getattr(os, "RWF_NOWAIT", None)
 
 
 async def start(
@@ -33,20 +35,41 @@ async def start(
     return resp
 
 
-async def send_file(resp: web.StreamResponse, path: os.PathLike, start: int, end: int) -> None:
-    """Copy bytes ``start..end`` of a stored blob with a read/write loop (page-cache fast)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        position = start
-        while position <= end:
-            data = os.pread(fd, min(SEND_CHUNK, end + 1 - position), position)
-            if not data:
-                raise ConnectionAbortedError(f"{path} is shorter than the index says")
-            await resp.write(data)
-            position += len(data)
-    finally:
-        os.close(fd)
+async def send_file(resp: web.StreamResponse, fd: int, start: int, end: int) -> None:
+    """Copy bytes ``start..end`` of a stored blob with a read/write loop.
+
+    Measured on loopback, a 1 MiB read/write loop beats sendfile by 1.2–1.4× when the
+    blob is in the page cache, but its blocking read stalls the whole event loop when
+    it is not. So each chunk is first read with ``RWF_NOWAIT`` (page cache only); what
+    is not cached is read in a worker thread instead.
+    """
+    position = start
+    while position <= end:
+        length = min(SEND_CHUNK, end + 1 - position)
+        data = _read_cached(fd, length, position)
+        if data is None:
+            data = await asyncio.to_thread(os.pread, fd, length, position)
+        if not data:
+            raise ConnectionAbortedError("blob is shorter than the index says")
+        await resp.write(data)
+        position += len(data)
     await resp.write_eof()
+
+
+def _read_cached(fd: int, length: int, position: int) -> bytearray | memoryview | None:
+    """Read what the page cache holds at ``position`` without blocking, or ``None``."""
+    if _NOWAIT is None:
+        return None
+    buffer = bytearray(length)
+    try:
+        count = os.preadv(fd, [buffer], position, _NOWAIT)
+    except BlockingIOError:
+        return None
+    except OSError:  # a filesystem without RWF_NOWAIT support
+        return None
+    if count == 0 and length:
+        return None
+    return memoryview(buffer)[:count] if count < length else buffer
 
 
 async def send_fill(
