@@ -59,7 +59,13 @@ def test_concurrent_downloads_of_a_cold_file_share_one_upstream_fill(
     fakehub.clear_log()
 
     procs = [start_download(cold_endpoint, new_home()) for _ in range(3)]
-    paths = [finish(proc) for proc in procs]
+    try:
+        paths = [finish(proc) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
     assert [sha256_of(path) for path in paths] == [big_file] * 3
     moved = fakehub.body_bytes(host="cdn") + fakehub.body_bytes(host="hub", path_contains=BIG)
@@ -91,3 +97,17 @@ def test_head_of_cold_large_file_does_not_wait_for_the_bytes(cold_endpoint, fake
     headers = proc.stdout.decode().lower()
     assert f"content-length: {BIG_SIZE}" in headers
     assert f'x-linked-etag: "{big_file}"' in headers or f'etag: "{big_file}"' in headers
+
+
+def test_range_of_a_cold_file_being_filled_is_exact(cold_endpoint, fakehub, big_file):
+    """Ranges asked while the fill is still running give exactly the bytes asked for."""
+    fakehub.faults.bandwidth = SLOW
+    data = fakehub.file_bytes(MODEL, TINY_BERT, "main", BIG)
+    url = f"{cold_endpoint}/{TINY_BERT}/resolve/main/{BIG}"
+    near_end = BIG_SIZE - 1000
+
+    head = curl(["-f", "-r", "0-99", url]).stdout
+    tail = curl(["-f", "-r", f"{near_end}-{near_end + 99}", url]).stdout
+
+    assert head == data[:100]
+    assert tail == data[near_end : near_end + 100]

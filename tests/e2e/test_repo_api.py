@@ -12,6 +12,7 @@ import pytest
 
 from .clients import (
     DATASET,
+    GATED,
     MANY_FILES,
     MODEL,
     TINY_BERT,
@@ -171,4 +172,30 @@ def test_list_repo_refs_of_dataset_lists_the_parquet_convert(endpoint, home, fak
 
     assert converts == {
         "refs/convert/parquet": fakehub.commit_of(DATASET, TINY_PARQUET, "refs/convert/parquet")
+    }
+
+
+def test_model_info_passes_card_and_pipeline_fields_through(endpoint, home, fakehub):
+    """transformers' pipeline() reads pipeline_tag and library_name; hfd.sh reads gated."""
+    code = f"""
+    from huggingface_hub import HfApi
+    api = HfApi()
+    bert = api.model_info({TINY_BERT!r})
+    gated = api.model_info({GATED!r})
+    emit({{
+        "pipeline_tag": bert.pipeline_tag, "library_name": bert.library_name,
+        "tags": bert.tags, "license": bert.card_data.get("license") if bert.card_data else None,
+        "private": bert.private, "gated": gated.gated,
+    }})
+    """
+    info = run_client(code, endpoint, home)
+
+    repo = fakehub.repo(MODEL, TINY_BERT)
+    assert info == {
+        "pipeline_tag": repo.pipeline_tag,
+        "library_name": repo.library_name,
+        "tags": repo.tags,
+        "license": repo.card_data["license"],
+        "private": False,
+        "gated": fakehub.repo(MODEL, GATED).gated,
     }

@@ -29,13 +29,15 @@ pytestmark = pytest.mark.timeout(240)
 
 SNAPSHOT = """
 from huggingface_hub import snapshot_download
-path = snapshot_download({repo!r}, repo_type={repo_type!r}, allow_patterns={allow!r})
+path = snapshot_download(
+    {repo!r}, repo_type={repo_type!r}, allow_patterns={allow!r}, revision={revision!r}
+)
 emit({{"path": path}})
 """
 
 
-def snapshot(endpoint, home, repo, repo_type=MODEL, allow=None, timeout=120) -> Path:
-    code = SNAPSHOT.format(repo=repo, repo_type=repo_type, allow=allow)
+def snapshot(endpoint, home, repo, repo_type=MODEL, allow=None, timeout=120, revision=None) -> Path:
+    code = SNAPSHOT.format(repo=repo, repo_type=repo_type, allow=allow, revision=revision)
     return Path(run_client(code, endpoint, home, timeout=timeout)["path"])
 
 
@@ -66,6 +68,35 @@ def test_snapshot_download_of_tiny_bert_gets_every_file(endpoint, home, fakehub)
     root = snapshot(endpoint, home, TINY_BERT)
 
     assert root.name == commit
+    assert_tree_matches_hub(root, fakehub, MODEL, TINY_BERT, commit, expected)
+
+
+@pytest.mark.parametrize("revision", ["v1.0", "refs/pr/1"])
+def test_snapshot_download_at_tag_or_pr_gets_that_commits_files(endpoint, home, fakehub, revision):
+    """The tag's older config / the PR's extra file: the whole tree at that commit."""
+    commit = fakehub.commit_of(MODEL, TINY_BERT, revision)
+    expected = hub_files(fakehub, MODEL, TINY_BERT, commit)
+
+    root = snapshot(endpoint, home, TINY_BERT, revision=revision)
+
+    assert root.name == commit
+    assert_tree_matches_hub(root, fakehub, MODEL, TINY_BERT, commit, expected)
+
+
+def test_snapshot_after_upstream_branch_moved_is_self_consistent(cold_endpoint, new_home, fakehub):
+    """Old or new commit, whatever the mirror's TTL says, but never a mix of the two.
+
+    The snapshot folder is named after /revision/main's sha and every file in it must be that
+    commit's version (hub-api.md §7.3).
+    """
+    snapshot(cold_endpoint, new_home(), TINY_BERT)
+    new_config = b'{"model_type": "bert", "moved": true}\n'
+    fakehub.move_branch(MODEL, TINY_BERT, "main", {"config.json": new_config, "new.txt": b"new\n"})
+
+    root = snapshot(cold_endpoint, new_home(), TINY_BERT)
+
+    commit = root.name
+    expected = hub_files(fakehub, MODEL, TINY_BERT, commit)
     assert_tree_matches_hub(root, fakehub, MODEL, TINY_BERT, commit, expected)
 
 
