@@ -12,6 +12,7 @@ from typing import Any
 
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
+from hubmirror.mirror.fills import FillPlan
 from hubmirror.mirror.service import Mirror
 from hubmirror.settings import Settings
 from hubmirror.storage.blobs import BlobStore
@@ -33,6 +34,7 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         pool=pool,
         metadata_ttl=settings.metadata_ttl,
         access_ttl=settings.access_ttl,
+        fill_plan=FillPlan(settings.fill_segments, settings.fill_segment_mib * 1024 * 1024),
     )
     try:
         yield mirror

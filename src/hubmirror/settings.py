@@ -121,6 +121,18 @@ SETTINGS: tuple[Setting, ...] = (
         10.0,
         "Seconds of upstream silence (connect or between bytes) before giving up on it.",
     ),
+    Setting(
+        "fill_segments",
+        _as_positive(int),
+        8,
+        "Parallel Range requests a large uncached blob is fetched with.",
+    ),
+    Setting(
+        "fill_segment_mib",
+        _as_positive(int),
+        16,
+        "Smallest segment in MiB: a blob smaller than two segments is fetched in one request.",
+    ),
     Setting("access_log", _as_bool, True, "Log one line per request."),
     Setting("log_level", str, "info", "Logging level: debug, info, warning, error."),
 )
@@ -138,6 +150,8 @@ class Settings:
     access_ttl: float = 300.0
     public_url: str | None = None
     upstream_timeout: float = 10.0
+    fill_segments: int = 8
+    fill_segment_mib: int = 16
     access_log: bool = True
     log_level: str = "info"
 

@@ -35,8 +35,41 @@ async def test_eight_concurrent_clients_of_uncached_file_cause_one_upstream_tran
     assert all(hashlib.sha256(body).hexdigest() == sha256 for _, body in results)
     upstream_bytes = fakehub.body_bytes()
     assert size <= upstream_bytes <= size * 1.02
-    file_gets = [e for e in fakehub.log if e.host == "cdn" and e.method == "GET"]
-    assert len(file_gets) == 1
+    ranges = sorted(
+        tuple(int(x) for x in e.headers["range"][6:].split("-"))
+        for e in fakehub.log
+        if e.host == "cdn" and e.method == "GET"
+    )
+    assert ranges[0][0] == 0 and ranges[-1][1] == size - 1  # one pass over the file,
+    assert all(a[1] + 1 == b[0] for a, b in zip(ranges, ranges[1:], strict=False))  # no overlap
+
+
+@pytest.mark.timeout(60)
+async def test_small_blob_is_fetched_in_one_plain_request(mirror, fakehub):
+    target = f"{mirror.url}/{MODEL}/resolve/main/model.safetensors"
+    assert get(target).status == 200
+    gets = [e for e in fakehub.log if e.host == "cdn" and e.method == "GET"]
+    assert len(gets) == 1 and "range" not in gets[0].headers
+
+
+@pytest.mark.timeout(60)
+async def test_range_reader_in_a_later_segment_is_fed_by_that_segment(mirror, fakehub):
+    size = 64 * MiB
+    data_sha = fakehub.add_large_file("model", MODEL, "big-seg.bin", size, seed=6)
+    fakehub.faults.bandwidth = 16 * MiB
+    target = f"{mirror.url}/{MODEL}/resolve/main/big-seg.bin"
+    async with aiohttp.ClientSession() as session:
+        whole = asyncio.ensure_future(_download(session, target))
+        await asyncio.sleep(0.3)
+        offset = 40 * MiB  # inside the third of four segments, near its start
+        status, body = await _download(
+            session, target, {"Range": f"bytes={offset}-{offset + 1023}"}
+        )
+        assert status == 206 and len(body) == 1024
+        assert not whole.done(), "the range was answered before the whole file arrived"
+        _, everything = await whole
+    assert hashlib.sha256(everything).hexdigest() == data_sha
+    assert body == everything[offset : offset + 1024]
 
 
 @pytest.mark.timeout(60)

@@ -15,8 +15,8 @@ def git_sha1(data: bytes) -> str:
 def test_verified_write_reports_both_hashes(tmp_path):
     data = b"hello world" * 1000
     writer = BlobWriter(tmp_path / "t.part", Expected(len(data), git_sha1=git_sha1(data)))
-    writer.write(data[:5000])
-    writer.write(data[5000:])
+    writer.write_at(5000, data[5000:])  # out of order, as parallel segments arrive
+    writer.write_at(0, data[:5000])
     verified = writer.finish()
     assert verified.sha256 == hashlib.sha256(data).hexdigest()
     assert verified.git_sha1 == git_sha1(data)
@@ -25,7 +25,7 @@ def test_verified_write_reports_both_hashes(tmp_path):
 def test_hash_mismatch_discards_the_temp_file(tmp_path):
     temp = tmp_path / "t.part"
     writer = BlobWriter(temp, Expected(3, sha256="0" * 64))
-    writer.write(b"abc")
+    writer.write_at(0, b"abc")
     with pytest.raises(IntegrityError, match="sha256 mismatch"):
         writer.finish()
     assert not temp.exists()
@@ -34,7 +34,7 @@ def test_hash_mismatch_discards_the_temp_file(tmp_path):
 def test_more_bytes_than_announced_is_an_integrity_error(tmp_path):
     writer = BlobWriter(tmp_path / "t.part", Expected(2))
     with pytest.raises(IntegrityError):
-        writer.write(b"abc")
+        writer.write_at(0, b"abc")
     writer.discard()
 
 

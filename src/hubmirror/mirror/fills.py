@@ -1,15 +1,17 @@
-"""One fill per blob: fetched once, streamed to every waiting reader, verified, recorded.
+"""One fill per blob: fetched once, in parallel ranges, streamed to every reader, verified.
 
-A fill writes upstream bytes into a temp file and announces how far it got;
-readers (the first client and any that arrive later, GET or Range) read the temp
-file up to that point and wait for more. When the last byte is in, the hash and
-size are checked; only then is the file renamed into the store and indexed. A
-mismatch discards the temp file and marks the fill failed, and every reader
-aborts its connection, so no client can mistake bad bytes for a complete file.
+A fill splits a large blob into segments fetched concurrently with Range requests
+and written at their offsets into one temp file. Readers (the first client and
+any that arrive later, GET or Range) read the temp file wherever bytes are
+already written and wait for more. A hasher follows the contiguous prefix; when
+the last byte is in, hash and size are checked, and only then is the file
+renamed into the store and indexed. A mismatch discards the temp file and marks
+the fill failed, and every reader aborts its connection: the final byte is held
+back until verification, so no client can complete a download of bad bytes.
 
-A dropped upstream connection is resumed with a Range request from the last
-byte written, on the next upstream if its own fails. The fill runs as its own
-task: a client that goes away does not cancel it for the others.
+A dropped segment resumes from its last byte, on the next upstream if its own
+keeps failing. The fill runs as its own tasks: a client that goes away does not
+cancel it for the others.
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ from pathlib import Path
 
 import aiohttp
 
-from hubmirror.errors import HubMirrorError, IntegrityError, UpstreamUnavailable
+from hubmirror.errors import IntegrityError, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.writer import BlobWriter, Expected
 from hubmirror.types import FileEntry, RepoId
+from hubmirror.upstream.client import HubClient
 from hubmirror.upstream.pool import UpstreamPool
 
 log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024  # measured: larger chunks collapse under concurrent fills
-MAX_RESUMES = 5
+MAX_RESUMES = 5  # consecutive attempts of one segment that bring no new byte
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,31 +50,89 @@ class FillSource:
     auth: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class FillPlan:
+    """How many parallel segments a blob of a given size is fetched in."""
+
+    segments: int = 8
+    segment_min: int = 16 * 1024 * 1024
+
+    def split(self, size: int) -> list[tuple[int, int]]:
+        """Half-open ``[start, end)`` byte spans, equal but for the last."""
+        count = max(1, min(self.segments, size // max(1, self.segment_min)))
+        step = -(-size // count) if size else 0
+        return [(i * step, min(size, (i + 1) * step)) for i in range(count)] or [(0, 0)]
+
+
+class Segment:
+    """One span of the blob and how far its download got."""
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start, self.end, self.position = start, end, start
+
+    @property
+    def complete(self) -> bool:
+        return self.position >= self.end
+
+
 def fill_key(entry: FileEntry) -> str:
     return entry.sha256 or f"git-{entry.etag}"
 
 
 class Fill:
-    """The state readers watch: bytes written so far, and how it ended."""
+    """The state readers watch: which bytes are written, and how the fill ended."""
 
-    def __init__(self, key: str, source: FillSource, temp: Path) -> None:
+    def __init__(self, key: str, source: FillSource, temp: Path, plan: FillPlan) -> None:
         self.key = key
         self.source = source
         self.size = source.entry.size
         self.temp = temp
-        self.written = 0
+        self.segments = [Segment(a, b) for a, b in plan.split(self.size)]
         self.blob: StoredBlob | None = None
         self.final_path: Path | None = None
         self.error: BaseException | None = None
         self.upstream_bytes = 0
+        self.upstreams: set[str] = set()
         self._progress = asyncio.Event()
 
     @property
     def done(self) -> bool:
         return self.blob is not None or self.error is not None
 
-    def advance(self, written: int) -> None:
-        self.written = written
+    @property
+    def contiguous(self) -> int:
+        """Length of the prefix written without gaps (what the hasher may read)."""
+        for segment in self.segments:
+            if not segment.complete:
+                return segment.position
+        return self.size
+
+    def readable_end(self, position: int) -> int:
+        """End of the run of written bytes starting at ``position`` (exclusive).
+
+        The last byte of the blob is held back until the whole blob is verified.
+        """
+        if self.blob is not None:
+            return self.size
+        end = position
+        for segment in self.segments:
+            if segment.end <= end:
+                continue
+            if segment.start > end:
+                break
+            end = segment.position
+            if not segment.complete:
+                break
+        return min(end, self.size - 1)
+
+    def distance_ahead(self, position: int) -> int:
+        """How far ``position`` lies beyond the bytes its segment has written so far."""
+        for segment in self.segments:
+            if segment.start <= position < segment.end:
+                return max(0, position - segment.position)
+        return 0
+
+    def advance(self) -> None:
         self._wake()
 
     def finish(self, blob: StoredBlob, final_path: Path) -> None:
@@ -82,20 +143,13 @@ class Fill:
         self.error = error
         self._wake()
 
-    @property
-    def readable(self) -> int:
-        """Bytes a reader may send: all written ones, except the last until it is verified.
-
-        Holding back the final byte means a client can never complete a download whose
-        hash turns out wrong: on a mismatch its connection is aborted one byte short.
-        """
-        if self.blob is not None:
-            return self.size
-        return min(self.written, self.size - 1)
-
     async def wait_beyond(self, position: int) -> None:
-        """Return once more than ``position`` bytes are readable or the fill has ended."""
-        while self.readable <= position and not self.done:
+        """Return once a byte at ``position`` is readable or the fill has ended."""
+        while self.readable_end(position) <= position and not self.done:
+            await self._progress.wait()
+
+    async def wait_progress(self) -> None:
+        if not self.done:
             await self._progress.wait()
 
     def _wake(self) -> None:
@@ -111,12 +165,14 @@ class Fills:
         pool: UpstreamPool,
         clock: Callable[[], float] = time.time,
         on_filled: Callable[[FileEntry, StoredBlob], None] | None = None,
+        plan: FillPlan | None = None,
     ) -> None:
         self.on_filled = on_filled or (lambda _entry, _blob: None)
         self.store = store
         self.index = index
         self.pool = pool
         self.clock = clock
+        self.plan = plan or FillPlan()
         self.running: dict[str, Fill] = {}
         self._tasks: set[asyncio.Task] = set()
 
@@ -126,7 +182,7 @@ class Fills:
         fill = self.running.get(key)
         if fill is not None:
             return fill
-        fill = Fill(key, source, self.store.new_temp_path(key))
+        fill = Fill(key, source, self.store.new_temp_path(key), self.plan)
         writer = BlobWriter(fill.temp, _expected(source.entry))  # readers may open it at once
         self.running[key] = fill
         task = asyncio.get_running_loop().create_task(self._run(fill, writer))
@@ -141,6 +197,7 @@ class Fills:
 
     async def _run(self, fill: Fill, writer: BlobWriter) -> None:
         entry = fill.source.entry
+        started = time.monotonic()
         try:
             await self._download(fill, writer)
             verified = await asyncio.to_thread(writer.finish)
@@ -149,7 +206,7 @@ class Fills:
             self.index.put_blob(blob, self.clock())
             self.on_filled(entry, blob)
             fill.finish(blob, final)
-            log.info("filled %s %s (%d bytes)", fill.source.repo.key, entry.path, entry.size)
+            _log_filled(fill, time.monotonic() - started)
         except BaseException as exc:  # noqa: BLE001 - every ending must reach the readers
             writer.discard()
             fill.fail(exc)
@@ -160,42 +217,98 @@ class Fills:
             self.running.pop(fill.key, None)
 
     async def _download(self, fill: Fill, writer: BlobWriter) -> None:
-        """Copy upstream bytes into ``writer``, resuming after drops from the last byte.
+        """Fetch every segment concurrently while hashing the growing prefix."""
+        tasks = [asyncio.ensure_future(self._segment(fill, s, writer)) for s in fill.segments]
+        hasher = asyncio.ensure_future(_hash_along(fill, writer))
+        try:
+            await asyncio.gather(*tasks)
+            await hasher
+        finally:
+            for task in (*tasks, hasher):
+                task.cancel()
+            await asyncio.gather(*tasks, hasher, return_exceptions=True)
+
+    async def _segment(self, fill: Fill, segment: Segment, writer: BlobWriter) -> None:
+        """Download one segment, resuming after drops from its last byte.
 
         Only attempts that bring no new byte count against ``MAX_RESUMES``: a link
         that drops every few megabytes still finishes, a dead one gives up quickly.
         """
         failures = 0
-        while writer.written < fill.size or fill.size == 0:
+        while True:
             client = self._pick_upstream(failures)
-            before = writer.written
+            before = segment.position
             try:
-                await self._copy_from(client, fill, writer)
+                await self._copy(client, fill, segment, writer)
                 self.pool.succeeded(client)
-                if fill.size == 0 or writer.written >= fill.size:
-                    return
             except (aiohttp.ClientError, TimeoutError, UpstreamUnavailable) as exc:
                 self.pool.failed(client, exc)
-                failures = 0 if writer.written > before else failures + 1
+                failures = 0 if segment.position > before else failures + 1
                 if failures > MAX_RESUMES:
                     raise UpstreamUnavailable(f"fill of {fill.source.entry.path} gave up") from exc
                 await asyncio.sleep(min(0.2 * failures, 2.0))
+                continue
+            if segment.complete:
+                return
 
-    def _pick_upstream(self, failures: int):
+    def _pick_upstream(self, failures: int) -> HubClient:
         candidates = self.pool.candidates() or self.pool.clients
-        return candidates[failures % len(candidates)]
+        return candidates[(failures // 2) % len(candidates)]
 
-    async def _copy_from(self, client, fill: Fill, writer: BlobWriter) -> None:
+    async def _copy(
+        self, client: HubClient, fill: Fill, segment: Segment, writer: BlobWriter
+    ) -> None:
         src = fill.source
+        whole = segment.position == 0 and segment.end == fill.size
+        end = None if whole else segment.end - 1
         async with client.open_file(
-            src.repo, src.commit, src.entry.path, src.auth, start=writer.written
+            src.repo, src.commit, src.entry.path, src.auth, start=segment.position, end=end
         ) as resp:
+            fill.upstreams.add(client.name)
             async for chunk in resp.content.iter_chunked(CHUNK):
-                writer.write(chunk)
+                if segment.position + len(chunk) > segment.end:
+                    raise IntegrityError("upstream sent more bytes than the range asked for")
+                writer.write_at(segment.position, chunk)
+                segment.position += len(chunk)
                 fill.upstream_bytes += len(chunk)
-                fill.advance(writer.written)
-        if writer.written < fill.size:
+                fill.advance()
+        if not segment.complete:
             raise UpstreamUnavailable("upstream closed the body early")
+
+
+async def _hash_along(fill: Fill, writer: BlobWriter) -> None:
+    """Hash the contiguous prefix as it grows, in a worker thread (the other core).
+
+    A cancelled fill still waits for the thread's current read to end: the writer's
+    file descriptor must not be closed (and its number reused) under a running pread.
+    """
+    loop = asyncio.get_running_loop()
+    while writer.hashed < fill.size:
+        target = fill.contiguous
+        if target <= writer.hashed:
+            await fill.wait_progress()
+            continue
+        running = loop.run_in_executor(None, writer.hash_until, target)
+        try:
+            await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await asyncio.wait([running])
+            raise
+
+
+def _log_filled(fill: Fill, seconds: float) -> None:
+    entry = fill.source.entry
+    rate = entry.size / seconds / 1e6 if seconds > 0 else 0.0
+    log.info(
+        "filled %s %s: %d bytes in %.2fs (%.0f MB/s, %d segment(s), from %s)",
+        fill.source.repo.key,
+        entry.path,
+        entry.size,
+        seconds,
+        rate,
+        len(fill.segments),
+        ", ".join(sorted(fill.upstreams)) or "-",
+    )
 
 
 def _expected(entry: FileEntry) -> Expected:
@@ -214,6 +327,3 @@ def open_for_reading(fill: Fill) -> int:
     if fill.error is not None:
         raise fill.error
     raise IntegrityError("fill vanished before it could be read")
-
-
-__all__ = ["Fill", "Fills", "FillSource", "HubMirrorError", "open_for_reading"]

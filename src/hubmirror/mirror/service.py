@@ -21,7 +21,7 @@ from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.hub.routes import RepoApi, api_path, encode_path, encode_revision
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
 from hubmirror.mirror.access import AccessPolicy, token_fingerprint
-from hubmirror.mirror.fills import Fill, Fills, FillSource
+from hubmirror.mirror.fills import Fill, FillPlan, Fills, FillSource
 from hubmirror.mirror.flights import Flights
 from hubmirror.mirror.lru import LRU
 from hubmirror.mirror.revisions import Revisions
@@ -60,6 +60,7 @@ class Mirror:
         metadata_ttl: float,
         access_ttl: float,
         clock: Callable[[], float] = time.time,
+        fill_plan: FillPlan | None = None,
     ) -> None:
         self.index = index
         self.store = store
@@ -68,7 +69,7 @@ class Mirror:
         self.metadata_ttl = metadata_ttl
         self.revisions = Revisions(index, metadata_ttl, clock)
         self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
-        self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled)
+        self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan)
         self.flights = Flights()
         self._touched: dict[str, float] = {}
         self._last_touch_flush = clock()

@@ -18,7 +18,8 @@ from hubmirror.server.context import auth_of, mirror_of
 from hubmirror.server.ranges import parse_range
 from hubmirror.types import FileRef
 
-# A Range starting this far past what a fill has written is read from upstream directly.
+# A Range starting this far past what its fill segment has written is read from upstream
+# directly, so a parquet footer read never waits for most of a large file.
 DIRECT_RANGE_AHEAD = 8 * 1024 * 1024
 
 
@@ -40,7 +41,7 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
             answer = mirror.without_blob(answer)  # deleted behind our back: refill
             headers = answer.headers
     fill = mirror.start_fill(answer, auth)
-    if span and start > fill.written + DIRECT_RANGE_AHEAD:
+    if span and fill.distance_ahead(start) > DIRECT_RANGE_AHEAD:
         return await _direct_range(request, answer, auth, headers, span)
     resp = await responses.start(request, headers, size, span)
     await responses.send_fill(request, resp, fill, start, end)

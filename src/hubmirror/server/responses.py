@@ -83,7 +83,7 @@ async def send_fill(
             if fill.error is not None:
                 abort(request)
                 return
-            readable = min(fill.readable, end + 1) - position
+            readable = min(fill.readable_end(position), end + 1) - position
             if readable <= 0:
                 await fill.wait_beyond(position)
                 continue

@@ -32,46 +32,66 @@ class Verified:
 
 
 class BlobWriter:
-    """Appends bytes to a temp file while hashing them; ``finish`` verifies and fsyncs."""
+    """Writes bytes at their offsets into a temp file; hashes the contiguous prefix in order.
+
+    Segments of a parallel fill arrive out of order, but sha256 and git-sha1 need the
+    bytes in order: ``hash_until`` reads the prefix back (from the page cache) as it
+    becomes contiguous. It blocks, so the fill runs it in a worker thread, where
+    hashlib releases the GIL and the hashing uses the other core.
+    """
+
+    HASH_CHUNK = 4 * 1024 * 1024
 
     def __init__(self, temp: Path, expected: Expected) -> None:
         self.temp = temp
         self.expected = expected
-        # Unbuffered: readers of a fill in progress read this file through their own
-        # descriptors, so every byte counted in ``written`` must already be in the OS.
-        self._file = open(temp, "wb", buffering=0)  # noqa: SIM115 - closed in finish/discard
+        self._fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         self._sha256 = hashlib.sha256()
         self._sha1 = hashlib.sha1()
         self._sha1.update(b"blob %d\0" % expected.size)
-        self.written = 0
+        self.hashed = 0
 
-    def write(self, chunk: bytes | memoryview) -> None:
-        if self.written + len(chunk) > self.expected.size:
+    def write_at(self, offset: int, chunk: bytes | memoryview) -> None:
+        """Write where the bytes belong; nothing past the announced size is accepted."""
+        if offset + len(chunk) > self.expected.size:
             raise IntegrityError(
                 f"upstream sent more than the announced {self.expected.size} bytes"
             )
         view = memoryview(chunk)
         while view:
-            view = view[self._file.write(view) :]
-        self._sha256.update(chunk)
-        self._sha1.update(chunk)
-        self.written += len(chunk)
+            written = os.pwrite(self._fd, view, offset)
+            view, offset = view[written:], offset + written
+
+    def hash_until(self, end: int) -> None:
+        """Feed bytes ``hashed..end`` (already written) to the hashes, in order."""
+        while self.hashed < end:
+            data = os.pread(self._fd, min(self.HASH_CHUNK, end - self.hashed), self.hashed)
+            if not data:
+                raise IntegrityError(f"temp file shorter than {end} bytes")
+            self._sha256.update(data)
+            self._sha1.update(data)
+            self.hashed += len(data)
 
     def finish(self) -> Verified:
         """Check size and hash, then fsync; raises ``IntegrityError`` on any mismatch."""
-        verified = Verified(self._sha256.hexdigest(), self._sha1.hexdigest(), self.written)
+        self.hash_until(self.expected.size)
+        verified = Verified(self._sha256.hexdigest(), self._sha1.hexdigest(), self.hashed)
         problem = _mismatch(self.expected, verified)
         if problem:
             self.discard()
             raise IntegrityError(problem)
-        os.fsync(self._file.fileno())
-        self._file.close()
+        os.fsync(self._fd)
+        self._close()
         return verified
 
     def discard(self) -> None:
-        if not self._file.closed:
-            self._file.close()
+        self._close()
         self.temp.unlink(missing_ok=True)
+
+    def _close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def _mismatch(expected: Expected, got: Verified) -> str | None:
