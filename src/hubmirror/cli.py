@@ -23,6 +23,7 @@ def main() -> None:
 @main.command()
 @click.option("--host", help="Address to listen on [127.0.0.1].")
 @click.option("--port", type=int, help="Port to listen on [8080].")
+@click.option("--workers", type=int, help="Server processes sharing the port [1].")
 @click.option("--data", help="Data directory [$HUBMIRROR_HOME or ~/.cache/hubmirror].")
 @click.option("--upstream", multiple=True, help="Upstream Hub URL; repeat for failover order.")
 @click.option("--metadata-ttl", type=float, help="Seconds branch/API answers are reused [600].")
@@ -36,8 +37,11 @@ def serve(config_file: str | None, **flags) -> None:
 
     settings = _settings(flags, config_file)
     _configure_logging(settings)
-    tune_allocator()
     try:
+        if settings.workers > 1:
+            _serve_workers(settings)
+            return
+        tune_allocator()
         run_event_loop(_serve(settings))
     except LayoutMismatch as exc:
         _fail(str(exc))
@@ -45,7 +49,25 @@ def serve(config_file: str | None, **flags) -> None:
         _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 
 
-async def _serve(settings: Settings) -> None:
+def _serve_workers(settings: Settings) -> None:
+    """Prepare the data directory once, then run one server process per worker."""
+    from hubmirror.runtime import prepare_store, spawn_workers
+
+    if settings.port == 0:
+        _fail("--workers needs a fixed --port")
+    prepare_store(settings)
+    sys.exit(spawn_workers(settings, _worker_main))
+
+
+def _worker_main(settings: Settings) -> None:
+    from hubmirror.runtime import run_event_loop, tune_allocator
+
+    _configure_logging(settings)
+    tune_allocator()
+    run_event_loop(_serve(settings, reuse_port=True))
+
+
+async def _serve(settings: Settings, reuse_port: bool = False) -> None:
     from hubmirror.runtime import open_mirror
     from hubmirror.server.app import start_server
 
@@ -56,6 +78,7 @@ async def _serve(settings: Settings) -> None:
             settings.port,
             public_url=settings.public_url,
             log_requests=settings.access_log,
+            reuse_port=reuse_port,
         )
         url = settings.public_url or f"http://{settings.host}:{port}"
         logging.getLogger("hubmirror").info(
@@ -91,7 +114,7 @@ def _settings(flags: dict, config_file: str | None) -> Settings:
 def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
 

@@ -7,7 +7,9 @@ import contextlib
 import ctypes
 import ctypes.util
 import logging
-from collections.abc import AsyncIterator, Coroutine
+import multiprocessing
+import signal
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from hubmirror.index.database import Database
@@ -19,6 +21,34 @@ from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.layout import prepare_data_dir
 from hubmirror.upstream.client import HubClient, create_session
 from hubmirror.upstream.pool import UpstreamPool
+
+
+def prepare_store(settings: Settings) -> None:
+    """Create or check the data directory and migrate the index, before any worker starts."""
+    layout = prepare_data_dir(settings.data)
+    Database(layout.index).close()
+
+
+def spawn_workers(settings: Settings, target: Callable[[Settings], None]) -> int:
+    """Run ``target(settings)`` in ``settings.workers`` processes until a signal; exit code."""
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=target, args=(settings,), name=f"hubmirror-worker-{i}")
+        for i in range(settings.workers)
+    ]
+    for worker in workers:
+        worker.start()
+
+    def stop(_signum, _frame) -> None:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for worker in workers:
+        worker.join()
+    return max((abs(w.exitcode or 0) for w in workers), default=0) and 1
 
 
 @contextlib.asynccontextmanager

@@ -85,6 +85,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "Address to listen on."),
     Setting("port", _as_positive(int), 8080, "Port to listen on."),
     Setting(
+        "workers",
+        _as_positive(int),
+        1,
+        "Server processes sharing the port (SO_REUSEPORT); fills stay one per blob.",
+    ),
+    Setting(
         "data",
         str,
         _default_data_dir,
@@ -144,6 +150,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = 1
     data: str = field(default_factory=_default_data_dir)
     upstream: tuple[str, ...] = ("https://huggingface.co",)
     metadata_ttl: float = 600.0

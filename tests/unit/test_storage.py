@@ -4,7 +4,9 @@ import pytest
 
 from hubmirror.errors import IntegrityError
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.storage.layout import LayoutMismatch, prepare_data_dir
+from hubmirror.storage.layout import LayoutMismatch, prepare_data_dir, sweep_temp_files
+from hubmirror.storage.locks import FileLock
+from hubmirror.storage.progress import RUNNING, Progress, decode, encode
 from hubmirror.storage.writer import BlobWriter, Expected
 
 
@@ -41,7 +43,7 @@ def test_more_bytes_than_announced_is_an_integrity_error(tmp_path):
 def test_blobs_live_under_their_digest(tmp_path):
     layout = prepare_data_dir(tmp_path / "data")
     store = BlobStore(layout.blobs, layout.tmp)
-    temp = store.new_temp_path("x")
+    temp = store.fill_paths("x").part
     temp.write_bytes(b"x")
     digest = hashlib.sha256(b"x").hexdigest()
     final = store.commit(temp, digest)
@@ -54,6 +56,30 @@ def test_leftover_temp_files_are_swept_at_start(tmp_path):
     (layout.tmp / "abc.part").write_bytes(b"half")
     prepare_data_dir(tmp_path / "data")
     assert list(layout.tmp.iterdir()) == []
+
+
+def test_sweep_leaves_the_files_of_a_fill_another_process_holds(tmp_path):
+    layout = prepare_data_dir(tmp_path / "data")
+    store = BlobStore(layout.blobs, layout.tmp)
+    live, dead = store.fill_paths("live"), store.fill_paths("dead")
+    live.part.write_bytes(b"growing")
+    dead.part.write_bytes(b"orphan")
+    lock = FileLock.try_acquire(live.lock)
+    try:
+        assert sweep_temp_files(layout.tmp) == 1
+        assert live.part.exists() and not dead.part.exists()
+        assert FileLock.try_acquire(live.lock) is None
+    finally:
+        lock.release()
+
+
+def test_progress_record_round_trips_and_torn_records_are_refused():
+    record = Progress(RUNNING, ((0, 10, 4), (10, 20, 20)))
+    data = encode(record)
+    assert decode(data) == record
+    torn = data[:-6] + b"\xff" + data[-5:]
+    assert decode(torn) is None
+    assert decode(data[:10]) is None
 
 
 def test_other_layout_version_refuses_to_start(tmp_path):

@@ -28,7 +28,16 @@ import aiohttp
 
 from hubmirror.errors import IntegrityError, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
-from hubmirror.storage.blobs import BlobStore
+from hubmirror.storage.blobs import BlobStore, FillPaths
+from hubmirror.storage.locks import FileLock, is_locked
+from hubmirror.storage.progress import (
+    DONE,
+    FAILED,
+    RUNNING,
+    Progress,
+    ProgressWriter,
+    read_progress,
+)
 from hubmirror.storage.writer import BlobWriter, Expected
 from hubmirror.types import FileEntry, RepoId
 from hubmirror.upstream.client import HubClient
@@ -38,6 +47,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024  # measured: larger chunks collapse under concurrent fills
 MAX_RESUMES = 5  # consecutive attempts of one segment that bring no new byte
+PUBLISH_INTERVAL = 0.01  # seconds between progress records for other processes
+FOLLOW_INTERVAL = 0.02  # seconds between polls of another process's progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +93,12 @@ def fill_key(entry: FileEntry) -> str:
 class Fill:
     """The state readers watch: which bytes are written, and how the fill ended."""
 
-    def __init__(self, key: str, source: FillSource, temp: Path, plan: FillPlan) -> None:
+    def __init__(self, key: str, source: FillSource, paths: FillPaths, plan: FillPlan) -> None:
         self.key = key
         self.source = source
         self.size = source.entry.size
-        self.temp = temp
+        self.paths = paths
+        self.temp = paths.part
         self.segments = [Segment(a, b) for a, b in plan.split(self.size)]
         self.blob: StoredBlob | None = None
         self.final_path: Path | None = None
@@ -135,6 +147,17 @@ class Fill:
     def advance(self) -> None:
         self._wake()
 
+    def progress(self, state: int = RUNNING) -> Progress:
+        return Progress(state, tuple((s.start, s.end, s.position) for s in self.segments))
+
+    def follow(self, progress: Progress) -> None:
+        """Adopt another process's published progress (same plan, same segments)."""
+        if len(progress.segments) != len(self.segments):
+            self.segments = [Segment(a, b) for a, b, _ in progress.segments]
+        for segment, (_, _, position) in zip(self.segments, progress.segments, strict=True):
+            segment.position = max(segment.position, position)
+        self._wake()
+
     def finish(self, blob: StoredBlob, final_path: Path) -> None:
         self.blob, self.final_path = blob, final_path
         self._wake()
@@ -177,15 +200,27 @@ class Fills:
         self._tasks: set[asyncio.Task] = set()
 
     def start(self, source: FillSource) -> Fill:
-        """The running fill for this blob, or a new one started now."""
+        """The running fill for this blob (ours or another process's), or a new one."""
         key = fill_key(source.entry)
         fill = self.running.get(key)
         if fill is not None:
             return fill
-        fill = Fill(key, source, self.store.new_temp_path(key), self.plan)
+        fill = Fill(key, source, self.store.fill_paths(key), self.plan)
+        lock = FileLock.try_acquire(fill.paths.lock)
+        if lock is None:  # another process fills it: read along from its temp file
+            return self._track(fill, self._follow(fill))
+        stored = self.index.blob_for(source.entry)
+        if stored is not None and self.store.has(stored.sha256):
+            lock.release()  # finished by another process a moment ago
+            self.on_filled(source.entry, stored)
+            fill.finish(stored, self.store.path_for(stored.sha256))
+            return fill
         writer = BlobWriter(fill.temp, _expected(source.entry))  # readers may open it at once
-        self.running[key] = fill
-        task = asyncio.get_running_loop().create_task(self._run(fill, writer))
+        return self._track(fill, self._run(fill, writer, lock))
+
+    def _track(self, fill: Fill, work) -> Fill:
+        self.running[fill.key] = fill
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return fill
@@ -195,30 +230,61 @@ class Fills:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _run(self, fill: Fill, writer: BlobWriter) -> None:
+    async def _run(self, fill: Fill, writer: BlobWriter, lock: FileLock) -> None:
         entry = fill.source.entry
         started = time.monotonic()
+        publisher = _Publisher(fill)
         try:
-            await self._download(fill, writer)
+            await self._download(fill, writer, publisher)
             verified = await asyncio.to_thread(writer.finish)
             blob = StoredBlob(verified.sha256, verified.git_sha1, verified.size)
             final = self.store.commit(fill.temp, blob.sha256)
             self.index.put_blob(blob, self.clock())
+            publisher.publish(DONE)
             self.on_filled(entry, blob)
             fill.finish(blob, final)
             _log_filled(fill, time.monotonic() - started)
         except BaseException as exc:  # noqa: BLE001 - every ending must reach the readers
             writer.discard()
+            publisher.publish(FAILED)
             fill.fail(exc)
             log.warning("fill of %s %s failed: %s", fill.source.repo.key, entry.path, exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
         finally:
             self.running.pop(fill.key, None)
+            lock.release()
+            publisher.close()
 
-    async def _download(self, fill: Fill, writer: BlobWriter) -> None:
+    async def _follow(self, fill: Fill) -> None:
+        """Mirror another process's fill: poll its progress until it is stored or gone."""
+        try:
+            while not fill.done:
+                progress = read_progress(fill.paths.progress)
+                if progress is not None and progress.state == RUNNING:
+                    fill.follow(progress)
+                elif progress is None and is_locked(fill.paths.lock):
+                    pass  # its progress file is not written yet
+                else:
+                    self._settle_followed(fill)
+                    break
+                await asyncio.sleep(FOLLOW_INTERVAL)
+        finally:
+            self.running.pop(fill.key, None)
+
+    def _settle_followed(self, fill: Fill) -> None:
+        stored = self.index.blob_for(fill.source.entry)
+        if stored is not None and self.store.has(stored.sha256):
+            self.on_filled(fill.source.entry, stored)
+            fill.finish(stored, self.store.path_for(stored.sha256))
+        else:
+            fill.fail(UpstreamUnavailable("the process filling this file stopped; retry"))
+
+    async def _download(self, fill: Fill, writer: BlobWriter, publisher: _Publisher) -> None:
         """Fetch every segment concurrently while hashing the growing prefix."""
-        tasks = [asyncio.ensure_future(self._segment(fill, s, writer)) for s in fill.segments]
+        tasks = [
+            asyncio.ensure_future(self._segment(fill, s, writer, publisher)) for s in fill.segments
+        ]
         hasher = asyncio.ensure_future(_hash_along(fill, writer))
         try:
             await asyncio.gather(*tasks)
@@ -228,7 +294,9 @@ class Fills:
                 task.cancel()
             await asyncio.gather(*tasks, hasher, return_exceptions=True)
 
-    async def _segment(self, fill: Fill, segment: Segment, writer: BlobWriter) -> None:
+    async def _segment(
+        self, fill: Fill, segment: Segment, writer: BlobWriter, publisher: _Publisher
+    ) -> None:
         """Download one segment, resuming after drops from its last byte.
 
         Only attempts that bring no new byte count against ``MAX_RESUMES``: a link
@@ -239,7 +307,7 @@ class Fills:
             client = self._pick_upstream(failures)
             before = segment.position
             try:
-                await self._copy(client, fill, segment, writer)
+                await self._copy(client, fill, segment, writer, publisher)
                 self.pool.succeeded(client)
             except (aiohttp.ClientError, TimeoutError, UpstreamUnavailable) as exc:
                 self.pool.failed(client, exc)
@@ -253,10 +321,15 @@ class Fills:
 
     def _pick_upstream(self, failures: int) -> HubClient:
         candidates = self.pool.candidates() or self.pool.clients
-        return candidates[(failures // 2) % len(candidates)]
+        return candidates[failures % len(candidates)]
 
     async def _copy(
-        self, client: HubClient, fill: Fill, segment: Segment, writer: BlobWriter
+        self,
+        client: HubClient,
+        fill: Fill,
+        segment: Segment,
+        writer: BlobWriter,
+        publisher: _Publisher,
     ) -> None:
         src = fill.source
         whole = segment.position == 0 and segment.end == fill.size
@@ -272,6 +345,7 @@ class Fills:
                 segment.position += len(chunk)
                 fill.upstream_bytes += len(chunk)
                 fill.advance()
+                publisher.maybe_publish()
         if not segment.complete:
             raise UpstreamUnavailable("upstream closed the body early")
 
@@ -294,6 +368,28 @@ async def _hash_along(fill: Fill, writer: BlobWriter) -> None:
         except asyncio.CancelledError:
             await asyncio.wait([running])
             raise
+
+
+class _Publisher:
+    """Writes the fill's progress for other processes, at most every ``PUBLISH_INTERVAL``."""
+
+    def __init__(self, fill: Fill) -> None:
+        self.fill = fill
+        self.writer = ProgressWriter(fill.paths.progress)
+        self.writer.publish(fill.progress())
+        self.last = time.monotonic()
+
+    def maybe_publish(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= PUBLISH_INTERVAL:
+            self.publish(RUNNING)
+            self.last = now
+
+    def publish(self, state: int) -> None:
+        self.writer.publish(self.fill.progress(state))
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def _log_filled(fill: Fill, seconds: float) -> None:

@@ -104,6 +104,7 @@ async def start_server(
     *,
     public_url: str | None = None,
     log_requests: bool = True,
+    reuse_port: bool = False,
 ) -> tuple[web.AppRunner, int]:
     """Start listening; return the runner (to clean up) and the bound port."""
     runner = HubAppRunner(
@@ -113,7 +114,7 @@ async def start_server(
         handle_signals=False,
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024)
+    site = web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None)
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
     return runner, bound

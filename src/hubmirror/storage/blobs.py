@@ -7,9 +7,17 @@ blob is the index's business, so one blob serves every repo that contains it.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from hubmirror.types import is_digest
+
+
+@dataclass(frozen=True, slots=True)
+class FillPaths:
+    part: Path  # the bytes, renamed into the store once verified (same filesystem: atomic)
+    lock: Path
+    progress: Path
 
 
 class BlobStore:
@@ -31,9 +39,12 @@ class BlobStore:
         except FileNotFoundError:
             return None
 
-    def new_temp_path(self, hint: str) -> Path:
-        """A unique temp file name in the same filesystem, so the final rename is atomic."""
-        return self.tmp / f"{hint[:16]}.{os.urandom(6).hex()}.part"
+    def fill_paths(self, key: str) -> FillPaths:
+        """Where the fill of ``key`` keeps its bytes, lock and progress: one name per blob,
+        so every process on this data directory finds the same fill."""
+        return FillPaths(
+            self.tmp / f"{key}.part", self.tmp / f"{key}.lock", self.tmp / f"{key}.progress"
+        )
 
     def commit(self, temp: Path, digest: str) -> Path:
         """Move a verified, fsynced temp file into place; a blob already there wins."""

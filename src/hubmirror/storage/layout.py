@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from hubmirror.storage.locks import FileLock
+
 LAYOUT_VERSION = 1
 _STAMP = "LAYOUT"
 _STAMP_TEXT = "hubmirror data layout {version}\n"
@@ -71,10 +73,20 @@ def _check_stamp(stamp: Path) -> None:
 
 
 def sweep_temp_files(tmp: Path) -> int:
-    """Delete every file in ``tmp``: no fill survives a restart half-written."""
+    """Delete what dead fills left in ``tmp``; fills whose lock is held live on.
+
+    Another process (a worker, ``hubmirror sync``) may be filling into the same data
+    directory right now: its lock file is held, and its files are left alone.
+    """
     count = 0
-    for leftover in tmp.iterdir():
-        if leftover.is_file():
-            leftover.unlink(missing_ok=True)
-            count += 1
+    for leftover in sorted(tmp.iterdir()):
+        if not leftover.is_file() or leftover.suffix == ".lock":
+            continue
+        lock_path = tmp / (leftover.name.split(".", 1)[0] + ".lock")
+        lock = FileLock.try_acquire(lock_path)
+        if lock is None:
+            continue
+        leftover.unlink(missing_ok=True)
+        lock.release()
+        count += 1
     return count

@@ -45,7 +45,7 @@ class BlobWriter:
     def __init__(self, temp: Path, expected: Expected) -> None:
         self.temp = temp
         self.expected = expected
-        self._fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        self._fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         self._sha256 = hashlib.sha256()
         self._sha1 = hashlib.sha1()
         self._sha1.update(b"blob %d\0" % expected.size)
