@@ -120,3 +120,15 @@ def test_hanging_upstream_is_a_504_after_the_timeout(make_mirror, fakehub):
     answer = get(f"{server.url}/api/models/{MODEL}/revision/main", timeout=20)
     assert answer.status == 504
     assert answer.header("X-Error-Code") == "UpstreamTimeout"
+
+
+def test_metrics_show_cache_hits_and_what_each_upstream_sent(mirror, fakehub):
+    target = f"{mirror.url}/{MODEL}/resolve/main/model.safetensors"
+    size = len(get(target).body)
+    get(target)
+    text = get(f"{mirror.url}/metrics").body.decode()
+    upstream = fakehub.url.split("://", 1)[1]
+    assert f'hubmirror_served_bytes_total{{cache="HIT"}} {size}' in text
+    assert f'hubmirror_upstream_bytes_total{{upstream="{upstream}"}} {size}' in text
+    assert f'hubmirror_upstream_breaker_state{{upstream="{upstream}"}} 0' in text
+    assert 'hubmirror_requests_total{route="resolve",status="200",cache="MISS"} 1' in text

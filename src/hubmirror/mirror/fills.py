@@ -344,6 +344,7 @@ class Fills:
                 writer.write_at(segment.position, chunk)
                 segment.position += len(chunk)
                 fill.upstream_bytes += len(chunk)
+                self.pool.record_bytes(client, len(chunk))
                 fill.advance()
                 publisher.maybe_publish()
         if not segment.complete:

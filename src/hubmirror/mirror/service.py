@@ -24,6 +24,7 @@ from hubmirror.mirror.access import AccessPolicy, token_fingerprint
 from hubmirror.mirror.fills import Fill, FillPlan, Fills, FillSource
 from hubmirror.mirror.flights import Flights
 from hubmirror.mirror.lru import LRU
+from hubmirror.mirror.metrics import ServedCounters
 from hubmirror.mirror.revisions import Revisions
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, Revision
@@ -71,6 +72,7 @@ class Mirror:
         self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
         self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan)
         self.flights = Flights()
+        self.served = ServedCounters()
         self._touched: dict[str, float] = {}
         self._last_touch_flush = clock()
         self._entries: LRU[tuple[str, str, str], FileEntry | str] = LRU(ENTRY_CACHE_SIZE)

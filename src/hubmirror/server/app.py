@@ -27,12 +27,15 @@ from hubmirror.mirror.service import Mirror
 from hubmirror.server.api import handle_api, handle_housekeeping
 from hubmirror.server.context import MIRROR, PUBLIC_URL, path_prefix
 from hubmirror.server.errors import error_response
+from hubmirror.server.metrics import handle_metrics
 from hubmirror.server.protocol import HubAppRunner
 from hubmirror.server.resolve import handle_resolve
 from hubmirror.server.responses import BODY_STARTED, abort
 
 log = logging.getLogger("hubmirror.server")
 access_log = logging.getLogger("hubmirror.access")
+_silent_log = logging.getLogger("hubmirror.access.silent")
+_silent_log.disabled = True
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _ALLOWED = {
@@ -52,6 +55,8 @@ def create_app(mirror: Mirror, public_url: str | None = None) -> web.Application
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     route = _route(request.raw_path.split("?", 1)[0], path_prefix(request.app))
+    if route == _METRICS:
+        return await handle_metrics(request)
     if route is None:
         return web.Response(text="hubmirror: set HF_ENDPOINT to this server's URL\n")
     if request.method not in _ALLOWED[type(route)]:
@@ -63,10 +68,15 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     return await handle_housekeeping(request, route)
 
 
+_METRICS = Housekeeping("metrics")
+
+
 @functools.lru_cache(maxsize=65536)
 def _route(raw_path: str, prefix: str) -> Route | None:
     """Parse a raw path once; hot paths (HEAD of a popular file) skip the parser."""
     segments = split_raw_path(raw_path, prefix)
+    if segments == ["metrics"]:
+        return _METRICS
     return parse_route(segments) if segments else None
 
 
@@ -83,18 +93,44 @@ async def _errors_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request: method, path, status, bytes, cache status, duration. No tokens."""
+    """One line per request: method, path, status, bytes, cache status, duration. No tokens.
+
+    It also counts every request for ``/metrics``, with or without log lines.
+    """
+
+    @property
+    def enabled(self) -> bool:
+        return True
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        cache = response.headers.get(X_CACHE_STATUS, "-")
+        sent = _body_bytes(request, response)
+        request.app[MIRROR].served.record(_kind(request.raw_path), response.status, cache, sent)
+        if not self.logger.isEnabledFor(logging.INFO) or self.logger.disabled:
+            return
         self.logger.info(
             "%s %s %s %d %s %.1fms",
             request.method,
             request.rel_url.raw_path[:300],
             response.status,
-            response.body_length,
-            response.headers.get(X_CACHE_STATUS, "-"),
+            sent,
+            cache,
             time * 1000,
         )
+
+
+def _body_bytes(request: web.BaseRequest, response: web.StreamResponse) -> int:
+    """Body bytes sent: aiohttp counts the status line and headers too, so take them off."""
+    version = request.version
+    head = len(f"HTTP/{version.major}.{version.minor} {response.status} {response.reason}\r\n")
+    head += sum(len(k) + len(v) + 4 for k, v in response.headers.items()) + 2
+    return max(0, response.body_length - head)
+
+
+def _kind(raw_path: str) -> str:
+    if "/resolve/" in raw_path:
+        return "resolve"
+    return "api" if raw_path.lstrip("/").startswith("api/") else "other"
 
 
 async def start_server(
@@ -110,7 +146,7 @@ async def start_server(
     runner = HubAppRunner(
         create_app(mirror, public_url),
         access_log_class=AccessLogger,
-        access_log=access_log if log_requests else None,
+        access_log=access_log if log_requests else _silent_log,
         handle_signals=False,
     )
     await runner.setup()

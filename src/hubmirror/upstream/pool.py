@@ -51,12 +51,25 @@ class Breaker:
         return "half-open" if self.may_call() else "open"
 
 
+@dataclass
+class UpstreamStats:
+    """What one upstream did for us: shown in logs and ``/metrics``."""
+
+    requests: int = 0
+    failures: int = 0
+    body_bytes: int = 0
+
+
 class UpstreamPool:
     def __init__(self, clients: list[HubClient]) -> None:
         if not clients:
             raise ValueError("at least one upstream is required")
         self.clients = clients
         self.breakers = {c.name: Breaker() for c in clients}
+        self.stats = {c.name: UpstreamStats() for c in clients}
+
+    def record_bytes(self, client: HubClient, count: int) -> None:
+        self.stats[client.name].body_bytes += count
 
     @property
     def primary(self) -> HubClient:
@@ -91,8 +104,12 @@ class UpstreamPool:
         raise last
 
     def succeeded(self, client: HubClient) -> None:
+        self.stats[client.name].requests += 1
         self.breakers[client.name].record_success()
 
     def failed(self, client: HubClient, exc: Exception) -> None:
         log.warning("upstream %s failed: %s", client.name, exc)
+        stats = self.stats[client.name]
+        stats.requests += 1
+        stats.failures += 1
         self.breakers[client.name].record_failure()
