@@ -130,13 +130,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "fill_segments",
         _as_positive(int),
-        8,
+        16,
         "Parallel Range requests a large uncached blob is fetched with.",
     ),
     Setting(
         "fill_segment_mib",
         _as_positive(int),
-        16,
+        8,
         "Smallest segment in MiB: a blob smaller than two segments is fetched in one request.",
     ),
     Setting("access_log", _as_bool, True, "Log one line per request."),
@@ -157,8 +157,8 @@ class Settings:
     access_ttl: float = 300.0
     public_url: str | None = None
     upstream_timeout: float = 10.0
-    fill_segments: int = 8
-    fill_segment_mib: int = 16
+    fill_segments: int = 16
+    fill_segment_mib: int = 8
     access_log: bool = True
     log_level: str = "info"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from hubmirror.errors import InvalidInput, NoSuchRoute
-from hubmirror.types import RepoId, RepoPath, RepoType, Revision
+from hubmirror.types import FileRef, RepoId, RepoPath, RepoType, Revision
 
 _API_ACTIONS = ("revision", "tree", "paths-info", "refs", "commits", "xet-read-token", "treesize")
 _TYPE_PREFIXES = {"datasets": RepoType.DATASET, "spaces": RepoType.SPACE}
@@ -22,9 +22,19 @@ _TYPE_PREFIXES = {"datasets": RepoType.DATASET, "spaces": RepoType.SPACE}
 class Resolve:
     """``/{T}{repo}/resolve/{rev}/{path}``: a file's bytes and metadata headers."""
 
-    repo: RepoId
-    revision: Revision
-    path: RepoPath
+    file: FileRef
+
+    @property
+    def repo(self) -> RepoId:
+        return self.file.repo
+
+    @property
+    def revision(self) -> Revision:
+        return self.file.revision
+
+    @property
+    def path(self) -> RepoPath:
+        return self.file.path
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +126,7 @@ def _parse_resolve(segments: list[str]) -> Resolve:
             path = RepoPath("/".join(decode(s) for s in path_segments))
             if not path.value:
                 raise InvalidInput("A file path is required after the revision")
-            return Resolve(repo, revision, path)
+            return Resolve(FileRef(repo, revision, path))
     raise NoSuchRoute("No such route")
 
 

@@ -65,8 +65,8 @@ class FillSource:
 class FillPlan:
     """How many parallel segments a blob of a given size is fetched in."""
 
-    segments: int = 8
-    segment_min: int = 16 * 1024 * 1024
+    segments: int = 16
+    segment_min: int = 8 * 1024 * 1024
 
     def split(self, size: int) -> list[tuple[int, int]]:
         """Half-open ``[start, end)`` byte spans, equal but for the last."""

@@ -49,6 +49,7 @@ class FileAnswer:
     blob_path: Path | None
     status: CacheStatus
     headers: dict[str, str]  # the response's metadata headers, built once per answer
+    head_headers: dict[str, str]  # the same plus Content-Length, for HEAD
 
 
 class Mirror:
@@ -85,6 +86,18 @@ class Mirror:
         self.flush_access_times()
 
     # files -----------------------------------------------------------------
+    def fresh_file(self, ref: FileRef, auth: str | None) -> FileAnswer | None:
+        """The answer from memory/index alone, when it is fresh and this caller may have it.
+
+        Synchronous on purpose: the warm path (a HEAD of a popular file) then costs no
+        coroutine at all. ``None`` means "ask ``file``".
+        """
+        visibility = self.access.known_visibility(ref.repo)
+        if visibility is None or not self.access.may_use_cache(ref.repo, visibility, auth):
+            return None
+        commit = self.revisions.fresh_commit(ref.repo, ref.revision)
+        return self._cached_file(ref.repo, commit, ref.path.value)
+
     async def file(self, ref: FileRef, auth: str | None) -> FileAnswer:
         """Commit, metadata and cache state of one file, asking upstream only when needed."""
         visibility = await self._visibility(ref.repo)
@@ -319,7 +332,8 @@ def _file_answer(
 ) -> FileAnswer:
     status = status or (CacheStatus.HIT if blob else CacheStatus.MISS)
     headers = file_headers(commit, entry, status)
-    return FileAnswer(repo, commit, entry, blob, path, status, headers)
+    head_headers = headers | {"Content-Length": str(entry.size)}
+    return FileAnswer(repo, commit, entry, blob, path, status, headers, head_headers)
 
 
 def _upstream_api_path(route: RepoApi) -> str:

@@ -46,7 +46,7 @@ _ALLOWED = {
 
 
 def create_app(mirror: Mirror, public_url: str | None = None) -> web.Application:
-    app = web.Application(middlewares=[_errors_middleware], client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024)
     app[MIRROR] = mirror
     app[PUBLIC_URL] = (public_url or "").rstrip("/")
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
@@ -54,6 +54,18 @@ def create_app(mirror: Mirror, public_url: str | None = None) -> web.Application
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
+    """Route, then turn domain errors into Hub-style answers (or aborts mid-body)."""
+    try:
+        return await _dispatch(request)
+    except HubMirrorError as exc:
+        if request.get(BODY_STARTED):
+            log.warning("%s %s aborted mid-body: %s", request.method, request.path, exc)
+            abort(request)
+            raise ConnectionAbortedError(exc.message) from exc
+        return error_response(exc)
+
+
+async def _dispatch(request: web.Request) -> web.StreamResponse:
     route = _route(request.raw_path.split("?", 1)[0], path_prefix(request.app))
     if route == _METRICS:
         return await handle_metrics(request)
@@ -80,18 +92,6 @@ def _route(raw_path: str, prefix: str) -> Route | None:
     return parse_route(segments) if segments else None
 
 
-@web.middleware
-async def _errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except HubMirrorError as exc:
-        if request.get(BODY_STARTED):
-            log.warning("%s %s aborted mid-body: %s", request.method, request.path, exc)
-            abort(request)
-            raise ConnectionAbortedError(exc.message) from exc
-        return error_response(exc)
-
-
 class AccessLogger(AbstractAccessLogger):
     """One line per request: method, path, status, bytes, cache status, duration. No tokens.
 
@@ -104,7 +104,7 @@ class AccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         cache = response.headers.get(X_CACHE_STATUS, "-")
-        sent = _body_bytes(request, response)
+        sent = 0 if request.method == "HEAD" else _body_bytes(request, response)
         request.app[MIRROR].served.record(_kind(request.raw_path), response.status, cache, sent)
         if not self.logger.isEnabledFor(logging.INFO) or self.logger.disabled:
             return

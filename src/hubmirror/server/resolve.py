@@ -16,7 +16,6 @@ from hubmirror.hub.routes import Resolve
 from hubmirror.server import responses
 from hubmirror.server.context import auth_of, mirror_of
 from hubmirror.server.ranges import parse_range
-from hubmirror.types import FileRef
 
 # A Range starting this far past what its fill segment has written is read from upstream
 # directly, so a parquet footer read never waits for most of a large file.
@@ -27,11 +26,11 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
     range_spec = parse_range(request.headers.get("Range"))  # bad input: refuse before any I/O
     mirror = mirror_of(request)
     auth = auth_of(request)
-    answer = await mirror.file(FileRef(route.repo, route.revision, route.path), auth)
+    answer = mirror.fresh_file(route.file, auth) or await mirror.file(route.file, auth)
+    if request.method == "HEAD":  # metadata only: one write, Content-Length the real size
+        return web.Response(headers=answer.head_headers)
     headers = answer.headers
     size = answer.entry.size
-    if request.method == "HEAD":
-        return await _head(request, headers, size)
     span = range_spec.span(size) if range_spec else None
     start, end = span if span else (0, size - 1)
     if answer.blob_path is not None:
@@ -67,11 +66,6 @@ async def _send_stored(request, answer, headers, span) -> web.StreamResponse:
     finally:
         os.close(fd)
     return resp
-
-
-async def _head(request: web.Request, headers: dict[str, str], size: int) -> web.Response:
-    """Metadata only: one write, no body, ``Content-Length`` the file's real size."""
-    return web.Response(status=200, headers=headers | {"Content-Length": str(size)})
 
 
 async def _direct_range(request, answer, auth, headers, span) -> web.StreamResponse:

@@ -27,7 +27,7 @@ class Expected:
 @dataclass(frozen=True, slots=True)
 class Verified:
     sha256: str
-    git_sha1: str
+    git_sha1: str  # "" when not computed (LFS blobs)
     size: int
 
 
@@ -47,8 +47,11 @@ class BlobWriter:
         self.expected = expected
         self._fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         self._sha256 = hashlib.sha256()
-        self._sha1 = hashlib.sha1()
-        self._sha1.update(b"blob %d\0" % expected.size)
+        # The git blob sha1 is only worth its cost when it is what we must check
+        # (regular files); LFS blobs are named and verified by sha256 alone.
+        self._sha1 = hashlib.sha1() if expected.git_sha1 else None
+        if self._sha1:
+            self._sha1.update(b"blob %d\0" % expected.size)
         self.hashed = 0
 
     def write_at(self, offset: int, chunk: bytes | memoryview) -> None:
@@ -69,13 +72,15 @@ class BlobWriter:
             if not data:
                 raise IntegrityError(f"temp file shorter than {end} bytes")
             self._sha256.update(data)
-            self._sha1.update(data)
+            if self._sha1:
+                self._sha1.update(data)
             self.hashed += len(data)
 
     def finish(self) -> Verified:
         """Check size and hash, then fsync; raises ``IntegrityError`` on any mismatch."""
         self.hash_until(self.expected.size)
-        verified = Verified(self._sha256.hexdigest(), self._sha1.hexdigest(), self.hashed)
+        git_sha1 = self._sha1.hexdigest() if self._sha1 else ""
+        verified = Verified(self._sha256.hexdigest(), git_sha1, self.hashed)
         problem = _mismatch(self.expected, verified)
         if problem:
             self.discard()
