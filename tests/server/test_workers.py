@@ -13,6 +13,21 @@ from tests.server.test_cli import _free_port, _serve, _wait_listening
 MiB = 1024 * 1024
 
 
+async def _wait_for_listeners(port: int, count: int) -> None:
+    """Wait until ``count`` sockets listen on ``port`` (one per worker, SO_REUSEPORT)."""
+    for _ in range(300):
+        if _listeners(port) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{count} workers did not start listening on {port}")
+
+
+def _listeners(port: int) -> int:
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for r in rows if r[1].endswith(f":{port:04X}") and r[3] == "0A")
+
+
 @pytest.mark.timeout(120)
 async def test_two_workers_share_one_fill_per_blob(fakehub, tmp_path):
     size = 32 * MiB
@@ -31,7 +46,7 @@ async def test_two_workers_share_one_fill_per_blob(fakehub, tmp_path):
     )
     try:
         _wait_listening(port, proc)
-        await asyncio.sleep(1)  # both workers listening
+        await _wait_for_listeners(port, 2)
         target = f"http://127.0.0.1:{port}/acme/tiny-bert/resolve/main/big-w.bin"
         fakehub.clear_log()
         connector = aiohttp.TCPConnector(force_close=True)
