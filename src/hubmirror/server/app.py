@@ -1,4 +1,4 @@
-"""``create_app(mirror)``: one catch-all route on the raw path, one error middleware.
+"""``start_server(mirror, ...)``: one dispatcher on the raw path, errors mapped in one place.
 
 Routing is ours, not aiohttp's: the Hub's URLs need the raw, percent-encoded
 path split before decoding (hub-api.md §1.4), with ``//`` collapsed.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -25,10 +24,10 @@ from hubmirror.hub.routes import (
 )
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.api import handle_api, handle_housekeeping
-from hubmirror.server.context import MIRROR, PUBLIC_URL, path_prefix
+from hubmirror.server.context import CONTEXT, ServerContext
 from hubmirror.server.errors import error_response
 from hubmirror.server.metrics import handle_metrics
-from hubmirror.server.protocol import HubAppRunner
+from hubmirror.server.protocol import HubServer
 from hubmirror.server.resolve import handle_resolve
 from hubmirror.server.responses import BODY_STARTED, abort
 
@@ -37,7 +36,6 @@ access_log = logging.getLogger("hubmirror.access")
 _silent_log = logging.getLogger("hubmirror.access.silent")
 _silent_log.disabled = True
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _ALLOWED = {
     Resolve: ("GET", "HEAD"),
     RepoApi: ("GET", "HEAD", "POST"),
@@ -45,28 +43,31 @@ _ALLOWED = {
 }
 
 
-def create_app(mirror: Mirror, public_url: str | None = None) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
-    app[MIRROR] = mirror
-    app[PUBLIC_URL] = (public_url or "").rstrip("/")
-    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)
-    return app
+class Dispatcher:
+    """The one request handler: route on the raw path, then map domain errors to answers.
+
+    aiohttp's low-level server is used without an ``Application``: there is a single
+    catch-all route anyway, and skipping the router and middleware chain measured
+    about a third faster on warm HEADs.
+    """
+
+    def __init__(self, context: ServerContext) -> None:
+        self.context = context
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        request[CONTEXT] = self.context
+        try:
+            return await _dispatch(request)
+        except HubMirrorError as exc:
+            if request.get(BODY_STARTED):
+                log.warning("%s %s aborted mid-body: %s", request.method, request.path, exc)
+                abort(request)
+                raise ConnectionAbortedError(exc.message) from exc
+            return error_response(exc)
 
 
-async def dispatch(request: web.Request) -> web.StreamResponse:
-    """Route, then turn domain errors into Hub-style answers (or aborts mid-body)."""
-    try:
-        return await _dispatch(request)
-    except HubMirrorError as exc:
-        if request.get(BODY_STARTED):
-            log.warning("%s %s aborted mid-body: %s", request.method, request.path, exc)
-            abort(request)
-            raise ConnectionAbortedError(exc.message) from exc
-        return error_response(exc)
-
-
-async def _dispatch(request: web.Request) -> web.StreamResponse:
-    route = _route(request.raw_path.split("?", 1)[0], path_prefix(request.app))
+async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
+    route = _route(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
     if route == _METRICS:
         return await handle_metrics(request)
     if route is None:
@@ -105,7 +106,7 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         cache = response.headers.get(X_CACHE_STATUS, "-")
         sent = 0 if request.method == "HEAD" else _body_bytes(request, response)
-        request.app[MIRROR].served.record(_kind(request.raw_path), response.status, cache, sent)
+        request[CONTEXT].mirror.served.record(_kind(request.raw_path), response.status, cache, sent)
         if not self.logger.isEnabledFor(logging.INFO) or self.logger.disabled:
             return
         self.logger.info(
@@ -141,14 +142,15 @@ async def start_server(
     public_url: str | None = None,
     log_requests: bool = True,
     reuse_port: bool = False,
-) -> tuple[web.AppRunner, int]:
+) -> tuple[web.BaseRunner, int]:
     """Start listening; return the runner (to clean up) and the bound port."""
-    runner = HubAppRunner(
-        create_app(mirror, public_url),
+    context = ServerContext(mirror, (public_url or "").rstrip("/"))
+    server = HubServer(
+        Dispatcher(context),
         access_log_class=AccessLogger,
         access_log=access_log if log_requests else _silent_log,
-        handle_signals=False,
     )
+    runner = web.ServerRunner(server, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None)
     await site.start()

@@ -2,35 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from hubmirror.mirror.service import Mirror
 
-MIRROR = web.AppKey("mirror", Mirror)
-PUBLIC_URL = web.AppKey("public_url", str)
+
+@dataclass(frozen=True)
+class ServerContext:
+    """The server's wiring, handed to every request by the dispatcher."""
+
+    mirror: Mirror
+    public_url: str = ""  # scheme://host[/prefix] clients use, or "" to take it from requests
+
+    @property
+    def prefix(self) -> str:
+        return urlsplit(self.public_url).path.rstrip("/")
 
 
-def mirror_of(request: web.Request) -> Mirror:
-    return request.app[MIRROR]
+CONTEXT = web.RequestKey("hubmirror", ServerContext)
 
 
-def auth_of(request: web.Request) -> str | None:
+def mirror_of(request: web.BaseRequest) -> Mirror:
+    return request[CONTEXT].mirror
+
+
+def auth_of(request: web.BaseRequest) -> str | None:
     """The caller's ``Authorization`` value, forwarded upstream as is and never logged."""
     value = request.headers.get("Authorization")
     return value if value else None
 
 
-def base_url(request: web.Request) -> str:
+def base_url(request: web.BaseRequest) -> str:
     """Scheme, host and prefix clients use to reach us: setting, else X-Forwarded-*, else Host."""
-    configured = request.app.get(PUBLIC_URL) or ""
+    configured = request[CONTEXT].public_url
     if configured:
-        return configured.rstrip("/")
+        return configured
     proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
     host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
     return f"{proto}://{host}"
-
-
-def path_prefix(app: web.Application) -> str:
-    return urlsplit(app.get(PUBLIC_URL) or "").path.rstrip("/")

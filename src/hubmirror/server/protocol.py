@@ -33,15 +33,8 @@ class _HubRequestHandler(RequestHandler):
         return resp
 
 
-class _HubServer(web.Server):
+class HubServer(web.Server):
+    """aiohttp's low-level server, with Hub-style answers for unparsable requests."""
+
     def __call__(self) -> RequestHandler:
         return _HubRequestHandler(self, loop=self._loop, **self._kwargs)
-
-
-class HubAppRunner(web.AppRunner):
-    """An ``AppRunner`` whose protocol-level errors look like the Hub's."""
-
-    async def _make_server(self) -> web.Server:
-        server = await super()._make_server()
-        server.__class__ = _HubServer
-        return server
