@@ -51,7 +51,7 @@ def serve(config_file: str | None, **flags) -> None:
 
 def _serve_workers(settings: Settings) -> None:
     """Prepare the data directory once, then run one server process per worker."""
-    from hubmirror.runtime import prepare_store, spawn_workers
+    from hubmirror.workers import prepare_store, spawn_workers
 
     if settings.port == 0:
         _fail("--workers needs a fixed --port")
@@ -68,9 +68,10 @@ def _worker_main(settings: Settings) -> None:
 
 
 async def _serve(settings: Settings, reuse_port: bool = False) -> None:
-    from hubmirror.runtime import open_mirror
+    from hubmirror.runtime import open_mirror, use_io_threads
     from hubmirror.server.app import start_server
 
+    use_io_threads()
     async with open_mirror(settings) as mirror:
         runner, port = await start_server(
             mirror,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import ctypes
 import ctypes.util
 import logging
-import multiprocessing
-import signal
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from hubmirror.index.database import Database
@@ -21,34 +20,6 @@ from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.layout import prepare_data_dir
 from hubmirror.upstream.client import HubClient, create_session
 from hubmirror.upstream.pool import UpstreamPool
-
-
-def prepare_store(settings: Settings) -> None:
-    """Create or check the data directory and migrate the index, before any worker starts."""
-    layout = prepare_data_dir(settings.data)
-    Database(layout.index).close()
-
-
-def spawn_workers(settings: Settings, target: Callable[[Settings], None]) -> int:
-    """Run ``target(settings)`` in ``settings.workers`` processes until a signal; exit code."""
-    context = multiprocessing.get_context("spawn")
-    workers = [
-        context.Process(target=target, args=(settings,), name=f"hubmirror-worker-{i}")
-        for i in range(settings.workers)
-    ]
-    for worker in workers:
-        worker.start()
-
-    def stop(_signum, _frame) -> None:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for worker in workers:
-        worker.join()
-    return max((abs(w.exitcode or 0) for w in workers), default=0) and 1
 
 
 @contextlib.asynccontextmanager
@@ -96,6 +67,19 @@ def tune_allocator() -> bool:
     except (OSError, AttributeError):
         return False
     return bool(ok)
+
+
+IO_THREADS = 32
+
+
+def use_io_threads() -> None:
+    """Give blocking disk reads and hashing enough threads: one per busy client or fill.
+
+    The default pool (CPU count + 4 threads) made cold-blob readers queue behind
+    each other with 8 clients.
+    """
+    executor = concurrent.futures.ThreadPoolExecutor(IO_THREADS, thread_name_prefix="hubmirror-io")
+    asyncio.get_running_loop().set_default_executor(executor)
 
 
 def run_event_loop(main: Coroutine[Any, Any, None]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 
@@ -124,3 +125,28 @@ def test_gzip_from_upstream_is_never_passed_on(mirror, fakehub):
     answer = get(url(mirror, "config.json"), headers={"Accept-Encoding": "gzip"})
     assert answer.header("Content-Encoding") is None
     assert answer.body == fakehub.file_bytes("model", MODEL, "main", "config.json")
+
+
+def _evict(path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def test_blob_evicted_from_page_cache_is_served_whole_and_by_range(mirror, fakehub):
+    size = 6 * 1024 * 1024 + 123
+    sha256 = fakehub.add_large_file("model", MODEL, "evict.bin", size, seed=9)
+    target = url(mirror, "evict.bin")
+    data = get(target).body
+    assert hashlib.sha256(data).hexdigest() == sha256
+    blob = next((mirror.data_dir / "blobs").rglob(sha256))
+    _evict(blob)
+    answer = get(target)
+    assert answer.header("X-Cache-Status") == "HIT"
+    assert hashlib.sha256(answer.body).hexdigest() == sha256
+    _evict(blob)
+    ranged = get(target, headers={"Range": "bytes=3000000-5000000"})
+    assert ranged.body == data[3000000:5000001]

@@ -15,9 +15,12 @@ from aiohttp import web
 
 from hubmirror.mirror.fills import Fill, open_for_reading
 
-SEND_CHUNK = 1024 * 1024  # measured fastest from page cache on loopback
+SEND_CHUNK = 256 * 1024  # measured: fastest from page cache on loopback, 1 and 8 clients
+DISK_CHUNK = 2 * 1024 * 1024  # reads that go to disk run in a thread: fewer, larger hops
+CACHED_WINDOW = 4 * 1024 * 1024  # bytes vouched for by one pair of page-cache probes
 BODY_STARTED = web.RequestKey("body_started", bool)
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)
+_PROBE = bytearray(1)  # scratch byte for residency probes; its content is never used
 
 
 async def start(
@@ -36,40 +39,79 @@ async def start(
 
 
 async def send_file(resp: web.StreamResponse, fd: int, start: int, end: int) -> None:
-    """Copy bytes ``start..end`` of a stored blob with a read/write loop.
-
-    Measured on loopback, a 1 MiB read/write loop beats sendfile by 1.2–1.4× when the
-    blob is in the page cache, but its blocking read stalls the whole event loop when
-    it is not. So each chunk is first read with ``RWF_NOWAIT`` (page cache only); what
-    is not cached is read in a worker thread instead.
-    """
+    """Copy bytes ``start..end`` of a stored blob to the client."""
+    reader = _BlobReader(fd, end)
     position = start
-    while position <= end:
-        length = min(SEND_CHUNK, end + 1 - position)
-        data = _read_cached(fd, length, position)
-        if data is None:
-            data = await asyncio.to_thread(os.pread, fd, length, position)
-        if not data:
-            raise ConnectionAbortedError("blob is shorter than the index says")
-        await resp.write(data)
-        position += len(data)
+    try:
+        while position <= end:
+            data = await reader.read(position)
+            if not data:
+                raise ConnectionAbortedError("blob is shorter than the index says")
+            await resp.write(data)
+            position += len(data)
+    finally:
+        await reader.close()
     await resp.write_eof()
 
 
-def _read_cached(fd: int, length: int, position: int) -> bytearray | memoryview | None:
-    """Read what the page cache holds at ``position`` without blocking, or ``None``."""
+class _BlobReader:
+    """Reads a blob in the cheapest way that never stalls the event loop.
+
+    Measured on loopback, a read/write loop of 256 KiB chunks beats nginx's sendfile
+    when the blob is in the page cache, but its blocking read would stall the whole
+    event loop when it is not. So the loop reads directly only windows that
+    ``RWF_NOWAIT`` probes found cached; otherwise larger chunks are read in a worker
+    thread, the next one while the current one is being sent, so disk and socket
+    overlap. (``WILLNEED`` readahead advice from the loop measured slower: it blocks.)
+    """
+
+    def __init__(self, fd: int, end: int) -> None:
+        self.fd, self.end = fd, end
+        self.cached_until = 0
+        self.ahead: asyncio.Future | None = None
+
+    async def read(self, position: int) -> bytes:
+        if self.ahead is not None:  # on disk: keep one read in flight ahead of the socket
+            data = await self.ahead
+            self.ahead = self._from_disk(position + len(data))
+            return data
+        length = min(SEND_CHUNK, self.end + 1 - position)
+        if position + length > self.cached_until:
+            self.cached_until = _cached_window(self.fd, position, self.end)
+        if position + length <= self.cached_until:
+            return os.pread(self.fd, length, position)
+        data = await self._from_disk(position)
+        self.ahead = self._from_disk(position + len(data))
+        return data
+
+    def _from_disk(self, position: int) -> asyncio.Future | None:
+        if position > self.end:
+            return None
+        length = min(DISK_CHUNK, self.end + 1 - position)
+        return asyncio.ensure_future(asyncio.to_thread(os.pread, self.fd, length, position))
+
+    async def close(self) -> None:
+        """Wait for a read in flight: the fd is closed after us, never under a pread."""
+        if self.ahead is not None:
+            await asyncio.wait([self.ahead])
+
+
+def _cached_window(fd: int, position: int, end: int) -> int:
+    """End of a window from ``position`` the page cache holds (probed at both ends), or
+    ``position`` when it does not. One probe pair per window keeps the cached path at
+    a plain ``pread`` per chunk; readahead keeps a cached window's middle cached too.
+    """
     if _NOWAIT is None:
-        return None
-    buffer = bytearray(length)
+        return position
+    last = min(end, position + CACHED_WINDOW - 1)
     try:
-        count = os.preadv(fd, [buffer], position, _NOWAIT)
-    except BlockingIOError:
-        return None
-    except OSError:  # a filesystem without RWF_NOWAIT support
-        return None
-    if count == 0 and length:
-        return None
-    return memoryview(buffer)[:count] if count < length else buffer
+        if not os.preadv(fd, [_PROBE], position, _NOWAIT):
+            return position
+        if last > position and not os.preadv(fd, [_PROBE], last, _NOWAIT):
+            return position
+    except OSError:  # EAGAIN: not cached; EOPNOTSUPP: no RWF_NOWAIT on this filesystem
+        return position
+    return last + 1
 
 
 async def send_fill(

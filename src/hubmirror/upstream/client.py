@@ -36,7 +36,7 @@ from hubmirror.hub.routes import resolve_path
 from hubmirror.types import FileEntry, RepoId, check_commit
 
 USER_AGENT = f"hubmirror/{__version__}"
-READ_BUFSIZE = 4 * 1024 * 1024
+READ_BUFSIZE = 1024 * 1024  # per upstream connection; a 16-segment fill holds 16 of them
 _MAX_REDIRECTS = 5
 _REFUSALS = {
     "RepoNotFound": RepoNotFound,
