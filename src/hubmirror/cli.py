@@ -28,6 +28,7 @@ def main() -> None:
 @click.option("--upstream", multiple=True, help="Upstream Hub URL; repeat for failover order.")
 @click.option("--metadata-ttl", type=float, help="Seconds branch/API answers are reused [600].")
 @click.option("--public-url", help="URL clients use to reach this mirror (for Link URLs).")
+@click.option("--offline/--online", default=None, help="Never contact upstream [online].")
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file."
 )
@@ -80,6 +81,7 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
             public_url=settings.public_url,
             log_requests=settings.access_log,
             reuse_port=reuse_port,
+            admin_token=settings.admin_token,
         )
         url = settings.public_url or f"http://{settings.host}:{port}"
         logging.getLogger("hubmirror").info(

@@ -17,7 +17,8 @@
     ├── UpstreamUnavailable          no upstream could answer: never a "not found"
     │   ├── UpstreamTimeout          silence past the deadline
     │   └── UpstreamRateLimited      429, with the wait upstream asked for
-    └── IntegrityError               fetched bytes do not match their announced hash or size
+    ├── IntegrityError               fetched bytes do not match their announced hash or size
+    └── StorageFull                  no room on disk for a new fill
 
 An outage is always an ``UpstreamUnavailable``: clients treat 5xx as "use your
 cache" but remember a 404 EntryNotFound forever, so mixing them up would poison
@@ -107,3 +108,7 @@ class UpstreamRateLimited(UpstreamUnavailable):
 
 class IntegrityError(HubMirrorError):
     """Bytes whose hash or size differ from what the Hub announced; they are thrown away."""
+
+
+class StorageFull(HubMirrorError):
+    """The data directory has no room for a new blob; cached ones keep being served."""

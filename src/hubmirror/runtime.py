@@ -28,14 +28,21 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
     layout = prepare_data_dir(settings.data)
     database = Database(layout.index)
     session = create_session(settings.upstream_timeout)
-    pool = UpstreamPool([HubClient(session, url) for url in settings.upstream])
+    pool = UpstreamPool(
+        [HubClient(session, url) for url in settings.upstream], offline=settings.offline
+    )
     mirror = Mirror(
         index=Index(database),
         store=BlobStore(layout.blobs, layout.tmp),
         pool=pool,
         metadata_ttl=settings.metadata_ttl,
         access_ttl=settings.access_ttl,
-        fill_plan=FillPlan(settings.fill_segments, settings.fill_segment_mib * 1024 * 1024),
+        fill_plan=FillPlan(
+            settings.fill_segments,
+            settings.fill_segment_mib * 1024 * 1024,
+            min_free=settings.min_free_mib * 1024 * 1024,
+        ),
+        metadata_deadline=settings.metadata_deadline,
     )
     try:
         yield mirror

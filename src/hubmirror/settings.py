@@ -122,6 +122,26 @@ SETTINGS: tuple[Setting, ...] = (
         "for absolute Link URLs. Default: taken from each request and X-Forwarded-*.",
     ),
     Setting(
+        "metadata_deadline",
+        _as_positive(float),
+        3.0,
+        "Seconds to wait for upstream metadata when a stale answer is at hand; then serve it "
+        "and finish the refresh in the background.",
+    ),
+    Setting("offline", _as_bool, False, "Never contact upstream; serve what is cached."),
+    Setting(
+        "min_free_mib",
+        _as_positive(int),
+        100,
+        "Free disk space (MiB) a new fill must leave; fills that do not fit answer 507.",
+    ),
+    Setting(
+        "admin_token",
+        _as_optional_str,
+        None,
+        "Bearer token for admin routes (POST /admin/offline); unset disables them.",
+    ),
+    Setting(
         "upstream_timeout",
         _as_positive(float),
         10.0,
@@ -156,6 +176,10 @@ class Settings:
     metadata_ttl: float = 600.0
     access_ttl: float = 300.0
     public_url: str | None = None
+    metadata_deadline: float = 3.0
+    offline: bool = False
+    min_free_mib: int = 100
+    admin_token: str | None = None
     upstream_timeout: float = 10.0
     fill_segments: int = 16
     fill_segment_mib: int = 8

@@ -12,8 +12,9 @@ MODEL = "acme/tiny-bert"
 def test_uncached_file_during_outage_is_5xx_not_404(mirror, fakehub):
     fakehub.faults.fail_status = 503
     answer = head(f"{mirror.url}/{MODEL}/resolve/main/config.json")
-    assert 500 <= answer.status < 600
-    assert answer.header("X-Error-Code") in ("UpstreamUnavailable", "UpstreamTimeout")
+    assert answer.status == 503
+    assert answer.header("X-Error-Code") == "UpstreamUnavailable"
+    assert int(answer.header("Retry-After")) > 0
 
 
 def test_cached_file_is_served_stale_when_upstream_is_down(make_mirror, fakehub):
@@ -34,3 +35,17 @@ def test_upstream_5xx_on_api_is_5xx(mirror, fakehub):
     fakehub.faults.fail_status = 500
     answer = get(f"{mirror.url}/api/models/{MODEL}/revision/main")
     assert 500 <= answer.status < 600
+
+
+def test_refused_connections_open_the_breaker_so_later_requests_fail_fast(make_mirror, fakehub):
+    server = make_mirror(upstream_timeout=5.0)
+    fakehub.go_down()
+    try:
+        for path in ("config.json", "vocab.txt", "README.md"):
+            assert head(f"{server.url}/{MODEL}/resolve/main/{path}").status == 503
+        answer = head(f"{server.url}/{MODEL}/resolve/main/tokenizer.json")
+    finally:
+        fakehub.come_up()
+    assert answer.status == 503 and "circuit breakers" in answer.header("X-Error-Message")
+    breaker = server.call(lambda: next(iter(server.mirror.pool.breakers.values())))
+    assert breaker.state == "open"  # later requests are refused without a connect attempt

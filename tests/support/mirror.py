@@ -66,7 +66,11 @@ class MirrorThread:
         async with open_mirror(self.settings) as mirror:
             self.mirror = mirror
             runner, self.port = await start_server(
-                mirror, "127.0.0.1", 0, public_url=self.settings.public_url
+                mirror,
+                "127.0.0.1",
+                0,
+                public_url=self.settings.public_url,
+                admin_token=self.settings.admin_token,
             )
             self._ready.set()
             try:

@@ -49,6 +49,7 @@ class ErrorCode(enum.StrEnum):
     UPSTREAM_TIMEOUT = "UpstreamTimeout"
     RATE_LIMITED = "RateLimited"
     INTEGRITY = "IntegrityError"
+    STORAGE_FULL = "InsufficientStorage"
     FORBIDDEN = "Forbidden"
 
 

@@ -55,6 +55,12 @@ class AccessPolicy:
             return known[0]
         return None
 
+    def last_visibility(self, repo: RepoId) -> str | None:
+        """The last visibility checked, however old (what an outage falls back to)."""
+        self.known_visibility(repo)  # loads it from the index into memory
+        known = self._visibility.get(repo.key)
+        return known[0] if known else None
+
     async def visibility(self, repo: RepoId, fetch_info: Callable[[], Awaitable[bytes]]) -> str:
         """``public`` or ``restricted``, re-checked anonymously after the metadata TTL."""
         fresh = self.known_visibility(repo)

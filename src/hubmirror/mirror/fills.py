@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import aiohttp
 
-from hubmirror.errors import IntegrityError, UpstreamUnavailable
+from hubmirror.errors import IntegrityError, StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.storage.blobs import BlobStore, FillPaths
 from hubmirror.storage.locks import FileLock, is_locked
@@ -67,6 +68,7 @@ class FillPlan:
 
     segments: int = 16
     segment_min: int = 8 * 1024 * 1024
+    min_free: int = 100 * 1024 * 1024  # disk space a new fill must leave free
 
     def split(self, size: int) -> list[tuple[int, int]]:
         """Half-open ``[start, end)`` byte spans, equal but for the last."""
@@ -215,8 +217,22 @@ class Fills:
             self.on_filled(source.entry, stored)
             fill.finish(stored, self.store.path_for(stored.sha256))
             return fill
+        try:
+            self._check_room(source.entry.size)
+        except StorageFull:
+            lock.release()
+            raise
         writer = BlobWriter(fill.temp, _expected(source.entry))  # readers may open it at once
         return self._track(fill, self._run(fill, writer, lock))
+
+    def _check_room(self, size: int) -> None:
+        """Refuse a fill that would leave less than ``min_free`` bytes on the disk."""
+        free = shutil.disk_usage(self.store.tmp).free
+        if free - size < self.plan.min_free:
+            raise StorageFull(
+                f"not enough disk space for a {size}-byte file ({free} bytes free, "
+                f"{self.plan.min_free} kept in reserve): free space or run 'cache prune'"
+            )
 
     def _track(self, fill: Fill, work) -> Fill:
         self.running[fill.key] = fill
@@ -304,7 +320,7 @@ class Fills:
         """
         failures = 0
         while True:
-            client = self._pick_upstream(failures)
+            client = self.pool.pick(failures)
             before = segment.position
             try:
                 await self._copy(client, fill, segment, writer, publisher)
@@ -318,10 +334,6 @@ class Fills:
                 continue
             if segment.complete:
                 return
-
-    def _pick_upstream(self, failures: int) -> HubClient:
-        candidates = self.pool.candidates() or self.pool.clients
-        return candidates[failures % len(candidates)]
 
     async def _copy(
         self,

@@ -7,15 +7,17 @@ have it?) and only then asks upstream, through one shared flight per question.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlencode, urlsplit
 
-from hubmirror.errors import EntryNotFound, UpstreamUnavailable
+from hubmirror.errors import EntryNotFound, UpstreamTimeout, UpstreamUnavailable
 from hubmirror.hub import payloads
 from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.hub.routes import RepoApi, api_path, encode_path, encode_revision
@@ -30,6 +32,7 @@ from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, Revision
 from hubmirror.upstream.pool import UpstreamPool
 
+T = TypeVar("T")
 _FOREVER = float("inf")
 _IMMUTABLE_AT_COMMIT = ("tree", "paths-info")
 _MISSING = "missing"  # entry cache value for a path upstream confirmed absent
@@ -63,7 +66,9 @@ class Mirror:
         access_ttl: float,
         clock: Callable[[], float] = time.time,
         fill_plan: FillPlan | None = None,
+        metadata_deadline: float = 3.0,
     ) -> None:
+        self.metadata_deadline = metadata_deadline
         self.index = index
         self.store = store
         self.pool = pool
@@ -80,6 +85,14 @@ class Mirror:
         self._blobs: LRU[str, StoredBlob] = LRU(ENTRY_CACHE_SIZE)
         self._small: LRU[str, bytes] = LRU(SMALL_FILE_CACHE, weigh=len)
         self._hits: LRU[tuple[str, str, str], FileAnswer] = LRU(ENTRY_CACHE_SIZE)
+
+    @property
+    def offline(self) -> bool:
+        return self.pool.offline
+
+    def set_offline(self, offline: bool) -> None:
+        """Stop (or resume) contacting upstream; cached content keeps being served."""
+        self.pool.offline = offline
 
     async def close(self) -> None:
         await self.fills.close()
@@ -107,25 +120,45 @@ class Mirror:
             cached = self._cached_file(ref.repo, commit, ref.path.value)
             if cached:
                 return cached
+        stale = self._stale_file(ref) if trusted else None
+        flight = self.flights.run(
+            ("head", ref, token_fingerprint(auth)), lambda: self._refresh_file(ref, auth)
+        )
         try:
-            meta = await self.flights.run(
-                ("head", ref, token_fingerprint(auth)),
-                lambda: self.pool.call(
-                    lambda c: c.file_metadata(ref.repo, ref.revision.value, ref.path.value, auth)
-                ),
+            meta = await self._within_deadline(flight, has_fallback=stale is not None)
+        except UpstreamUnavailable:
+            if stale:
+                return stale
+            raise
+        return self._answer(ref.repo, meta.commit, meta.entry)
+
+    async def _refresh_file(self, ref: FileRef, auth: str | None):
+        """Ask upstream about one file and record the answer (also when nobody waits any more)."""
+        try:
+            meta = await self.pool.call(
+                lambda c: c.file_metadata(ref.repo, ref.revision.value, ref.path.value, auth)
             )
         except EntryNotFound as exc:
             self._remember_missing(ref, exc)
             raise
-        except UpstreamUnavailable:
-            stale = trusted and self._stale_file(ref)
-            if stale:
-                return stale
-            raise
         self.revisions.remember(ref.repo, ref.revision, meta.commit)
         self._remember_entries(ref.repo, meta.commit, [meta.entry])
         self.access.confirm(ref.repo, auth)
-        return self._answer(ref.repo, meta.commit, meta.entry)
+        return meta
+
+    async def _within_deadline(self, flight: Awaitable[T], *, has_fallback: bool) -> T:
+        """Wait for upstream; with a stale answer at hand, only until the metadata deadline.
+
+        Clients give up on metadata after 10 s; a slow upstream must not take them there
+        when the mirror can answer from its cache. The flight goes on in the background
+        and records its answer for the next request.
+        """
+        if not has_fallback:
+            return await flight
+        try:
+            return await asyncio.wait_for(asyncio.shield(flight), self.metadata_deadline)
+        except TimeoutError:
+            raise UpstreamTimeout("upstream slower than the metadata deadline") from None
 
     def start_fill(self, answer: FileAnswer, auth: str | None) -> Fill:
         """Join the running fill of this blob, or start one with this caller's token."""
@@ -136,7 +169,7 @@ class Mirror:
         self, answer: FileAnswer, auth: str | None, start: int, end: int
     ) -> AsyncIterator:
         """A direct ranged read from upstream, for a Range far ahead of a running fill."""
-        client = (self.pool.candidates() or self.pool.clients)[0]
+        client = self.pool.pick(0)
         async with client.open_file(
             answer.repo, answer.commit, answer.entry.path, auth, start=start, end=end
         ) as resp:
@@ -273,15 +306,21 @@ class Mirror:
         cached = self.index.get_answer(key)
         if trusted and cached and self.clock() - cached.fetched_at < _ttl(route, self.metadata_ttl):
             return cached
+        flight = self.flights.run(
+            ("api", key, token_fingerprint(auth)),
+            lambda: self._refresh_answer(route, key, upstream, form, auth),
+        )
         try:
-            fresh = await self.flights.run(
-                ("api", key, token_fingerprint(auth)),
-                lambda: self.pool.call(lambda c: c.get_json(upstream, auth, form)),
-            )
+            return await self._within_deadline(flight, has_fallback=trusted and bool(cached))
         except UpstreamUnavailable:
             if trusted and cached:
                 return cached
             raise
+
+    async def _refresh_answer(
+        self, route: RepoApi, key: str, upstream: str, form, auth: str | None
+    ) -> ApiAnswer:
+        fresh = await self.pool.call(lambda c: c.get_json(upstream, auth, form))
         self.access.token_accepted(auth)
         answer = self._digest(route, fresh.status, fresh.body, fresh.link_next)
         self.index.put_answer(key, route.repo, answer)
@@ -312,9 +351,14 @@ class Mirror:
         known = self.access.known_visibility(repo)
         if known is not None:
             return known
+        has_fallback = self.access.last_visibility(repo) is not None
 
         async def fetch_info() -> bytes:
-            answer = await self.pool.call(lambda c: c.get_json(api_path(repo), None))
+            flight = self.flights.run(
+                ("anonymous-info", repo.key),
+                lambda: self.pool.call(lambda c: c.get_json(api_path(repo), None)),
+            )
+            answer = await self._within_deadline(flight, has_fallback=has_fallback)
             return answer.body
 
         return await self.flights.run(

@@ -23,6 +23,7 @@ from hubmirror.hub.routes import (
     split_raw_path,
 )
 from hubmirror.mirror.service import Mirror
+from hubmirror.server.admin import handle_offline
 from hubmirror.server.api import handle_api, handle_housekeeping
 from hubmirror.server.context import CONTEXT, ServerContext
 from hubmirror.server.errors import error_response
@@ -70,6 +71,8 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
     route = _route(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
     if route == _METRICS:
         return await handle_metrics(request)
+    if route == _ADMIN_OFFLINE:
+        return await handle_offline(request)
     if route is None:
         return web.Response(text="hubmirror: set HF_ENDPOINT to this server's URL\n")
     if request.method not in _ALLOWED[type(route)]:
@@ -82,6 +85,7 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
 
 
 _METRICS = Housekeeping("metrics")
+_ADMIN_OFFLINE = Housekeeping("admin-offline")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -90,6 +94,8 @@ def _route(raw_path: str, prefix: str) -> Route | None:
     segments = split_raw_path(raw_path, prefix)
     if segments == ["metrics"]:
         return _METRICS
+    if segments == ["admin", "offline"]:
+        return _ADMIN_OFFLINE
     return parse_route(segments) if segments else None
 
 
@@ -142,9 +148,10 @@ async def start_server(
     public_url: str | None = None,
     log_requests: bool = True,
     reuse_port: bool = False,
+    admin_token: str | None = None,
 ) -> tuple[web.BaseRunner, int]:
     """Start listening; return the runner (to clean up) and the bound port."""
-    context = ServerContext(mirror, (public_url or "").rstrip("/"))
+    context = ServerContext(mirror, (public_url or "").rstrip("/"), admin_token)
     server = HubServer(
         Dispatcher(context),
         access_log_class=AccessLogger,

@@ -16,6 +16,7 @@ class ServerContext:
 
     mirror: Mirror
     public_url: str = ""  # scheme://host[/prefix] clients use, or "" to take it from requests
+    admin_token: str | None = None
 
     @property
     def prefix(self) -> str:

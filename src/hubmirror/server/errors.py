@@ -21,8 +21,7 @@ def _401_or(status: int) -> Callable[[e.HubMirrorError], int]:
     return lambda exc: status if getattr(exc, "authenticated", False) else 401
 
 
-def _unavailable(exc: e.HubMirrorError) -> int:
-    return 503 if getattr(exc, "retry_after", None) else 502
+RETRY_AFTER = 5  # seconds, when upstream did not say: clients back off instead of hammering
 
 
 ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
@@ -38,10 +37,11 @@ ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
     e.InvalidCredentials: (401, None),
     e.DisabledRepo: (403, None),
     e.Forbidden: (403, None),
-    e.UpstreamUnavailable: (_unavailable, ErrorCode.UPSTREAM_UNAVAILABLE),
+    e.UpstreamUnavailable: (503, ErrorCode.UPSTREAM_UNAVAILABLE),
     e.UpstreamTimeout: (504, ErrorCode.UPSTREAM_TIMEOUT),
     e.UpstreamRateLimited: (429, ErrorCode.RATE_LIMITED),
     e.IntegrityError: (502, ErrorCode.INTEGRITY),
+    e.StorageFull: (507, ErrorCode.STORAGE_FULL),
 }
 
 
@@ -62,9 +62,8 @@ def error_response(exc: e.HubMirrorError) -> web.Response:
     commit = getattr(exc, "commit", None)
     if commit:
         headers[X_REPO_COMMIT] = commit
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after:
-        headers["Retry-After"] = str(retry_after)
+    if isinstance(exc, e.UpstreamUnavailable):
+        headers["Retry-After"] = str(exc.retry_after or RETRY_AFTER)
     body = json.dumps({"error": exc.message}).encode()
     return web.Response(status=status, body=body, headers=headers, content_type="application/json")
 

@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from hubmirror.errors import HubMirrorError, UpstreamUnavailable
+from hubmirror.errors import HubMirrorError, UpstreamRateLimited, UpstreamUnavailable
 from hubmirror.upstream.client import HubClient
 
 T = TypeVar("T")
+DEFAULT_REST = 5.0  # seconds to leave an upstream alone after a 429 without Retry-After
 log = logging.getLogger(__name__)
 
 
@@ -61,12 +62,23 @@ class UpstreamStats:
 
 
 class UpstreamPool:
-    def __init__(self, clients: list[HubClient]) -> None:
+    """Upstreams in priority order. ``offline`` makes it refuse every call: offline mode is
+    an upstream that says no, not a branch in every caller."""
+
+    def __init__(
+        self,
+        clients: list[HubClient],
+        offline: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if not clients:
             raise ValueError("at least one upstream is required")
         self.clients = clients
+        self.offline = offline
+        self.clock = clock
         self.breakers = {c.name: Breaker() for c in clients}
         self.stats = {c.name: UpstreamStats() for c in clients}
+        self._resting: dict[str, float] = {}  # upstream → until when it asked us to wait (429)
 
     def record_bytes(self, client: HubClient, count: int) -> None:
         self.stats[client.name].body_bytes += count
@@ -76,21 +88,54 @@ class UpstreamPool:
         return self.clients[0]
 
     def candidates(self) -> list[HubClient]:
-        """Upstreams to try now: those whose breaker allows a call, in priority order."""
-        allowed = [c for c in self.clients if self.breakers[c.name].may_call()]
-        return allowed
+        """Upstreams to try now: breaker closed (or probing), not resting after a 429."""
+        if self.offline:
+            return []
+        now = self.clock()
+        return [
+            c
+            for c in self.clients
+            if self.breakers[c.name].may_call() and self._resting.get(c.name, 0.0) <= now
+        ]
+
+    def rest(self, client: HubClient, seconds: float) -> None:
+        """Honour a 429: do not ask this upstream again for ``seconds``."""
+        self._resting[client.name] = self.clock() + seconds
+
+    def pick(self, attempt: int) -> HubClient:
+        """An upstream for the ``attempt``-th try of a transfer: rotate through candidates,
+        probing all when every breaker is open; never any when offline."""
+        if self.offline:
+            raise self.unavailable()
+        candidates = self.candidates() or self.clients
+        return candidates[attempt % len(candidates)]
+
+    def unavailable(self) -> UpstreamUnavailable:
+        if self.offline:
+            return UpstreamUnavailable("the mirror is in offline mode", retry_after=60)
+        now = self.clock()
+        waits = [until - now for until in self._resting.values() if until > now]
+        if waits:
+            return UpstreamRateLimited(
+                "upstream asked us to slow down", retry_after=max(1, round(min(waits)))
+            )
+        return UpstreamUnavailable(
+            "every upstream is failing (circuit breakers open)", retry_after=10
+        )
 
     async def call(self, action: Callable[[HubClient], Awaitable[T]]) -> T:
         """Run ``action`` on the first upstream that answers; raise the last outage otherwise."""
         last: UpstreamUnavailable | None = None
         candidates = self.candidates()
         if not candidates:
-            raise UpstreamUnavailable(
-                "every upstream is failing (circuit breakers open)", retry_after=10
-            )
+            raise self.unavailable()
         for client in candidates:
             try:
                 result = await action(client)
+            except UpstreamRateLimited as exc:
+                self.rest(client, exc.retry_after or DEFAULT_REST)
+                last = exc
+                continue
             except UpstreamUnavailable as exc:
                 self.failed(client, exc)
                 last = exc

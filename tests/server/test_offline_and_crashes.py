@@ -1,0 +1,140 @@
+"""Offline mode, upstream 429, a killed server, a full disk: the cache keeps serving."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.server.test_cli import _free_port, _serve, _wait_listening
+from tests.support.http import get, request
+
+MODEL = "acme/tiny-bert"
+MiB = 1024 * 1024
+
+
+def _switch(server, offline: bool, token: str = "s3cret"):
+    return request(
+        "POST",
+        f"{server.url}/admin/offline",
+        body=json.dumps({"offline": offline}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+
+
+def test_offline_switch_serves_the_cache_and_never_calls_upstream(make_mirror, fakehub):
+    server = make_mirror(admin_token="s3cret")
+    cached = f"{server.url}/{MODEL}/resolve/main/model.safetensors"
+    body = get(cached).body
+    assert json.loads(_switch(server, True).body) == {"offline": True}
+    fakehub.clear_log()
+    again = get(cached)
+    assert again.status == 200 and again.body == body
+    missing = get(f"{server.url}/{MODEL}/resolve/main/vocab.txt")
+    assert missing.status == 503 and missing.header("Retry-After")
+    assert fakehub.log == []
+    assert json.loads(_switch(server, False).body) == {"offline": False}
+    assert get(f"{server.url}/{MODEL}/resolve/main/vocab.txt").status == 200
+
+
+def test_admin_switch_needs_the_admin_token(make_mirror):
+    server = make_mirror(admin_token="s3cret")
+    assert _switch(server, True, token="wrong").status == 401
+    unconfigured = make_mirror()
+    assert _switch(unconfigured, True).status == 404
+
+
+def test_serve_offline_never_contacts_upstream(fakehub, tmp_path):
+    port = _free_port()
+    proc = _serve(
+        "--port", str(port), "--data", str(tmp_path / "d"), "--offline", "--upstream", fakehub.url
+    )
+    try:
+        _wait_listening(port, proc)
+        fakehub.clear_log()
+        answer = get(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/config.json")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert answer.status == 503
+    assert b"offline" in answer.body
+    assert fakehub.log == []
+
+
+def test_upstream_429_is_honoured_not_hammered(mirror, fakehub):
+    fakehub.faults.fail_status = 429
+    fakehub.faults.retry_after = 30
+    first = get(f"{mirror.url}/{MODEL}/resolve/main/config.json")
+    asked = len(fakehub.log)
+    second = get(f"{mirror.url}/{MODEL}/resolve/main/vocab.txt")
+    assert (first.status, second.status) == (429, 429)
+    assert int(second.header("Retry-After")) > 20
+    assert len(fakehub.log) == asked  # the second request did not reach upstream
+
+
+@pytest.mark.timeout(120)
+def test_kill_9_mid_fill_leaves_no_partial_blob_and_restart_serves_it(fakehub, tmp_path):
+    size = 32 * MiB
+    sha256 = fakehub.add_large_file("model", MODEL, "crash.bin", size, seed=10)
+    fakehub.faults.bandwidth = 4 * MiB
+    data, port = tmp_path / "d", _free_port()
+    target = f"http://127.0.0.1:{port}/{MODEL}/resolve/main/crash.bin"
+    proc = _serve("--port", str(port), "--data", str(data), "--upstream", fakehub.url)
+    _wait_listening(port, proc)
+    client = subprocess.Popen(["curl", "-s", "-o", "/dev/null", target])
+    time.sleep(1.5)  # some megabytes are in the temp file now
+    assert list((data / "tmp").glob("*.part"))
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=20)
+    client.wait(timeout=20)
+    assert _blobs(data) == []
+    fakehub.reset_faults()
+    proc = _serve("--port", str(port), "--data", str(data), "--upstream", fakehub.url)
+    try:
+        _wait_listening(port, proc)
+        assert not list((data / "tmp").glob("*.part"))  # swept at start
+        answer = get(target)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert hashlib.sha256(answer.body).hexdigest() == sha256
+    assert [p.name for p in _blobs(data)] == [sha256]
+
+
+def _blobs(data: Path) -> list[Path]:
+    return [p for p in (data / "blobs").rglob("*") if p.is_file() and len(p.name) == 64]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 24 MiB tmpfs as data directory: a real full disk, not a simulated one."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root (CAP_SYS_ADMIN) on this machine")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.mark.timeout(60)
+def test_full_disk_refuses_new_fills_with_507_and_keeps_serving(make_mirror, fakehub, small_disk):
+    fakehub.add_large_file("model", MODEL, "too-big.bin", 32 * MiB, seed=11)
+    server = make_mirror(data=str(small_disk / "data"), min_free_mib=0)
+    cached = f"{server.url}/{MODEL}/resolve/main/config.json"
+    body = get(cached).body
+    answer = get(f"{server.url}/{MODEL}/resolve/main/too-big.bin")
+    assert answer.status == 507
+    assert answer.header("X-Error-Code") == "InsufficientStorage"
+    assert b"disk space" in answer.body
+    assert get(cached).body == body
+    assert not list((small_disk / "data" / "tmp").glob("*.part"))
+    assert os.path.ismount(small_disk)
