@@ -25,6 +25,8 @@ class Faults:
         self.bandwidth: int | None = None
         self.fail_status: int | None = None
         self.fail_count: int | None = None
+        self.fail_every: int | None = None
+        self._requests_seen = 0
         self.retry_after: int | None = None
         self.drop_after: int | None = None
         self.drop_count: int | None = None
@@ -43,7 +45,15 @@ class Faults:
         self._down = value
 
     def take_failure(self) -> int | None:
-        """The status to fail this request with, counting it against fail_count."""
+        """The status to fail this request with, counting it against fail_count.
+
+        With fail_every = N (flapping), only every Nth request fails, with fail_status or 503.
+        """
+        if self.fail_every:
+            self._requests_seen += 1
+            if self._requests_seen % self.fail_every:
+                return None
+            return self.fail_status or 503
         status = self.fail_status
         if status is None or self.fail_count is None:
             return status

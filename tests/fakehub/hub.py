@@ -11,6 +11,7 @@ Faults (apply to both ports unless noted):
     latency      seconds slept before answering every request
     bandwidth    bytes/s cap per file body (hub and CDN)
     fail_status  answer every request with this status; fail_count limits it to N requests
+    fail_every   flapping: only every Nth request fails (with fail_status, default 503)
     retry_after  Retry-After seconds sent with injected failures
     drop_after   file bodies: send this many bytes, then end the connection early
                  (every file response longer than that, or drop_count of them)

@@ -46,6 +46,14 @@ def test_fail_status_without_count_lasts_until_reset(fakehub):
     assert fetch(fakehub.url + WEIGHTS, "HEAD").status == 302
 
 
+def test_fail_every_fails_every_nth_request(fakehub):
+    fakehub.faults.fail_every = 2
+    statuses = [fetch(fakehub.url + CONFIG, "HEAD").status for _ in range(6)]
+    assert statuses == [200, 503, 200, 503, 200, 503]
+    fakehub.reset_faults()
+    assert [fetch(fakehub.url + CONFIG, "HEAD").status for _ in range(2)] == [200, 200]
+
+
 def test_drop_after_cuts_the_body_mid_way(fakehub):
     location = fetch(fakehub.url + WEIGHTS, "HEAD").headers["Location"]
     fakehub.clear_log()
