@@ -13,7 +13,7 @@ from typing import Any
 
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
-from hubmirror.mirror.fills import FillPlan
+from hubmirror.mirror.fillstate import FillPlan
 from hubmirror.mirror.service import Mirror
 from hubmirror.settings import Settings
 from hubmirror.storage.blobs import BlobStore

@@ -18,29 +18,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 
 from hubmirror.errors import IntegrityError, StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
-from hubmirror.storage.blobs import BlobStore, FillPaths
+from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource, Segment, fill_key
+from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.locks import FileLock, is_locked
 from hubmirror.storage.progress import (
     DONE,
     FAILED,
     RUNNING,
-    Progress,
     ProgressWriter,
     read_progress,
 )
 from hubmirror.storage.writer import BlobWriter, Expected
-from hubmirror.types import FileEntry, RepoId
+from hubmirror.types import FileEntry
 from hubmirror.upstream.client import HubClient
 from hubmirror.upstream.pool import UpstreamPool
 
@@ -50,136 +47,6 @@ CHUNK = 256 * 1024  # measured: larger chunks collapse under concurrent fills
 MAX_RESUMES = 5  # consecutive attempts of one segment that bring no new byte
 PUBLISH_INTERVAL = 0.01  # seconds between progress records for other processes
 FOLLOW_INTERVAL = 0.02  # seconds between polls of another process's progress
-
-
-@dataclass(frozen=True, slots=True)
-class FillSource:
-    """Where a blob's bytes come from: one file of one commit, fetched with a caller's token."""
-
-    repo: RepoId
-    commit: str
-    entry: FileEntry
-    auth: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class FillPlan:
-    """How many parallel segments a blob of a given size is fetched in."""
-
-    segments: int = 16
-    segment_min: int = 8 * 1024 * 1024
-    min_free: int = 100 * 1024 * 1024  # disk space a new fill must leave free
-
-    def split(self, size: int) -> list[tuple[int, int]]:
-        """Half-open ``[start, end)`` byte spans, equal but for the last."""
-        count = max(1, min(self.segments, size // max(1, self.segment_min)))
-        step = -(-size // count) if size else 0
-        return [(i * step, min(size, (i + 1) * step)) for i in range(count)] or [(0, 0)]
-
-
-class Segment:
-    """One span of the blob and how far its download got."""
-
-    def __init__(self, start: int, end: int) -> None:
-        self.start, self.end, self.position = start, end, start
-
-    @property
-    def complete(self) -> bool:
-        return self.position >= self.end
-
-
-def fill_key(entry: FileEntry) -> str:
-    return entry.sha256 or f"git-{entry.etag}"
-
-
-class Fill:
-    """The state readers watch: which bytes are written, and how the fill ended."""
-
-    def __init__(self, key: str, source: FillSource, paths: FillPaths, plan: FillPlan) -> None:
-        self.key = key
-        self.source = source
-        self.size = source.entry.size
-        self.paths = paths
-        self.temp = paths.part
-        self.segments = [Segment(a, b) for a, b in plan.split(self.size)]
-        self.blob: StoredBlob | None = None
-        self.final_path: Path | None = None
-        self.error: BaseException | None = None
-        self.upstream_bytes = 0
-        self.upstreams: set[str] = set()
-        self._progress = asyncio.Event()
-
-    @property
-    def done(self) -> bool:
-        return self.blob is not None or self.error is not None
-
-    @property
-    def contiguous(self) -> int:
-        """Length of the prefix written without gaps (what the hasher may read)."""
-        for segment in self.segments:
-            if not segment.complete:
-                return segment.position
-        return self.size
-
-    def readable_end(self, position: int) -> int:
-        """End of the run of written bytes starting at ``position`` (exclusive).
-
-        The last byte of the blob is held back until the whole blob is verified.
-        """
-        if self.blob is not None:
-            return self.size
-        end = position
-        for segment in self.segments:
-            if segment.end <= end:
-                continue
-            if segment.start > end:
-                break
-            end = segment.position
-            if not segment.complete:
-                break
-        return min(end, self.size - 1)
-
-    def distance_ahead(self, position: int) -> int:
-        """How far ``position`` lies beyond the bytes its segment has written so far."""
-        for segment in self.segments:
-            if segment.start <= position < segment.end:
-                return max(0, position - segment.position)
-        return 0
-
-    def advance(self) -> None:
-        self._wake()
-
-    def progress(self, state: int = RUNNING) -> Progress:
-        return Progress(state, tuple((s.start, s.end, s.position) for s in self.segments))
-
-    def follow(self, progress: Progress) -> None:
-        """Adopt another process's published progress (same plan, same segments)."""
-        if len(progress.segments) != len(self.segments):
-            self.segments = [Segment(a, b) for a, b, _ in progress.segments]
-        for segment, (_, _, position) in zip(self.segments, progress.segments, strict=True):
-            segment.position = max(segment.position, position)
-        self._wake()
-
-    def finish(self, blob: StoredBlob, final_path: Path) -> None:
-        self.blob, self.final_path = blob, final_path
-        self._wake()
-
-    def fail(self, error: BaseException) -> None:
-        self.error = error
-        self._wake()
-
-    async def wait_beyond(self, position: int) -> None:
-        """Return once a byte at ``position`` is readable or the fill has ended."""
-        while self.readable_end(position) <= position and not self.done:
-            await self._progress.wait()
-
-    async def wait_progress(self) -> None:
-        if not self.done:
-            await self._progress.wait()
-
-    def _wake(self) -> None:
-        event, self._progress = self._progress, asyncio.Event()
-        event.set()
 
 
 class Fills:
@@ -422,17 +289,3 @@ def _log_filled(fill: Fill, seconds: float) -> None:
 
 def _expected(entry: FileEntry) -> Expected:
     return Expected(entry.size, sha256=entry.sha256, git_sha1=None if entry.lfs else entry.etag)
-
-
-def open_for_reading(fill: Fill) -> int:
-    """A file descriptor on the fill's bytes, whether still in temp or already renamed."""
-    for path in (fill.temp, fill.final_path):
-        if path is None:
-            continue
-        try:
-            return os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-    if fill.error is not None:
-        raise fill.error
-    raise IntegrityError("fill vanished before it could be read")

@@ -23,7 +23,8 @@ from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.hub.routes import RepoApi, api_path, encode_path, encode_revision
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
 from hubmirror.mirror.access import AccessPolicy, token_fingerprint
-from hubmirror.mirror.fills import Fill, FillPlan, Fills, FillSource
+from hubmirror.mirror.fills import Fills
+from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
 from hubmirror.mirror.flights import Flights
 from hubmirror.mirror.lru import LRU
 from hubmirror.mirror.metrics import ServedCounters
