@@ -16,6 +16,7 @@
     │   └── Forbidden                any other 403
     ├── UpstreamUnavailable          no upstream could answer: never a "not found"
     │   ├── UpstreamTimeout          silence past the deadline
+    │   ├── LinkExpired              a CDN link refused us (expired signature): ask for a new one
     │   └── UpstreamRateLimited      429, with the wait upstream asked for
     ├── IntegrityError               fetched bytes do not match their announced hash or size
     └── StorageFull                  no room on disk for a new fill
@@ -103,6 +104,10 @@ class UpstreamTimeout(UpstreamUnavailable):
 
 
 class UpstreamRateLimited(UpstreamUnavailable):
+    pass
+
+
+class LinkExpired(UpstreamUnavailable):
     pass
 
 

@@ -17,10 +17,15 @@ import io
 import itertools
 import json
 import logging
+import subprocess
+import sys
+import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from tokenizers import Tokenizer
 
 from hubmirror.settings import Settings
 from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
@@ -29,8 +34,10 @@ from tests.support.mirror import MirrorThread
 from .clients import (
     DATASET,
     MODEL,
+    PRELUDE,
     TINY_BERT,
     TINY_CSV,
+    client_env,
     curl_fetch,
     git_blob_sha1,
     hub_files,
@@ -99,6 +106,15 @@ for folder, _, names in os.walk(root):
 emit({{"root": root, "files": files}})
 """
 
+FROM_PRETRAINED = f"""
+from transformers import AutoConfig, AutoTokenizer
+config = AutoConfig.from_pretrained({TINY_BERT!r})
+tok = AutoTokenizer.from_pretrained({TINY_BERT!r})
+ids = tok("hello world")["input_ids"]
+emit({{"class": type(config).__name__, "hidden_size": config.hidden_size,
+       "layers": config.num_hidden_layers, "ids": ids, "fast": tok.is_fast}})
+"""
+
 LOAD_DATASET = f"""
 import datasets
 ds = datasets.load_dataset({TINY_CSV!r})
@@ -108,6 +124,7 @@ emit({{split: {{"count": len(ds[split]), "rows": ds[split].to_list()}} for split
 CLIENTS = {
     "hf_hub_download": HF_HUB_DOWNLOAD,
     "snapshot_download": SNAPSHOT_DOWNLOAD,
+    "from_pretrained": FROM_PRETRAINED,
     "load_dataset": LOAD_DATASET,
 }
 
@@ -128,6 +145,18 @@ def check_snapshot_download(hub, result) -> None:
     assert result["files"] == expected
 
 
+def check_from_pretrained(hub, result) -> None:
+    config = json.loads(hub.file_bytes(MODEL, TINY_BERT, "main", "config.json"))
+    truth = Tokenizer.from_str(hub.file_bytes(MODEL, TINY_BERT, "main", "tokenizer.json").decode())
+    assert result == {
+        "class": "BertConfig",
+        "hidden_size": config["hidden_size"],
+        "layers": config["num_hidden_layers"],
+        "ids": truth.encode("hello world").ids,
+        "fast": True,
+    }
+
+
 def check_load_dataset(hub, result) -> None:
     assert {split: result[split]["count"] for split in result} == {
         "train": TINY_CSV_TRAIN_ROWS,
@@ -143,6 +172,7 @@ def check_load_dataset(hub, result) -> None:
 CHECKS = {
     "hf_hub_download": check_hf_hub_download,
     "snapshot_download": check_snapshot_download,
+    "from_pretrained": check_from_pretrained,
     "load_dataset": check_load_dataset,
 }
 
@@ -224,6 +254,11 @@ def test_warm_snapshot_downloads_again_while_upstream_is_down(
 # --- 2. Nothing cached + upstream down: "try later" ---------------------------------------
 
 
+def answer_429(hub) -> None:
+    hub.faults.fail_status = 429
+    hub.faults.retry_after = 7
+
+
 def hang(hub) -> None:
     hub.faults.hang = True
 
@@ -231,6 +266,7 @@ def hang(hub) -> None:
 COLD_OUTAGES = {
     "refusing": (refuse, 503),
     "answering-503": (answer_503, 503),
+    "answering-429": (answer_429, 503),
     "hanging": (hang, 504),
 }
 COLD_PATHS = {
@@ -244,7 +280,7 @@ COLD_PATHS = {
 def test_uncached_while_upstream_fails_is_503_or_504_with_retry_after(
     make_mirror, fakehub, outage, path
 ):
-    """Refused and 5xx → 503; a hanging upstream → 504; always Retry-After, no not-found."""
+    """Refused, 5xx and 429 → 503; a hanging upstream → 504; always Retry-After, no not-found."""
     mirror = make_mirror(upstream_timeout=1.0)
     make_outage, expected = COLD_OUTAGES[outage]
     make_outage(fakehub)
@@ -317,6 +353,20 @@ def test_after_three_upstream_timeouts_requests_fail_fast_without_asking(make_mi
     assert response.headers.get("retry-after", "").isdigit(), response.headers
     assert elapsed < 0.5, f"answered after {elapsed:.2f}s"
     assert len(fakehub.log) == asked, [e.target for e in fakehub.log[asked:]]
+
+
+# --- 4. Flapping upstream -------------------------------------------------------------------
+
+
+def test_flapping_upstream_cold_snapshot_completes_with_correct_files(cold_endpoint, home, fakehub):
+    """Every other upstream request fails with 503; the snapshot still arrives whole."""
+    fakehub.faults.fail_every = 2
+
+    result = run_client(SNAPSHOT_DOWNLOAD, cold_endpoint, home, timeout=150)
+
+    assert [e.status for e in fakehub.log].count(503) >= 2, "nothing failed: test is void"
+    fakehub.reset_faults()  # the check below reads the truth from the fake hub itself
+    check_snapshot_download(fakehub, result)
 
 
 # --- 5. Branch advanced ---------------------------------------------------------------------
@@ -419,3 +469,34 @@ def wait_for(condition, seconds: float) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+# --- 7. A crowd of cold clients asks upstream once per lookup --------------------------------
+
+
+def start_client(code: str, endpoint: str, home: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
+        env=client_env(endpoint, home),
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_eight_cold_snapshot_downloads_ask_upstream_once_per_lookup(
+    cold_endpoint, new_home, fakehub
+):
+    """8 clients at once: each revision, tree page and file is asked of the hub once."""
+    procs = [start_client(SNAPSHOT_DOWNLOAD, cold_endpoint, new_home()) for _ in range(8)]
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    # count first: the checks below list the tree on the fake hub themselves
+    hub_asks = Counter((e.method, e.target) for e in fakehub.log if e.host == "hub")
+    cdn_asks = Counter((e.method, e.target.split("?")[0]) for e in fakehub.log if e.host == "cdn")
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err[-3000:]
+        check_snapshot_download(fakehub, json.loads(out.strip().splitlines()[-1]))
+    assert any("/revision/" in target for _, target in hub_asks), hub_asks
+    repeated = {ask: n for ask, n in (hub_asks + cdn_asks).items() if n > 1}
+    assert repeated == {}, f"asked upstream more than once: {repeated}"

@@ -195,3 +195,18 @@ async def test_hash_mismatch_aborts_the_client_and_keeps_nothing(make_mirror):
         assert head(target).header("X-Cache-Status") == "MISS"
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.timeout(60)
+async def test_expired_cdn_link_is_renewed_when_a_fill_resumes(mirror, fakehub):
+    size = 3 * MiB
+    sha256 = fakehub.add_large_file("model", MODEL, "expiring.bin", size, seed=12)
+    fakehub.cdn_ttl = 1  # signed links die after a second
+    fakehub.faults.bandwidth = MiB
+    fakehub.faults.drop_after = MiB + 1234
+    fakehub.faults.drop_count = 1  # the resume happens after the first link expired
+    answer = await asyncio.to_thread(get, f"{mirror.url}/{MODEL}/resolve/main/expiring.bin")
+    assert hashlib.sha256(answer.body).hexdigest() == sha256
+    refused = [e for e in fakehub.log if e.host == "cdn" and e.status == 403]
+    heads = [e for e in fakehub.log if e.method == "HEAD" and "expiring.bin" in e.target]
+    assert refused and len(heads) >= 2  # the stale link was refused, a new one fetched

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from hubmirror.errors import IntegrityError, StorageFull, UpstreamUnavailable
+from hubmirror.errors import IntegrityError, LinkExpired, StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource, Segment, fill_key
 from hubmirror.storage.blobs import BlobStore
@@ -213,21 +213,38 @@ class Fills:
         src = fill.source
         whole = segment.position == 0 and segment.end == fill.size
         end = None if whole else segment.end - 1
-        async with client.open_file(
-            src.repo, src.commit, src.entry.path, src.auth, start=segment.position, end=end
-        ) as resp:
-            fill.upstreams.add(client.name)
-            async for chunk in resp.content.iter_chunked(CHUNK):
-                if segment.position + len(chunk) > segment.end:
-                    raise IntegrityError("upstream sent more bytes than the range asked for")
-                writer.write_at(segment.position, chunk)
-                segment.position += len(chunk)
-                fill.upstream_bytes += len(chunk)
-                self.pool.record_bytes(client, len(chunk))
-                fill.advance()
-                publisher.maybe_publish()
+        url = fill.locations.get(client.name)
+        if url is None:  # one redirect lookup per fill, not one per segment and retry
+            url = await client.file_location(src.repo, src.commit, src.entry.path, src.auth)
+            fill.locations[client.name] = url
+        try:
+            async with client.open_url(url, src.auth, start=segment.position, end=end) as resp:
+                await self._write_body(client, resp, fill, segment, writer, publisher)
+        except LinkExpired:
+            fill.locations.pop(client.name, None)
+            raise
         if not segment.complete:
             raise UpstreamUnavailable("upstream closed the body early")
+
+    async def _write_body(
+        self,
+        client: HubClient,
+        resp,
+        fill: Fill,
+        segment: Segment,
+        writer: BlobWriter,
+        publisher: _Publisher,
+    ) -> None:
+        fill.upstreams.add(client.name)
+        async for chunk in resp.content.iter_chunked(CHUNK):
+            if segment.position + len(chunk) > segment.end:
+                raise IntegrityError("upstream sent more bytes than the range asked for")
+            writer.write_at(segment.position, chunk)
+            segment.position += len(chunk)
+            fill.upstream_bytes += len(chunk)
+            self.pool.record_bytes(client, len(chunk))
+            fill.advance()
+            publisher.maybe_publish()
 
 
 async def _hash_along(fill: Fill, writer: BlobWriter) -> None:

@@ -74,6 +74,7 @@ class Fill:
         self.error: BaseException | None = None
         self.upstream_bytes = 0
         self.upstreams: set[str] = set()
+        self.locations: dict[str, str] = {}  # upstream → where its bytes are (CDN link)
         self._progress = asyncio.Event()
 
     @property

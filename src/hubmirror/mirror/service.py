@@ -306,7 +306,7 @@ class Mirror:
         trusted = self.access.may_use_cache(route.repo, visibility, auth)
         cached = self.index.get_answer(key)
         if trusted and cached and self.clock() - cached.fetched_at < _ttl(route, self.metadata_ttl):
-            return cached
+            return _replay(cached)
         flight = self.flights.run(
             ("api", key, token_fingerprint(auth)),
             lambda: self._refresh_answer(route, key, upstream, form, auth),
@@ -315,13 +315,17 @@ class Mirror:
             return await self._within_deadline(flight, has_fallback=trusted and bool(cached))
         except UpstreamUnavailable:
             if trusted and cached:
-                return cached
+                return _replay(cached)
             raise
 
     async def _refresh_answer(
         self, route: RepoApi, key: str, upstream: str, form, auth: str | None
     ) -> ApiAnswer:
-        fresh = await self.pool.call(lambda c: c.get_json(upstream, auth, form))
+        try:
+            fresh = await self.pool.call(lambda c: c.get_json(upstream, auth, form))
+        except EntryNotFound as exc:  # a missing folder is an answer too: keep it
+            self.index.put_answer(key, route.repo, _missing_answer(exc, self.clock()))
+            raise
         self.access.token_accepted(auth)
         answer = self._digest(route, fresh.status, fresh.body, fresh.link_next)
         self.index.put_answer(key, route.repo, answer)
@@ -379,6 +383,19 @@ def _file_answer(
     headers = file_headers(commit, entry, status)
     head_headers = headers | {"Content-Length": str(entry.size)}
     return FileAnswer(repo, commit, entry, blob, path, status, headers, head_headers)
+
+
+def _missing_answer(exc: EntryNotFound, now: float) -> ApiAnswer:
+    body = json.dumps({"error": exc.message, "commit": exc.commit}).encode()
+    return ApiAnswer(404, body, None, now)
+
+
+def _replay(answer: ApiAnswer) -> ApiAnswer:
+    """A stored answer as the client gets it; a stored 404 is raised again as EntryNotFound."""
+    if answer.status == 404:
+        data = json.loads(answer.body)
+        raise EntryNotFound(data["error"], commit=data.get("commit"))
+    return answer
 
 
 def _upstream_api_path(route: RepoApi) -> str:

@@ -39,7 +39,8 @@ ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
     e.Forbidden: (403, None),
     e.UpstreamUnavailable: (503, ErrorCode.UPSTREAM_UNAVAILABLE),
     e.UpstreamTimeout: (504, ErrorCode.UPSTREAM_TIMEOUT),
-    e.UpstreamRateLimited: (429, ErrorCode.RATE_LIMITED),
+    e.LinkExpired: (503, ErrorCode.UPSTREAM_UNAVAILABLE),
+    e.UpstreamRateLimited: (503, ErrorCode.RATE_LIMITED),
     e.IntegrityError: (502, ErrorCode.INTEGRITY),
     e.StorageFull: (507, ErrorCode.STORAGE_FULL),
 }

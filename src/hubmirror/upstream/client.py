@@ -24,6 +24,7 @@ from hubmirror.errors import (
     HubRefusal,
     InvalidCredentials,
     InvalidInput,
+    LinkExpired,
     RangeNotSatisfiable,
     RepoNotFound,
     RevisionNotFound,
@@ -84,6 +85,21 @@ class HubClient:
         self, repo: RepoId, revision: str, path: str, auth: str | None
     ) -> FileMetadata:
         """HEAD the resolve URL, following only same-origin redirects (renames)."""
+        resp, _ = await self._head_resolve(repo, revision, path, auth)
+        return _metadata_from_headers(resp.headers, path)
+
+    async def file_location(self, repo: RepoId, commit: str, path: str, auth: str | None) -> str:
+        """Where the file's bytes are: the CDN ``Location`` of a cross-origin redirect, or
+        the resolve URL itself. Fills ask once and send every segment there directly."""
+        resp, url = await self._head_resolve(repo, commit, path, auth)
+        location = resp.headers.get("Location")
+        if resp.status in (301, 302, 303, 307, 308) and location:
+            return urljoin(url, location)
+        return url
+
+    async def _head_resolve(
+        self, repo: RepoId, revision: str, path: str, auth: str | None
+    ) -> tuple[aiohttp.ClientResponse, str]:
         url = self.url(resolve_path(repo, revision, path))
         headers = _auth_headers(auth) | {"Accept-Encoding": "identity"}
         for _ in range(_MAX_REDIRECTS):
@@ -97,7 +113,7 @@ class HubClient:
                     url = target
                     continue
             raise_for_hub_status(resp.status, resp.headers, auth)
-            return _metadata_from_headers(resp.headers, path)
+            return resp, url
         raise UpstreamUnavailable(f"{self.name}: too many redirects for {path}")
 
     @contextlib.asynccontextmanager
@@ -111,17 +127,30 @@ class HubClient:
         end: int | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """GET the file's bytes (following the CDN redirect), optionally a byte range."""
-        headers = _auth_headers(auth) | {"Accept-Encoding": "identity"}
+        url = self.url(resolve_path(repo, commit, path))
+        async with self.open_url(url, auth, start, end) as resp:
+            yield resp
+
+    @contextlib.asynccontextmanager
+    async def open_url(
+        self, url: str, auth: str | None, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """GET bytes at ``url``; the token goes only to the Hub's own origin, never a CDN."""
+        own = _same_origin(url, self.base_url)
+        headers = _auth_headers(auth if own else None) | {"Accept-Encoding": "identity"}
         if start or end is not None:
             headers["Range"] = f"bytes={start}-{'' if end is None else end}"
-        url = self.url(resolve_path(repo, commit, path))
         async with _translate(url):
             resp = await self.session.get(url, headers=headers, allow_redirects=True)
         try:
             if resp.status not in (200, 206):
+                if not own and resp.status in (401, 403, 404, 410):
+                    raise LinkExpired(f"{self.name}: CDN link refused ({resp.status})")
+                if not own:
+                    raise UpstreamUnavailable(f"{self.name}: CDN answered {resp.status}")
                 raise_for_hub_status(resp.status, resp.headers, auth)
             if "Range" in headers and resp.status != 206:
-                raise UpstreamUnavailable(f"{self.name} ignored a Range request for {path}")
+                raise UpstreamUnavailable(f"{self.name} ignored a Range request")
             yield resp
         finally:
             resp.release()

@@ -7,17 +7,25 @@ next one would only hide it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from hubmirror.errors import HubMirrorError, UpstreamRateLimited, UpstreamUnavailable
+from hubmirror.errors import (
+    HubMirrorError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from hubmirror.upstream.client import HubClient
 
 T = TypeVar("T")
 DEFAULT_REST = 5.0  # seconds to leave an upstream alone after a 429 without Retry-After
+ROUNDS = 2  # passes over the upstreams before an outage is declared
+ROUND_PAUSE = 0.2
 log = logging.getLogger(__name__)
 
 
@@ -124,11 +132,32 @@ class UpstreamPool:
         )
 
     async def call(self, action: Callable[[HubClient], Awaitable[T]]) -> T:
-        """Run ``action`` on the first upstream that answers; raise the last outage otherwise."""
+        """Run ``action`` on the first upstream that answers; raise the last outage otherwise.
+
+        A round that failed on 5xx or broken connections is tried once more after a short
+        pause: a flapping upstream then still answers. Timeouts and 429s are not retried:
+        the first would double the caller's wait, the second would hammer.
+        """
         last: UpstreamUnavailable | None = None
-        candidates = self.candidates()
-        if not candidates:
-            raise self.unavailable()
+        for round_number in range(ROUNDS):
+            if round_number:
+                await asyncio.sleep(ROUND_PAUSE)
+            candidates = self.candidates()
+            if not candidates:
+                raise self.unavailable()
+            try:
+                return await self._round(candidates, action)
+            except (UpstreamTimeout, UpstreamRateLimited):
+                raise
+            except UpstreamUnavailable as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def _round(
+        self, candidates: list[HubClient], action: Callable[[HubClient], Awaitable[T]]
+    ) -> T:
+        last: UpstreamUnavailable | None = None
         for client in candidates:
             try:
                 result = await action(client)
