@@ -188,7 +188,11 @@ def answer_503(hub) -> None:
     hub.faults.fail_status = 503
 
 
-OUTAGES = {"refusing": refuse, "answering-503": answer_503}
+def reset(hub) -> None:
+    hub.faults.reset_connections = True
+
+
+OUTAGES = {"refusing": refuse, "resetting": reset, "answering-503": answer_503}
 FRESHNESS = {"fresh": 600.0, "past-ttl": SHORT_TTL}
 
 
@@ -265,6 +269,7 @@ def hang(hub) -> None:
 
 COLD_OUTAGES = {
     "refusing": (refuse, 503),
+    "resetting": (reset, 503),
     "answering-503": (answer_503, 503),
     "answering-429": (answer_429, 503),
     "hanging": (hang, 504),

@@ -31,6 +31,7 @@ class Faults:
         self.drop_after: int | None = None
         self.drop_count: int | None = None
         self.hang: bool = False
+        self.reset_connections: bool = False  # accept, then reset the TCP connection unanswered
         self.gzip: bool = False
         self.down = False
 

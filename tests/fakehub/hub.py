@@ -16,6 +16,7 @@ Faults (apply to both ports unless noted):
     drop_after   file bodies: send this many bytes, then end the connection early
                  (every file response longer than that, or drop_count of them)
     hang         accept requests and answer none until it is reset
+    reset_connections  accept requests, then reset the connection (RST) without an answer
     down         connection refused: sockets closed; same ports again when back up
     gzip         gzip regular-file bodies on the hub when the request accepts gzip
 """

@@ -6,6 +6,8 @@ A middleware logs every request, applies the request-level faults and turns HubE
 the Hub's error answer.
 """
 
+import socket
+import struct
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -65,6 +67,9 @@ async def exchange(request: web.Request, handler) -> web.StreamResponse:
     )
     hub.log.append(entry)
     request[ENTRY] = entry
+    if hub.faults.reset_connections:
+        _reset(request)
+        raise ConnectionResetError("fake hub: injected connection reset")
     try:
         await hub.faults.delay()
         _raise_injected_failure(hub.faults)
@@ -76,6 +81,17 @@ async def exchange(request: web.Request, handler) -> web.StreamResponse:
         body = getattr(response, "body", None)
         entry.body_bytes = len(body) if body and request.method != "HEAD" else 0
     return response
+
+
+def _reset(request: web.Request) -> None:
+    """Close with RST (SO_LINGER 0), as a broken middlebox or crashing server does."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 def _raise_injected_failure(faults) -> None:

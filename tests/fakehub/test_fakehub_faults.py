@@ -96,3 +96,20 @@ def test_gzip_only_when_the_request_accepts_it(fakehub):
     plain = fetch(fakehub.url + CONFIG, headers={"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in plain.headers
     assert plain.body == data
+
+
+def test_reset_connections_resets_without_an_answer(fakehub):
+    import http.client
+
+    fakehub.faults.reset_connections = True
+    conn = http.client.HTTPConnection("127.0.0.1", int(fakehub.url.rsplit(":", 1)[1]), timeout=5)
+    try:
+        conn.request("GET", "/api/models/acme/tiny-bert")
+        try:
+            conn.getresponse()
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            pass
+        else:
+            raise AssertionError("an answer came back")
+    finally:
+        conn.close()
