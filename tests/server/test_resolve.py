@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 
 import pytest
 
@@ -150,3 +151,19 @@ def test_blob_evicted_from_page_cache_is_served_whole_and_by_range(mirror, fakeh
     _evict(blob)
     ranged = get(target, headers={"Range": "bytes=3000000-5000000"})
     assert ranged.body == data[3000000:5000001]
+
+
+def test_file_missing_at_a_branch_is_asked_again_after_the_ttl(make_mirror, fakehub):
+    server = make_mirror(metadata_ttl=0.5)
+    target = url(server, "late.txt")
+    old_commit = fakehub.commit_of("model", MODEL, "main")
+    missing = head(target)
+    assert (missing.status, missing.header("X-Repo-Commit")) == (404, old_commit)
+    new_commit = fakehub.move_branch("model", MODEL, "main", {"late.txt": b"here now\n"})
+    assert head(target).status == 404  # within the TTL: the answer upstream gave
+    time.sleep(0.6)
+    found = get(target)
+    assert (found.status, found.body) == (200, b"here now\n")
+    assert found.header("X-Repo-Commit") == new_commit
+    gone = head(url(server, "late.txt", old_commit))
+    assert gone.status == 404  # still missing at the old commit, for ever
