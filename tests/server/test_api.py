@@ -132,3 +132,19 @@ def test_metrics_show_cache_hits_and_what_each_upstream_sent(mirror, fakehub):
     assert f'hubmirror_upstream_bytes_total{{upstream="{upstream}"}} {size}' in text
     assert f'hubmirror_upstream_breaker_state{{upstream="{upstream}"}} 0' in text
     assert 'hubmirror_requests_total{route="resolve",status="200",cache="MISS"} 1' in text
+
+
+def test_health_and_readiness_answer_locally(mirror, fakehub):
+    assert json.loads(get(f"{mirror.url}/healthz").body) == {"ok": True, "problems": []}
+    ready = get(f"{mirror.url}/readyz")
+    assert (ready.status, json.loads(ready.body)["ok"]) == (200, True)
+    assert fakehub.log == []
+
+
+def test_readiness_fails_when_the_index_is_unusable(make_mirror):
+    server = make_mirror()
+    server.call(lambda: server.mirror.index.db.close())
+    ready = get(f"{server.url}/readyz")
+    assert ready.status == 503
+    assert json.loads(ready.body)["problems"][0].startswith("index:")
+    assert get(f"{server.url}/healthz").status == 200

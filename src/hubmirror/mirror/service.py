@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from hubmirror.mirror.lru import LRU
 from hubmirror.mirror.metrics import ServedCounters
 from hubmirror.mirror.revisions import Revisions
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.types import FileEntry, FileRef, RepoId, Revision
+from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
 
 T = TypeVar("T")
@@ -86,6 +87,17 @@ class Mirror:
         self._blobs: LRU[str, StoredBlob] = LRU(ENTRY_CACHE_SIZE)
         self._small: LRU[str, bytes] = LRU(SMALL_FILE_CACHE, weigh=len)
         self._hits: LRU[tuple[str, str, str], FileAnswer] = LRU(ENTRY_CACHE_SIZE)
+
+    def readiness(self) -> list[str]:
+        """What keeps the mirror from serving: an unusable index or data directory."""
+        problems = []
+        try:
+            self.index.get_visibility(RepoId(RepoType.MODEL, "readyz/probe"))
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            problems.append(f"index: {exc}")
+        if not os.access(self.store.tmp, os.W_OK):
+            problems.append(f"data directory not writable: {self.store.tmp}")
+        return problems
 
     @property
     def offline(self) -> bool:

@@ -27,7 +27,7 @@ from hubmirror.server.admin import handle_offline
 from hubmirror.server.api import handle_api, handle_housekeeping
 from hubmirror.server.context import CONTEXT, ServerContext
 from hubmirror.server.errors import error_response
-from hubmirror.server.metrics import handle_metrics
+from hubmirror.server.metrics import handle_health, handle_metrics
 from hubmirror.server.protocol import HubServer
 from hubmirror.server.resolve import handle_resolve
 from hubmirror.server.responses import BODY_STARTED, abort
@@ -73,6 +73,8 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
         return await handle_metrics(request)
     if route == _ADMIN_OFFLINE:
         return await handle_offline(request)
+    if route in _HEALTH:
+        return await handle_health(request, ready=route == _HEALTH[1])
     if route is None:
         return web.Response(text="hubmirror: set HF_ENDPOINT to this server's URL\n")
     if request.method not in _ALLOWED[type(route)]:
@@ -86,6 +88,7 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
 
 _METRICS = Housekeeping("metrics")
 _ADMIN_OFFLINE = Housekeeping("admin-offline")
+_HEALTH = (Housekeeping("healthz"), Housekeeping("readyz"))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -96,6 +99,8 @@ def _route(raw_path: str, prefix: str) -> Route | None:
         return _METRICS
     if segments == ["admin", "offline"]:
         return _ADMIN_OFFLINE
+    if segments in (["healthz"], ["readyz"]):
+        return Housekeeping(segments[0])
     return parse_route(segments) if segments else None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from hubmirror.mirror.service import Mirror
@@ -12,6 +14,13 @@ _BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 
 async def handle_metrics(request: web.Request) -> web.Response:
     return web.Response(text=render(mirror_of(request)), content_type="text/plain")
+
+
+async def handle_health(request: web.Request, ready: bool) -> web.Response:
+    """``/healthz``: the process answers. ``/readyz``: index and data directory usable."""
+    problems = mirror_of(request).readiness() if ready else []
+    body = json.dumps({"ok": not problems, "problems": problems}).encode()
+    return web.Response(status=503 if problems else 200, body=body, content_type="application/json")
 
 
 def render(mirror: Mirror) -> str:
