@@ -106,15 +106,7 @@ def run_client(
 ):
     """Run a Python snippet in a fresh interpreter and return the JSON value of its last line."""
     script = PRELUDE + textwrap.dedent(code)
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        env=client_env(endpoint, home, token, env),
-        cwd=home,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    proc = _run_in(home, [sys.executable, "-c", script], endpoint, token, env, timeout)
     if proc.returncode != 0:
         raise ClientFailed(_describe(proc, "client snippet"))
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
@@ -145,15 +137,7 @@ def run_cli(
     check: bool = True,
 ) -> subprocess.CompletedProcess:
     """Run the `hf` command line; with ``check`` a non-zero exit raises with its output."""
-    proc = subprocess.run(
-        [*hf_executable(), *args],
-        env=client_env(endpoint, home, token, env),
-        cwd=home,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    proc = _run_in(home, [*hf_executable(), *args], endpoint, token, env, timeout)
     if check and proc.returncode != 0:
         raise ClientFailed(_describe(proc, f"hf {' '.join(args)}"))
     return proc
@@ -275,3 +259,16 @@ def git_blob_sha1(data: bytes) -> str:
 def blob_of(snapshot_file: Path | str) -> Path:
     """The cache blob that a snapshot entry (a symlink in the HF cache) points to."""
     return Path(snapshot_file).resolve()
+
+
+def _run_in(home, argv, endpoint, token, env, timeout) -> subprocess.CompletedProcess:
+    """One client process with the client environment, run from its HF_HOME."""
+    return subprocess.run(
+        argv,
+        env=client_env(endpoint, home, token, env),
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
