@@ -7,6 +7,8 @@ without a pool: one connection, one writer, readers unblocked by WAL.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -27,8 +29,22 @@ class Database:
         return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: list[tuple]) -> None:
+        if self.conn.in_transaction:
+            self.conn.executemany(sql, rows)
+            return
         with self.conn:
             self.conn.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside become visible together, or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
 
 def migrate(conn: sqlite3.Connection) -> int:

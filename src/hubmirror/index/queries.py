@@ -6,10 +6,12 @@ layer reads like the Hub's vocabulary (revision → commit → entry → blob).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hubmirror.index.database import Database
-from hubmirror.types import FileEntry, RepoId
+from hubmirror.types import FileEntry, RepoId, RepoType
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +35,37 @@ class ApiAnswer:
     fetched_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A commit's complete listing: repo info and recursive tree, both as rewritten JSON."""
+
+    commit: str
+    info: bytes
+    tree: bytes
+    fetched_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RepoRecord:
+    """Everything the index knows of one repo, for bundles: carried whole between mirrors."""
+
+    visibility: tuple[str, float] | None
+    revisions: dict[str, str]  # revision -> commit
+    snapshots: list[Snapshot]
+    entries: dict[str, list[FileEntry]]  # commit -> entries
+    missing: dict[str, list[str]]  # commit -> paths upstream confirmed absent
+    answers: dict[str, ApiAnswer]  # API answer key -> answer
+
+
 class Index:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Group writes so readers (in any process) see all of them or none."""
+        with self.db.transaction():
+            yield
 
     # revisions -------------------------------------------------------------
     def get_commit(self, repo: RepoId, revision: str) -> KnownCommit | None:
@@ -59,9 +89,7 @@ class Index:
             " WHERE repo_type=? AND repo_id=? AND commit_sha=? AND path=?",
             (repo.repo_type.value, repo.name, commit, path),
         ).fetchone()
-        if not row:
-            return None
-        return FileEntry(path=row[0], size=row[1], etag=row[2], lfs=bool(row[3]), sha256=row[4])
+        return _entry(row) if row else None
 
     def put_entries(self, repo: RepoId, commit: str, entries: list[FileEntry]) -> None:
         rows = [
@@ -131,6 +159,97 @@ class Index:
             ),
         )
 
+    # snapshots -------------------------------------------------------------
+    def get_snapshot(self, repo: RepoId, commit: str) -> Snapshot | None:
+        row = self.db.execute(
+            "SELECT commit_sha, info, tree, fetched_at FROM snapshots"
+            " WHERE repo_type=? AND repo_id=? AND commit_sha=?",
+            (repo.repo_type.value, repo.name, commit),
+        ).fetchone()
+        return Snapshot(row[0], bytes(row[1]), bytes(row[2]), row[3]) if row else None
+
+    def put_snapshot(self, repo: RepoId, snapshot: Snapshot) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                repo.repo_type.value,
+                repo.name,
+                snapshot.commit,
+                snapshot.info,
+                snapshot.tree,
+                snapshot.fetched_at,
+            ),
+        )
+
+    # whole repos (bundles) -------------------------------------------------
+    def known_repos(self) -> list[RepoId]:
+        """Every repo any revision, entry or snapshot is recorded for."""
+        rows = self.db.execute(
+            "SELECT repo_type, repo_id FROM revisions UNION SELECT repo_type, repo_id FROM entries"
+            " UNION SELECT repo_type, repo_id FROM snapshots ORDER BY 1, 2"
+        ).fetchall()
+        return [RepoId(RepoType(t), name) for t, name in rows]
+
+    def entries_at(self, repo: RepoId, commit: str) -> list[FileEntry]:
+        rows = self.db.execute(
+            "SELECT path, size, etag, lfs, sha256 FROM entries"
+            " WHERE repo_type=? AND repo_id=? AND commit_sha=? ORDER BY path",
+            (repo.repo_type.value, repo.name, commit),
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def record_of(self, repo: RepoId) -> RepoRecord:
+        """All rows of one repo; what a bundle carries."""
+        key = (repo.repo_type.value, repo.name)
+        where = " WHERE repo_type=? AND repo_id=?"
+        revisions = dict(
+            self.db.execute("SELECT revision, commit_sha FROM revisions" + where, key).fetchall()
+        )
+        snapshots = [
+            Snapshot(c, bytes(i), bytes(t), f)
+            for c, i, t, f in self.db.execute(
+                "SELECT commit_sha, info, tree, fetched_at FROM snapshots" + where, key
+            ).fetchall()
+        ]
+        commits = sorted(
+            {c for (c,) in self.db.execute("SELECT commit_sha FROM entries" + where, key)}
+        )
+        missing: dict[str, list[str]] = {}
+        for commit, path in self.db.execute(
+            "SELECT commit_sha, path FROM missing_entries" + where + " ORDER BY 1, 2", key
+        ):
+            missing.setdefault(commit, []).append(path)
+        answers = {
+            k: ApiAnswer(s, bytes(b), ln, f)
+            for k, s, b, ln, f in self.db.execute(
+                "SELECT key, status, body, link_next, fetched_at FROM api_answers" + where, key
+            ).fetchall()
+        }
+        return RepoRecord(
+            visibility=self.get_visibility(repo),
+            revisions=revisions,
+            snapshots=snapshots,
+            entries={c: self.entries_at(repo, c) for c in commits},
+            missing=missing,
+            answers=answers,
+        )
+
+    def put_record(self, repo: RepoId, record: RepoRecord, now: float) -> None:
+        """Write a carried repo; call inside ``atomic()`` so it appears all at once."""
+        if record.visibility is not None:
+            self.put_visibility(repo, record.visibility[0], now)
+        for revision, commit in record.revisions.items():
+            self.put_commit(repo, revision, commit, now)
+        for snapshot in record.snapshots:
+            self.put_snapshot(repo, snapshot)
+        for commit, entries in record.entries.items():
+            self.put_entries(repo, commit, entries)
+        for commit, paths in record.missing.items():
+            for path in paths:
+                self.put_missing(repo, commit, path, now)
+        for key, answer in record.answers.items():
+            self.put_answer(key, repo, answer)
+
     # repo visibility -------------------------------------------------------
     def get_visibility(self, repo: RepoId) -> tuple[str, float] | None:
         row = self.db.execute(
@@ -144,3 +263,7 @@ class Index:
             "INSERT OR REPLACE INTO repos VALUES (?, ?, ?, ?)",
             (repo.repo_type.value, repo.name, visibility, now),
         )
+
+
+def _entry(row: tuple) -> FileEntry:
+    return FileEntry(path=row[0], size=row[1], etag=row[2], lfs=bool(row[3]), sha256=row[4])

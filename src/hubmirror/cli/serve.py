@@ -1,4 +1,4 @@
-"""The ``hubmirror`` command: parse, call, print. User errors are one line and exit 1."""
+"""``hubmirror serve``: run the mirror's HTTP server."""
 
 from __future__ import annotations
 
@@ -9,35 +9,24 @@ import sys
 
 import click
 
-from hubmirror import __version__
-from hubmirror.settings import Settings, SettingsError, load_settings
+from hubmirror.cli.common import configure_logging, fail, settings_from, store_options
+from hubmirror.settings import Settings
 from hubmirror.storage.layout import LayoutMismatch
 
 
-@click.group()
-@click.version_option(__version__, prog_name="hubmirror")
-def main() -> None:
-    """A Hugging Face Hub mirror: set HF_ENDPOINT to it and download as usual."""
-
-
-@main.command()
+@click.command()
 @click.option("--host", help="Address to listen on [127.0.0.1].")
 @click.option("--port", type=int, help="Port to listen on [8080].")
 @click.option("--workers", type=int, help="Server processes sharing the port [1].")
-@click.option("--data", help="Data directory [$HUBMIRROR_HOME or ~/.cache/hubmirror].")
-@click.option("--upstream", multiple=True, help="Upstream Hub URL; repeat for failover order.")
 @click.option("--metadata-ttl", type=float, help="Seconds branch/API answers are reused [600].")
 @click.option("--public-url", help="URL clients use to reach this mirror (for Link URLs).")
-@click.option("--offline/--online", default=None, help="Never contact upstream [online].")
-@click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file."
-)
+@store_options
 def serve(config_file: str | None, **flags) -> None:
     """Run the mirror's HTTP server."""
     from hubmirror.runtime import run_event_loop, tune_allocator
 
-    settings = _settings(flags, config_file)
-    _configure_logging(settings)
+    settings = settings_from(flags, config_file)
+    configure_logging(settings)
     try:
         if settings.workers > 1:
             _serve_workers(settings)
@@ -45,9 +34,9 @@ def serve(config_file: str | None, **flags) -> None:
         tune_allocator()
         run_event_loop(_serve(settings))
     except LayoutMismatch as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+        fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 
 
 def _serve_workers(settings: Settings) -> None:
@@ -55,7 +44,7 @@ def _serve_workers(settings: Settings) -> None:
     from hubmirror.workers import prepare_store, spawn_workers
 
     if settings.port == 0:
-        _fail("--workers needs a fixed --port")
+        fail("--workers needs a fixed --port")
     prepare_store(settings)
     sys.exit(spawn_workers(settings, _worker_main))
 
@@ -63,7 +52,7 @@ def _serve_workers(settings: Settings) -> None:
 def _worker_main(settings: Settings) -> None:
     from hubmirror.runtime import run_event_loop, tune_allocator
 
-    _configure_logging(settings)
+    configure_logging(settings)
     tune_allocator()
     run_event_loop(_serve(settings, reuse_port=True))
 
@@ -104,24 +93,3 @@ async def _wait_for_signal() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-
-
-def _settings(flags: dict, config_file: str | None) -> Settings:
-    try:
-        return load_settings(flags=flags, config_file=config_file)
-    except SettingsError as exc:
-        _fail(str(exc))
-        raise AssertionError from exc  # unreachable
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
-def _fail(message: str) -> None:
-    click.echo(f"hubmirror: {message}", err=True)
-    sys.exit(1)

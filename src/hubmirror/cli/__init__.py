@@ -1,0 +1,21 @@
+"""The ``hubmirror`` command: parse, call, print. User errors are one line and exit 1.
+
+Each subcommand lives in its own module and imports its heavy machinery inside
+the function, so ``hubmirror --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import click
+
+from hubmirror import __version__
+from hubmirror.cli.serve import serve
+
+
+@click.group()
+@click.version_option(__version__, prog_name="hubmirror")
+def main() -> None:
+    """A Hugging Face Hub mirror: set HF_ENDPOINT to it and download as usual."""
+
+
+main.add_command(serve)
