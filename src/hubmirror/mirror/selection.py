@@ -1,0 +1,87 @@
+"""What the store holds of ``REPO@REV``: the commit, its files and their blobs.
+
+Export (bundles, hf-cache, plain files) works from the store alone, never from
+upstream: it carries what the mirror verified. A revision is resolved with what
+the index last heard; a complete file listing exists only for snapshots that were
+synced or imported, and ``require_complete`` says so when it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from hubmirror.hub import payloads
+from hubmirror.hub.specs import FileFilter, RepoSpec
+from hubmirror.index.queries import Index, Snapshot, StoredBlob
+from hubmirror.types import FileEntry
+
+
+class SelectionError(Exception):
+    """A ``REPO@REV`` the store cannot provide; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    entry: FileEntry
+    blob: StoredBlob | None  # None: listed, but its bytes are not in the store
+    oid: str  # the tree's git id of the file (an LFS file's pointer), for hf-cache trees
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSnapshot:
+    spec: RepoSpec
+    commit: str
+    snapshot: Snapshot | None  # the complete listing, when synced or imported
+    files: tuple[LocalFile, ...]  # those the filter selected
+
+    @property
+    def missing(self) -> list[LocalFile]:
+        return [f for f in self.files if f.blob is None]
+
+    def require_complete(self) -> None:
+        """Raise unless the listing is complete and every selected file is stored."""
+        if self.snapshot is None:
+            raise SelectionError(
+                f"{self.spec}: the mirror has no complete file list of commit {self.commit}; "
+                f"run 'hubmirror sync {self.spec}' first"
+            )
+        if self.missing:
+            sample = ", ".join(f.entry.path for f in self.missing[:3])
+            raise SelectionError(
+                f"{self.spec}: {len(self.missing)} file(s) not in the store ({sample}); "
+                f"run 'hubmirror sync {self.spec}' first"
+            )
+
+
+def local_snapshot(
+    index: Index, spec: RepoSpec, file_filter: FileFilter | None = None
+) -> LocalSnapshot:
+    """The commit ``spec`` names in the index, and its selected files with their blobs."""
+    commit = _commit_of(index, spec)
+    snapshot = index.get_snapshot(spec.repo, commit)
+    if snapshot is not None:
+        items = json.loads(snapshot.tree)
+        entries = payloads.entries_from_listing(items)
+        oids = {i["path"]: i.get("oid") for i in items if isinstance(i, dict) and "path" in i}
+    else:
+        entries, oids = index.entries_at(spec.repo, commit), {}
+    selected = file_filter or FileFilter()
+    files = tuple(
+        LocalFile(e, index.blob_for(e), oids.get(e.path) or e.etag)
+        for e in sorted(entries, key=lambda e: e.path)
+        if selected.matches(e.path)
+    )
+    return LocalSnapshot(spec, commit, snapshot, files)
+
+
+def _commit_of(index: Index, spec: RepoSpec) -> str:
+    if spec.revision.is_commit:
+        return spec.revision.value
+    known = index.get_commit(spec.repo, spec.revision.value)
+    if known is None:
+        raise SelectionError(
+            f"{spec}: this mirror never fetched revision {spec.revision}; "
+            f"run 'hubmirror sync {spec}' first"
+        )
+    return known.commit
