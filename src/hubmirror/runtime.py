@@ -8,7 +8,8 @@ import contextlib
 import ctypes
 import ctypes.util
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from hubmirror.index.database import Database
@@ -17,9 +18,29 @@ from hubmirror.mirror.fillstate import FillPlan
 from hubmirror.mirror.service import Mirror
 from hubmirror.settings import Settings
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.storage.layout import prepare_data_dir
+from hubmirror.storage.layout import DataLayout, prepare_data_dir
 from hubmirror.upstream.client import HubClient, create_session
 from hubmirror.upstream.pool import UpstreamPool
+
+
+@dataclass(frozen=True)
+class Store:
+    """The data directory opened for commands that work on stored bytes only."""
+
+    layout: DataLayout
+    index: Index
+    blobs: BlobStore
+
+
+@contextlib.contextmanager
+def open_store(settings: Settings) -> Iterator[Store]:
+    """Index and blob store of ``settings.data``, without upstream or server (export, import)."""
+    layout = prepare_data_dir(settings.data)
+    database = Database(layout.index)
+    try:
+        yield Store(layout, Index(database), BlobStore(layout.blobs, layout.tmp))
+    finally:
+        database.close()
 
 
 @contextlib.asynccontextmanager
