@@ -10,6 +10,7 @@ import click
 
 from hubmirror import __version__
 from hubmirror.cli.serve import serve
+from hubmirror.cli.sync import sync
 
 
 @click.group()
@@ -19,3 +20,4 @@ def main() -> None:
 
 
 main.add_command(serve)
+main.add_command(sync)

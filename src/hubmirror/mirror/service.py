@@ -22,6 +22,7 @@ from hubmirror.errors import EntryNotFound, UpstreamTimeout, UpstreamUnavailable
 from hubmirror.hub import payloads
 from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.hub.routes import RepoApi, api_path, encode_path, encode_revision
+from hubmirror.hub.specs import DEFAULT_REVISION
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
 from hubmirror.mirror.access import AccessPolicy, token_fingerprint
 from hubmirror.mirror.fills import Fills
@@ -30,6 +31,7 @@ from hubmirror.mirror.flights import Flights
 from hubmirror.mirror.lru import LRU
 from hubmirror.mirror.metrics import ServedCounters
 from hubmirror.mirror.revisions import Revisions
+from hubmirror.mirror.snapshots import Snapshots
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
@@ -77,6 +79,7 @@ class Mirror:
         self.clock = clock
         self.metadata_ttl = metadata_ttl
         self.revisions = Revisions(index, metadata_ttl, clock)
+        self.snapshots = Snapshots(index)
         self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
         self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan)
         self.flights = Flights()
@@ -137,13 +140,23 @@ class Mirror:
         flight = self.flights.run(
             ("head", ref, token_fingerprint(auth)), lambda: self._refresh_file(ref, auth)
         )
+        absent = trusted and self._absent_when_stale(ref)
         try:
-            meta = await self._within_deadline(flight, has_fallback=stale is not None)
+            meta = await self._within_deadline(flight, has_fallback=bool(stale or absent))
         except UpstreamUnavailable:
             if stale:
                 return stale
+            if absent:
+                raise absent from None
             raise
         return self._answer(ref.repo, meta.commit, meta.entry)
+
+    def _absent_when_stale(self, ref: FileRef) -> EntryNotFound | None:
+        """The answer for a path the last known snapshot does not list, should upstream fail."""
+        commit = self.revisions.last_known_commit(ref.repo, ref.revision)
+        if commit and self.snapshots.absent(ref.repo, commit, ref.path.value):
+            return EntryNotFound(f"{ref.path} does not exist at {commit}", commit=commit)
+        return None
 
     async def _refresh_file(self, ref: FileRef, auth: str | None):
         """Ask upstream about one file and record the answer (also when nobody waits any more)."""
@@ -208,7 +221,7 @@ class Mirror:
         if hot is not None:
             return hot
         entry = self._entry(repo, commit, path)
-        if entry == _MISSING:
+        if entry == _MISSING or (entry is None and self.snapshots.absent(repo, commit, path)):
             raise EntryNotFound(f"{path} does not exist at {commit}", commit=commit)
         if entry is None:
             return None
@@ -310,25 +323,47 @@ class Mirror:
         query: list[tuple[str, str]],
         form: list[tuple[str, str]] | None,
         auth: str | None,
+        *,
+        refresh: bool = False,
     ) -> ApiAnswer:
-        """A JSON API answer, rewritten for clients, from the cache when allowed and fresh."""
+        """A JSON API answer, rewritten for clients, from the cache when allowed and fresh.
+
+        ``refresh`` asks upstream even when a fresh answer is stored (``sync`` must
+        see a branch that moved a minute ago).
+        """
         upstream = _upstream_api_path(route) + (("?" + urlencode(query)) if query else "")
         key = upstream + ("" if form is None else "|" + urlencode(sorted(form)))
         visibility = await self._visibility(route.repo)
         trusted = self.access.may_use_cache(route.repo, visibility, auth)
         cached = self.index.get_answer(key)
-        if trusted and cached and self.clock() - cached.fetched_at < _ttl(route, self.metadata_ttl):
+        fresh = cached and self.clock() - cached.fetched_at < _ttl(route, self.metadata_ttl)
+        if trusted and fresh and not refresh:
             return _replay(cached)
         flight = self.flights.run(
             ("api", key, token_fingerprint(auth)),
             lambda: self._refresh_answer(route, key, upstream, form, auth),
         )
+        snapshot = self._snapshot_commit(route) if trusted and not cached else None
         try:
-            return await self._within_deadline(flight, has_fallback=trusted and bool(cached))
+            return await self._within_deadline(flight, has_fallback=bool(cached or snapshot))
         except UpstreamUnavailable:
             if trusted and cached:
                 return _replay(cached)
+            answer = snapshot and self.snapshots.answer(route, snapshot, dict(query), _form(form))
+            if answer:
+                return answer
             raise
+
+    def _snapshot_commit(self, route: RepoApi) -> str | None:
+        """The commit of a complete snapshot that could answer ``route`` in an outage."""
+        revision = route.revision or Revision(DEFAULT_REVISION)
+        commit = self.revisions.last_known_commit(route.repo, revision)
+        return commit if commit and self.snapshots.has(route.repo, commit) else None
+
+    def record_snapshot(self, repo: RepoId, commit: str, info: bytes, items: list[dict]) -> None:
+        """Keep ``commit``'s complete listing: its files are then known without upstream."""
+        entries = self.snapshots.record(repo, commit, info, items)
+        self._remember_entries(repo, commit, entries)
 
     async def _refresh_answer(
         self, route: RepoApi, key: str, upstream: str, form, auth: str | None
@@ -395,6 +430,13 @@ def _file_answer(
     headers = file_headers(commit, entry, status)
     head_headers = headers | {"Content-Length": str(entry.size)}
     return FileAnswer(repo, commit, entry, blob, path, status, headers, head_headers)
+
+
+def _form(form: list[tuple[str, str]] | None) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for key, value in form or []:
+        grouped.setdefault(key, []).append(value)
+    return grouped
 
 
 def _missing_answer(exc: EntryNotFound, now: float) -> ApiAnswer:

@@ -1,0 +1,229 @@
+"""``hubmirror sync``: whole snapshots fetched ahead of time, reported, and served offline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import pytest
+
+from tests.e2e.clients import (
+    MODEL,
+    TINY_BERT,
+    TINY_CSV,
+    TINY_PARQUET,
+    hub_files,
+    run_client,
+    sha256_of,
+)
+from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
+from tests.support.commands import hubmirror, start_hubmirror
+from tests.support.http import get, head, request
+
+pytestmark = pytest.mark.timeout(240)
+MiB = 1024 * 1024
+
+
+def sync(fakehub, data_dir, *args, check=True):
+    return hubmirror("sync", *args, "--data", str(data_dir), "--upstream", fakehub.url, check=check)
+
+
+def cdn_bytes(fakehub) -> int:
+    return fakehub.body_bytes(host="cdn")
+
+
+def test_sync_stores_every_file_and_reports_new(fakehub, tmp_path):
+    data = tmp_path / "data"
+    proc = sync(fakehub, data, TINY_BERT, f"dataset:{TINY_CSV}")
+
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith(f"new       {TINY_BERT}@main ")
+    assert lines[1].startswith(f"new       dataset:{TINY_CSV}@main ")
+    stored = {p.name for p in (data / "blobs").rglob("*") if p.is_file()}
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    for name in hub_files(fakehub, MODEL, TINY_BERT, commit):
+        assert fakehub.file_sha256(MODEL, TINY_BERT, commit, name) in stored
+
+
+def test_second_sync_is_unchanged_and_fetches_nothing(fakehub, tmp_path):
+    sync(fakehub, tmp_path / "data", TINY_BERT)
+    fakehub.clear_log()
+
+    proc = sync(fakehub, tmp_path / "data", TINY_BERT)
+
+    assert proc.stdout.startswith(f"unchanged {TINY_BERT}@main ")
+    assert cdn_bytes(fakehub) == 0
+    assert not [e for e in fakehub.log if "/resolve/" in e.target]
+
+
+def test_sync_after_the_branch_moved_reports_updated_and_fetches_only_the_new_file(
+    fakehub, tmp_path
+):
+    old = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    sync(fakehub, tmp_path / "data", TINY_BERT)
+    new = fakehub.move_branch(MODEL, TINY_BERT, "main", {"added.txt": b"new file\n"})
+    fakehub.clear_log()
+
+    proc = sync(fakehub, tmp_path / "data", TINY_BERT)
+
+    assert proc.stdout.startswith(f"updated   {TINY_BERT}@main {new[:12]} (was {old[:12]})")
+    assert "1 fetched" in proc.stdout
+    fetched = [e.target for e in fakehub.log if e.method == "GET" and "/resolve/" in e.target]
+    assert [t.rsplit("/", 1)[-1] for t in fetched] == ["added.txt"]
+
+
+def test_include_and_exclude_select_the_files(fakehub, tmp_path):
+    data = tmp_path / "data"
+    proc = sync(fakehub, data, TINY_BERT, "--include", "*.json", "--exclude", "tokenizer*")
+
+    assert ": 1 file(s), 1 fetched" in proc.stdout  # config.json only
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    stored = [p for p in (data / "blobs").rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in stored] == [
+        fakehub.file_bytes(MODEL, TINY_BERT, commit, "config.json")
+    ]
+
+
+def test_sync_list_reports_each_repo_and_exits_nonzero_when_one_fails(fakehub, tmp_path):
+    listing = tmp_path / "mirror.list"
+    listing.write_text(
+        "# what the team uses\n"
+        f"{TINY_BERT} --include config.json\n"
+        f"{TINY_CSV} --type dataset\n"
+        "acme/does-not-exist\n"
+    )
+
+    proc = sync(fakehub, tmp_path / "data", "--from-file", str(listing), check=False)
+
+    assert proc.returncode == 1
+    states = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert states == ["new", "new", "failed"]
+    assert "acme/does-not-exist@main: Repository not found" in proc.stderr
+
+
+def test_bad_sync_list_line_is_named(fakehub, tmp_path):
+    listing = tmp_path / "mirror.list"
+    listing.write_text(f"{TINY_BERT}\n{TINY_BERT} --revision x\n")
+
+    proc = sync(fakehub, tmp_path / "data", "--from-file", str(listing), check=False)
+
+    assert proc.returncode == 1
+    assert "line 2: unknown option --revision" in proc.stderr
+
+
+def test_interrupted_sync_resumes_without_refetching_stored_files(fakehub, tmp_path):
+    big = fakehub.add_large_file(MODEL, TINY_BERT, "big.bin", 24 * MiB, seed=31)
+    fakehub.faults.bandwidth = 4 * MiB
+    data = tmp_path / "data"
+    args = ("sync", TINY_BERT, "--jobs", "1", "--data", str(data), "--upstream", fakehub.url)
+    first = start_hubmirror(*args)
+    _wait_for(lambda: _stored_count(data) >= 3, timeout=60)  # small files done, big.bin filling
+    first.kill()
+    first.wait()
+    fakehub.faults.bandwidth = None
+    before = _stored_count(data)
+    fakehub.clear_log()
+
+    proc = sync(fakehub, data, TINY_BERT)
+
+    total = len(hub_files(fakehub, MODEL, TINY_BERT, "main"))
+    assert proc.stdout.startswith(f"completed {TINY_BERT}@main ")
+    resolved = [e for e in fakehub.log if e.method == "GET" and "/resolve/" in e.target]
+    assert 0 < len(resolved) <= total - before  # only what the first run had not stored
+    assert _stored_count(data) == total
+    assert any(p.name == big for p in (data / "blobs").rglob("*"))
+
+
+def test_sync_beside_a_running_server_fetches_each_blob_once(make_mirror, fakehub, tmp_path):
+    size = 32 * MiB
+    sha256 = fakehub.add_large_file(MODEL, TINY_BERT, "shared.bin", size, seed=32)
+    fakehub.faults.bandwidth = 16 * MiB  # the fill takes ~2 s: both overlap it
+    server = make_mirror(data=str(tmp_path / "data"))
+    syncing = start_hubmirror(
+        "sync", TINY_BERT, "--data", str(tmp_path / "data"), "--upstream", fakehub.url
+    )
+    time.sleep(0.5)
+
+    answer = get(f"{server.url}/{TINY_BERT}/resolve/main/shared.bin", timeout=60)
+
+    out, err = syncing.communicate(timeout=120)
+    assert syncing.returncode == 0, err
+    assert hashlib.sha256(answer.body).hexdigest() == sha256
+    assert size <= fakehub.body_bytes(host="cdn", path_contains=sha256) <= size * 1.02
+
+
+def test_synced_repos_are_served_to_real_clients_with_upstream_down(make_mirror, fakehub, tmp_path):
+    data = tmp_path / "data"
+    sync(fakehub, data, TINY_BERT, f"dataset:{TINY_CSV}", f"dataset:{TINY_PARQUET}")
+    server = make_mirror(data=str(data))
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    names = hub_files(fakehub, MODEL, TINY_BERT, commit)
+    fakehub.go_down()
+
+    root = run_client(
+        f"from huggingface_hub import snapshot_download\nemit(snapshot_download({TINY_BERT!r}))",
+        server.url,
+        tmp_path / "home-snapshot",
+    )
+    for name in names:
+        assert sha256_of(f"{root}/{name}") == fakehub.file_sha256(MODEL, TINY_BERT, commit, name)
+    loaded = run_client(TRANSFORMERS, server.url, tmp_path / "home-transformers")
+    assert loaded == {"model_type": "bert", "tokens": loaded["tokens"]} and loaded["tokens"]
+    rows = run_client(DATASETS, server.url, tmp_path / "home-datasets", timeout=180)
+    assert rows["csv"] == [TINY_CSV_TRAIN_ROWS, TINY_CSV_TEST_ROWS]
+    assert rows["parquet"] > 0 and rows["stream"] is not None
+
+
+TRANSFORMERS = f"""
+from transformers import AutoConfig, AutoTokenizer
+config = AutoConfig.from_pretrained({TINY_BERT!r})
+tokenizer = AutoTokenizer.from_pretrained({TINY_BERT!r})
+emit({{"model_type": config.model_type, "tokens": tokenizer("hello world")["input_ids"]}})
+"""
+
+DATASETS = f"""
+from datasets import load_dataset
+csv = load_dataset({TINY_CSV!r})
+parquet = load_dataset({TINY_PARQUET!r})
+stream = next(iter(load_dataset({TINY_CSV!r}, split="train", streaming=True)))
+emit({{"csv": [csv["train"].num_rows, csv["test"].num_rows],
+       "parquet": parquet["train"].num_rows, "stream": stream}})
+"""
+
+
+def test_outage_answers_come_from_the_synced_snapshot(make_mirror, fakehub, tmp_path):
+    data = tmp_path / "data"
+    sync(fakehub, data, TINY_BERT)
+    server = make_mirror(data=str(data))
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    fakehub.go_down()
+    api = f"{server.url}/api/models/{TINY_BERT}"
+
+    info = json.loads(get(api).body)
+    folder = json.loads(get(f"{api}/tree/main/nested?recursive=false&expand=false").body)
+    paths = request(
+        "POST",
+        f"{api}/paths-info/{commit}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=b"paths=config.json&paths=nope.txt&expand=false",
+    )
+    missing = head(f"{server.url}/{TINY_BERT}/resolve/main/added_tokens.json")
+
+    assert info["sha"] == commit
+    assert [(i["type"], i["path"]) for i in folder] == [("directory", "nested/dir")]
+    assert [i["path"] for i in json.loads(paths.body)] == ["config.json"]
+    assert missing.status == 404
+    assert missing.header("X-Error-Code") == "EntryNotFound"
+    assert missing.header("X-Repo-Commit") == commit
+
+
+def _stored_count(data) -> int:
+    return sum(1 for p in (data / "blobs").rglob("*") if p.is_file())
+
+
+def _wait_for(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
