@@ -122,3 +122,28 @@ def human_bytes(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
         count /= 1024
     return f"{count:.1f} TiB"
+
+
+class CountingProgress(NoProgress):
+    """Counts only; someone else (a streamed HTTP answer) shows the numbers."""
+
+    def __init__(self) -> None:
+        self.total = self.done = self.files_total = self.files_done = 0
+
+    def add_total(self, nbytes: int, files: int = 0) -> None:
+        self.total += nbytes
+        self.files_total += files
+
+    def advance(self, nbytes: int) -> None:
+        self.done += nbytes
+
+    def file_done(self) -> None:
+        self.files_done += 1
+
+    def to_json(self) -> dict:
+        return {
+            "bytes": self.done,
+            "total": self.total,
+            "files": self.files_done,
+            "files_total": self.files_total,
+        }

@@ -227,3 +227,28 @@ def _wait_for(condition, timeout: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
+
+
+def test_sync_through_a_running_server_fills_its_store(make_mirror, fakehub):
+    server = make_mirror(admin_token="admin-secret")
+    admin = {"HUBMIRROR_ADMIN_TOKEN": "admin-secret"}
+
+    first = hubmirror("sync", TINY_BERT, "--server", server.url, env=admin, check=True)
+    second = hubmirror("sync", TINY_BERT, "--server", server.url, env=admin, check=True)
+
+    assert first.stdout.startswith(f"new       {TINY_BERT}@main ")
+    assert second.stdout.startswith(f"unchanged {TINY_BERT}@main ")
+    answer = head(f"{server.url}/{TINY_BERT}/resolve/main/model.safetensors")
+    assert answer.header("X-Cache-Status") == "HIT"
+
+
+def test_sync_through_a_server_without_the_admin_token_is_refused(make_mirror, fakehub):
+    server = make_mirror(admin_token="admin-secret")
+
+    wrong = hubmirror(
+        "sync", TINY_BERT, "--server", server.url, env={"HUBMIRROR_ADMIN_TOKEN": "guess"}
+    )
+    missing = hubmirror("sync", TINY_BERT, "--server", server.url)
+
+    assert wrong.returncode == 1 and "server said 401" in wrong.stderr
+    assert missing.returncode == 1 and "admin token" in missing.stderr

@@ -25,12 +25,14 @@ REPO_TYPES = click.Choice(["model", "dataset", "space"])
 )
 @click.option("--jobs", type=click.IntRange(1, 64), default=8, help="Files fetched at once [8].")
 @click.option("--token", envvar="HF_TOKEN", help="Upstream token for gated/private repos.")
+@click.option("--server", help="Sync through the running mirror at this URL instead.")
 @store_options
-def sync(repos, repo_type, include, exclude, from_file, jobs, token, config_file, **flags):
+def sync(repos, repo_type, include, exclude, from_file, jobs, token, server, config_file, **flags):
     """Fetch REPO[@REV]... into the mirror's store: new, updated or unchanged.
 
     Safe next to a running server on the same --data: each file is still fetched once.
-    Exits 1 when anything failed, so cron and systemd notice.
+    With --server, the server does the work (it needs its admin_token, taken from
+    HUBMIRROR_ADMIN_TOKEN or the config file). Exits 1 when anything failed.
     """
     from hubmirror.runtime import run_event_loop
 
@@ -38,7 +40,10 @@ def sync(repos, repo_type, include, exclude, from_file, jobs, token, config_file
     configure_logging(settings)
     items = _items(repos, repo_type, include, exclude, from_file)
     results = []
-    run_event_loop(_run(settings, items, jobs, token, results))
+    if server:
+        _run_remote(server, settings.admin_token, items, token, results)
+    else:
+        run_event_loop(_run(settings, items, jobs, token, results))
     for result in results:
         click.echo(_line(result))
     failed = [r for r in results if not r.ok]
@@ -81,6 +86,22 @@ async def _run(settings: Settings, items, jobs: int, token: str | None, results:
                     mirror, item.spec, item.files, auth=token, jobs=jobs, progress=progress
                 )
                 results.append(result)
+    finally:
+        progress.close()
+
+
+def _run_remote(server: str, admin_token, items, token, results: list) -> None:
+    from hubmirror.cli.remote import remote_sync
+    from hubmirror.progress import TransferProgress
+
+    if not admin_token:
+        fail("--server needs the server's admin token: set HUBMIRROR_ADMIN_TOKEN")
+    progress = TransferProgress("sync")
+    try:
+        for item in items:
+            results.append(remote_sync(server, admin_token, item, token, progress))
+    except OSError as exc:
+        fail(f"cannot reach {server}: {exc}; is 'hubmirror serve' running there?")
     finally:
         progress.close()
 

@@ -54,6 +54,23 @@ class SyncResult:
     def ok(self) -> bool:
         return not self.errors
 
+    def to_json(self) -> dict:
+        return {
+            "repo": str(self.spec),
+            "state": self.state.value,
+            "commit": self.commit,
+            "previous": self.previous,
+            "files": self.files,
+            "fetched": self.fetched,
+            "fetched_bytes": self.fetched_bytes,
+            "errors": self.errors,
+        }
+
+    @classmethod
+    def from_json(cls, spec: RepoSpec, data: dict) -> SyncResult:
+        fields = {k: data[k] for k in ("commit", "previous", "files", "fetched", "fetched_bytes")}
+        return cls(spec, SyncState(data["state"]), errors=list(data["errors"]), **fields)
+
 
 async def sync_snapshot(
     mirror: Mirror,

@@ -23,7 +23,7 @@ from hubmirror.hub.routes import (
     split_raw_path,
 )
 from hubmirror.mirror.service import Mirror
-from hubmirror.server.admin import handle_offline
+from hubmirror.server.admin import handle_offline, handle_sync
 from hubmirror.server.api import handle_api, handle_housekeeping
 from hubmirror.server.context import CONTEXT, ServerContext
 from hubmirror.server.errors import error_response
@@ -73,6 +73,8 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
         return await handle_metrics(request)
     if route == _ADMIN_OFFLINE:
         return await handle_offline(request)
+    if route == _ADMIN_SYNC:
+        return await handle_sync(request)
     if route in _HEALTH:
         return await handle_health(request, ready=route == _HEALTH[1])
     if route is None:
@@ -88,6 +90,7 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
 
 _METRICS = Housekeeping("metrics")
 _ADMIN_OFFLINE = Housekeeping("admin-offline")
+_ADMIN_SYNC = Housekeeping("admin-sync")
 _HEALTH = (Housekeeping("healthz"), Housekeeping("readyz"))
 
 
@@ -99,6 +102,8 @@ def _route(raw_path: str, prefix: str) -> Route | None:
         return _METRICS
     if segments == ["admin", "offline"]:
         return _ADMIN_OFFLINE
+    if segments == ["admin", "sync"]:
+        return _ADMIN_SYNC
     if segments in (["healthz"], ["readyz"]):
         return Housekeeping(segments[0])
     return parse_route(segments) if segments else None
