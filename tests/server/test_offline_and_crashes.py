@@ -80,7 +80,7 @@ def test_upstream_429_is_honoured_not_hammered(mirror, fakehub):
 
 
 @pytest.mark.timeout(120)
-def test_kill_9_mid_fill_leaves_no_partial_blob_and_restart_serves_it(fakehub, tmp_path):
+def test_kill_9_mid_fill_leaves_no_partial_blob_and_restart_resumes_it(fakehub, tmp_path):
     size = 32 * MiB
     sha256 = fakehub.add_large_file("model", MODEL, "crash.bin", size, seed=10)
     fakehub.faults.bandwidth = 4 * MiB
@@ -96,16 +96,19 @@ def test_kill_9_mid_fill_leaves_no_partial_blob_and_restart_serves_it(fakehub, t
     client.wait(timeout=20)
     assert _blobs(data) == []
     fakehub.reset_faults()
+    fakehub.clear_log()
     proc = _serve("--port", str(port), "--data", str(data), "--upstream", fakehub.url)
     try:
         _wait_listening(port, proc)
-        assert not list((data / "tmp").glob("*.part"))  # swept at start
+        assert list((data / "tmp").glob("*.part"))  # kept at start, to be resumed
         answer = get(target)
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
     assert hashlib.sha256(answer.body).hexdigest() == sha256
     assert [p.name for p in _blobs(data)] == [sha256]
+    assert fakehub.body_bytes(host="cdn") < size - 4 * MiB  # only the rest was fetched
+    assert not list((data / "tmp").glob("*.part"))
 
 
 def _blobs(data: Path) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import time
 
 import pytest
@@ -112,15 +113,16 @@ def test_bad_sync_list_line_is_named(fakehub, tmp_path):
     assert "line 2: unknown option --revision" in proc.stderr
 
 
-def test_interrupted_sync_resumes_without_refetching_stored_files(fakehub, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_interrupted_sync_resumes_where_it_stopped(fakehub, tmp_path, stop):
     big = fakehub.add_large_file(MODEL, TINY_BERT, "big.bin", 24 * MiB, seed=31)
     fakehub.faults.bandwidth = 4 * MiB
     data = tmp_path / "data"
     args = ("sync", TINY_BERT, "--jobs", "1", "--data", str(data), "--upstream", fakehub.url)
     first = start_hubmirror(*args)
     _wait_for(lambda: _stored_count(data) >= 3, timeout=60)  # small files done, big.bin filling
-    first.kill()
-    first.wait()
+    first.send_signal(stop)
+    first.wait(30)
     fakehub.faults.bandwidth = None
     before = _stored_count(data)
     fakehub.clear_log()

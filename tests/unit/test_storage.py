@@ -1,12 +1,18 @@
 import hashlib
+import time
 
 import pytest
 
 from hubmirror.errors import IntegrityError
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.storage.layout import LayoutMismatch, prepare_data_dir, sweep_temp_files
+from hubmirror.storage.layout import (
+    RESUMABLE_FOR,
+    LayoutMismatch,
+    prepare_data_dir,
+    sweep_temp_files,
+)
 from hubmirror.storage.locks import FileLock
-from hubmirror.storage.progress import RUNNING, Progress, decode, encode
+from hubmirror.storage.progress import FAILED, RUNNING, Progress, decode, encode
 from hubmirror.storage.writer import BlobWriter, Expected
 
 
@@ -71,6 +77,26 @@ def test_sweep_leaves_the_files_of_a_fill_another_process_holds(tmp_path):
         assert FileLock.try_acquire(live.lock) is None
     finally:
         lock.release()
+
+
+def test_sweep_keeps_an_interrupted_fill_to_be_resumed(tmp_path):
+    layout = prepare_data_dir(tmp_path / "data")
+    paths = BlobStore(layout.blobs, layout.tmp).fill_paths("stopped")
+    paths.part.write_bytes(b"half")
+    paths.progress.write_bytes(encode(Progress(RUNNING, ((0, 8, 4),))))
+
+    assert sweep_temp_files(layout.tmp) == 0
+    assert paths.part.read_bytes() == b"half"
+    assert sweep_temp_files(layout.tmp, now=time.time() + RESUMABLE_FOR + 1) == 2
+
+
+def test_sweep_removes_the_bytes_of_a_fill_that_ended(tmp_path):
+    layout = prepare_data_dir(tmp_path / "data")
+    paths = BlobStore(layout.blobs, layout.tmp).fill_paths("failed")
+    paths.part.write_bytes(b"bad")
+    paths.progress.write_bytes(encode(Progress(FAILED, ((0, 8, 3),))))
+
+    assert sweep_temp_files(layout.tmp) == 2
 
 
 def test_progress_record_round_trips_and_torn_records_are_refused():

@@ -28,6 +28,7 @@ from hubmirror.errors import IntegrityError, LinkExpired, StorageFull, UpstreamU
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource, Segment, fill_key
 from hubmirror.storage.blobs import BlobStore
+from hubmirror.storage.layout import is_resumable
 from hubmirror.storage.locks import FileLock, is_locked
 from hubmirror.storage.progress import (
     DONE,
@@ -89,7 +90,8 @@ class Fills:
         except StorageFull:
             lock.release()
             raise
-        writer = BlobWriter(fill.temp, _expected(source.entry))  # readers may open it at once
+        resumed = _resume(fill)
+        writer = BlobWriter(fill.temp, _expected(source.entry), keep=resumed)
         return self._track(fill, self._run(fill, writer, lock))
 
     def _check_room(self, size: int) -> None:
@@ -127,13 +129,17 @@ class Fills:
             self.on_filled(entry, blob)
             fill.finish(blob, final)
             _log_filled(fill, time.monotonic() - started)
+        except asyncio.CancelledError as exc:  # shutting down: keep the bytes to resume
+            publisher.publish(RUNNING)
+            writer.close()
+            publisher.keep = True
+            fill.fail(exc)
+            raise
         except BaseException as exc:  # noqa: BLE001 - every ending must reach the readers
             writer.discard()
             publisher.publish(FAILED)
             fill.fail(exc)
             log.warning("fill of %s %s failed: %s", fill.source.repo.key, entry.path, exc)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
         finally:
             self.running.pop(fill.key, None)
             lock.release()
@@ -186,7 +192,7 @@ class Fills:
         that drops every few megabytes still finishes, a dead one gives up quickly.
         """
         failures = 0
-        while True:
+        while not segment.complete:  # a resumed fill may bring complete segments
             client = self.pool.pick(failures)
             before = segment.position
             try:
@@ -198,9 +204,6 @@ class Fills:
                 if failures > MAX_RESUMES:
                     raise UpstreamUnavailable(f"fill of {fill.source.entry.path} gave up") from exc
                 await asyncio.sleep(min(0.2 * failures, 2.0))
-                continue
-            if segment.complete:
-                return
 
     async def _copy(
         self,
@@ -272,6 +275,7 @@ class _Publisher:
 
     def __init__(self, fill: Fill) -> None:
         self.fill = fill
+        self.keep = False  # leave the record behind: the fill stopped and may be resumed
         self.writer = ProgressWriter(fill.paths.progress)
         self.writer.publish(fill.progress())
         self.last = time.monotonic()
@@ -286,7 +290,7 @@ class _Publisher:
         self.writer.publish(self.fill.progress(state))
 
     def close(self) -> None:
-        self.writer.close()
+        self.writer.close(remove=not self.keep)
 
 
 def _log_filled(fill: Fill, seconds: float) -> None:
@@ -302,6 +306,25 @@ def _log_filled(fill: Fill, seconds: float) -> None:
         len(fill.segments),
         ", ".join(sorted(fill.upstreams)) or "-",
     )
+
+
+def _resume(fill: Fill) -> bool:
+    """Adopt what an interrupted fill of this blob left (its bytes and positions)."""
+    if not is_resumable(fill.paths.part.parent, fill.key):
+        return False
+    progress = read_progress(fill.paths.progress)
+    spans = progress.segments if progress else ()
+    if not spans or spans[0][0] != 0 or spans[-1][1] != fill.size:
+        return False
+    fill.follow(progress)
+    log.info(
+        "resuming the fill of %s %s at %d of %d bytes",
+        fill.source.repo.key,
+        fill.source.entry.path,
+        sum(s.position - s.start for s in fill.segments),
+        fill.size,
+    )
+    return True
 
 
 def _expected(entry: FileEntry) -> Expected:

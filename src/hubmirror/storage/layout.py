@@ -7,12 +7,16 @@ to start instead of guessing: serving from a misread store would be worse.
 from __future__ import annotations
 
 import logging
+import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from hubmirror.storage.locks import FileLock
+from hubmirror.storage.progress import RUNNING, read_progress
 
 LAYOUT_VERSION = 1
+RESUMABLE_FOR = 7 * 24 * 3600  # seconds an interrupted fill's bytes wait to be resumed
 _STAMP = "LAYOUT"
 _STAMP_TEXT = "hubmirror data layout {version}\n"
 
@@ -72,17 +76,26 @@ def _check_stamp(stamp: Path) -> None:
         )
 
 
-def sweep_temp_files(tmp: Path) -> int:
+def sweep_temp_files(tmp: Path, now: float | None = None) -> int:
     """Delete what dead fills left in ``tmp``; fills whose lock is held live on.
 
     Another process (a worker, ``hubmirror sync``) may be filling into the same data
-    directory right now: its lock file is held, and its files are left alone.
+    directory right now: its lock file is held, and its files are left alone. An
+    interrupted fill's bytes and progress record are kept for ``RESUMABLE_FOR``
+    seconds, so the next fill of that blob continues where it stopped.
     """
     count = 0
+    now = time.time() if now is None else now
     for leftover in sorted(tmp.iterdir()):
+        if leftover.suffix == ".staging" and leftover.is_dir() and not leftover.is_symlink():
+            count += _sweep_folder(tmp, leftover)
+            continue
         if not leftover.is_file() or leftover.suffix == ".lock":
             continue
-        lock_path = tmp / (leftover.name.split(".", 1)[0] + ".lock")
+        key = leftover.name.split(".", 1)[0]
+        if now - leftover.stat().st_mtime < RESUMABLE_FOR and is_resumable(tmp, key):
+            continue
+        lock_path = tmp / (key + ".lock")
         lock = FileLock.try_acquire(lock_path)
         if lock is None:
             continue
@@ -90,3 +103,19 @@ def sweep_temp_files(tmp: Path) -> int:
         lock.release()
         count += 1
     return count
+
+
+def _sweep_folder(tmp: Path, folder: Path) -> int:
+    """``<key>.staging`` (``hubmirror import``) whose ``<key>.lock`` nobody holds: it died."""
+    lock = FileLock.try_acquire(tmp / (folder.name.split(".", 1)[0] + ".lock"))
+    if lock is None:
+        return 0
+    shutil.rmtree(folder, ignore_errors=True)
+    lock.release()
+    return 1
+
+
+def is_resumable(tmp: Path, key: str) -> bool:
+    """A fill of ``key`` stopped mid-way (no end recorded) and left its bytes."""
+    progress = read_progress(tmp / f"{key}.progress")
+    return progress is not None and progress.state == RUNNING and (tmp / f"{key}.part").is_file()

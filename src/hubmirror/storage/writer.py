@@ -42,10 +42,12 @@ class BlobWriter:
 
     HASH_CHUNK = 4 * 1024 * 1024
 
-    def __init__(self, temp: Path, expected: Expected) -> None:
+    def __init__(self, temp: Path, expected: Expected, *, keep: bool = False) -> None:
+        """``keep`` reuses bytes already in ``temp`` (a resumed fill); they are hashed too."""
         self.temp = temp
         self.expected = expected
-        self._fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        flags = os.O_RDWR | os.O_CREAT | (0 if keep else os.O_TRUNC)
+        self._fd = os.open(temp, flags, 0o644)
         self._sha256 = hashlib.sha256()
         # The git blob sha1 is only worth its cost when it is what we must check
         # (regular files); LFS blobs are named and verified by sha256 alone.
@@ -92,6 +94,10 @@ class BlobWriter:
     def discard(self) -> None:
         self._close()
         self.temp.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Stop writing but keep the bytes (an interrupted fill, to be resumed)."""
+        self._close()
 
     def _close(self) -> None:
         if self._fd >= 0:
