@@ -10,7 +10,9 @@ import time
 import pytest
 
 from tests.e2e.clients import (
+    GATED,
     MODEL,
+    OWNER_TOKEN,
     TINY_BERT,
     TINY_CSV,
     TINY_PARQUET,
@@ -254,3 +256,16 @@ def test_sync_through_a_server_without_the_admin_token_is_refused(make_mirror, f
 
     assert wrong.returncode == 1 and "server said 401" in wrong.stderr
     assert missing.returncode == 1 and "admin token" in missing.stderr
+
+
+def test_gated_repo_syncs_with_an_accepted_token_and_not_without(fakehub, tmp_path):
+    refused = sync(fakehub, tmp_path / "data", GATED, check=False)
+    accepted = sync(fakehub, tmp_path / "data", GATED, "--token", OWNER_TOKEN)
+
+    assert refused.returncode == 1 and "failed" in refused.stdout
+    assert "gated" in refused.stderr.lower()
+    assert accepted.stdout.startswith(f"new       {GATED}@main ")
+    commit = fakehub.commit_of(MODEL, GATED, "main")
+    stored = {p.name for p in (tmp_path / "data" / "blobs").rglob("*") if p.is_file()}
+    for name in hub_files(fakehub, MODEL, GATED, commit):
+        assert fakehub.file_sha256(MODEL, GATED, commit, name) in stored
