@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from hubmirror.errors import InvalidInput
 from hubmirror.types import FileEntry, RepoId, RepoType
 
 TREE_FORMAT_VERSION = 1
+_BLOB_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _FOLDER_KINDS = {"models": RepoType.MODEL, "datasets": RepoType.DATASET, "spaces": RepoType.SPACE}
 
 
@@ -60,11 +62,17 @@ def blob_id(entry: FileEntry) -> str:
     return entry.etag
 
 
+def is_blob_id(name: str) -> bool:
+    """A blob name that says how to check its bytes: a sha256 (LFS) or a git blob sha1."""
+    return bool(_BLOB_ID.fullmatch(name))
+
+
 # reading ----------------------------------------------------------------------
 @dataclass
 class CachedSnapshot:
     commit: str
     files: dict[str, Path] = field(default_factory=dict)  # repo path -> blob file
+    blob_ids: dict[str, str] = field(default_factory=dict)  # repo path -> blob name, if linked
     tree: dict[str, dict] | None = None  # trees/<commit>.json "files", when present
     missing: list[str] = field(default_factory=list)  # .no_exist markers
     broken: list[str] = field(default_factory=list)  # symlinks whose blob is gone
@@ -75,6 +83,7 @@ class CachedRepo:
     repo: RepoId
     folder: Path
     refs: dict[str, str] = field(default_factory=dict)
+    ref_times: dict[str, float] = field(default_factory=dict)  # when each ref was written
     snapshots: dict[str, CachedSnapshot] = field(default_factory=dict)
 
 
@@ -89,7 +98,8 @@ def scan_cache(root: Path) -> list[CachedRepo]:
 
 
 def scan_repo_folder(repo: RepoId, folder: Path) -> CachedRepo:
-    cached = CachedRepo(repo, folder, refs=_read_refs(folder / "refs"))
+    refs, ref_times = _read_refs(folder / "refs")
+    cached = CachedRepo(repo, folder, refs=refs, ref_times=ref_times)
     commits = set(_names(folder / "snapshots")) | set(_names(folder / ".no_exist"))
     commits |= {p.stem for p in _paths(folder / "trees") if p.suffix == ".json"}
     for commit in sorted(commits):
@@ -100,13 +110,16 @@ def scan_repo_folder(repo: RepoId, folder: Path) -> CachedRepo:
 def _scan_snapshot(folder: Path, commit: str) -> CachedSnapshot:
     snapshot = CachedSnapshot(commit, tree=_read_tree(folder / "trees" / f"{commit}.json"))
     base = folder / "snapshots" / commit
+    blobs = (folder / "blobs").resolve()
     for path in _walk_files(base):
         relative = path.relative_to(base).as_posix()
         target = path.resolve()
-        if target.is_file():
-            snapshot.files[relative] = target
-        else:
+        if not target.is_file():
             snapshot.broken.append(relative)
+            continue
+        snapshot.files[relative] = target
+        if target.parent == blobs and is_blob_id(target.name):
+            snapshot.blob_ids[relative] = target.name
     missing_base = folder / ".no_exist" / commit
     snapshot.missing = sorted(
         p.relative_to(missing_base).as_posix() for p in _walk_files(missing_base)
@@ -114,13 +127,15 @@ def _scan_snapshot(folder: Path, commit: str) -> CachedSnapshot:
     return snapshot
 
 
-def _read_refs(refs: Path) -> dict[str, str]:
-    found = {}
+def _read_refs(refs: Path) -> tuple[dict[str, str], dict[str, float]]:
+    """Revision → commit, and when the client last wrote each (what it knew then)."""
+    found, times = {}, {}
     for path in _walk_files(refs):
         commit = path.read_text().strip()
         if len(commit) == 40:
-            found[path.relative_to(refs).as_posix()] = commit
-    return found
+            name = path.relative_to(refs).as_posix()
+            found[name], times[name] = commit, path.stat().st_mtime
+    return found, times
 
 
 def _read_tree(path: Path) -> dict[str, dict] | None:
