@@ -79,7 +79,7 @@ class Fills:
         lock = FileLock.try_acquire(fill.paths.lock)
         if lock is None:  # another process fills it: read along from its temp file
             return self._track(fill, self._follow(fill))
-        stored = self.index.blob_for(source.entry)
+        stored = self.index.blob_for(source.entry) or self._unindexed(source.entry)
         if stored is not None and self.store.has(stored.sha256):
             lock.release()  # finished by another process a moment ago
             self.on_filled(source.entry, stored)
@@ -93,6 +93,17 @@ class Fills:
         resumed = _resume(fill)
         writer = BlobWriter(fill.temp, _expected(source.entry), keep=resumed)
         return self._track(fill, self._run(fill, writer, lock))
+
+    def _unindexed(self, entry: FileEntry) -> StoredBlob | None:
+        """An LFS blob in the store that the index lost (a crash between rename and insert).
+
+        Only verified bytes are ever renamed into the store, so its name can be trusted.
+        """
+        if not entry.sha256 or self.store.size_of(entry.sha256) != entry.size:
+            return None
+        blob = StoredBlob(entry.sha256, "", entry.size)
+        self.index.put_blob(blob, self.clock())
+        return blob
 
     def _check_room(self, size: int) -> None:
         """Refuse a fill that would leave less than ``min_free`` bytes on the disk."""

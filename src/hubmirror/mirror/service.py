@@ -16,15 +16,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from hubmirror.errors import EntryNotFound, UpstreamTimeout, UpstreamUnavailable
 from hubmirror.hub import payloads
 from hubmirror.hub.headers import CacheStatus, file_headers
-from hubmirror.hub.routes import RepoApi, api_path, encode_path, encode_revision
+from hubmirror.hub.routes import RepoApi, api_path
 from hubmirror.hub.specs import DEFAULT_REVISION
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
 from hubmirror.mirror.access import AccessPolicy, token_fingerprint
+from hubmirror.mirror.apianswers import (
+    IMMUTABLE_AT_COMMIT,
+    grouped_form,
+    missing_answer,
+    relative_link,
+    replay,
+    ttl_of,
+    upstream_api_path,
+)
 from hubmirror.mirror.fills import Fills
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
 from hubmirror.mirror.flights import Flights
@@ -37,8 +46,6 @@ from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
 
 T = TypeVar("T")
-_FOREVER = float("inf")
-_IMMUTABLE_AT_COMMIT = ("tree", "paths-info")
 _MISSING = "missing"  # entry cache value for a path upstream confirmed absent
 ENTRY_CACHE_SIZE = 200_000
 SMALL_FILE_MAX = 1024 * 1024  # blobs up to this size are served from memory once read
@@ -331,14 +338,14 @@ class Mirror:
         ``refresh`` asks upstream even when a fresh answer is stored (``sync`` must
         see a branch that moved a minute ago).
         """
-        upstream = _upstream_api_path(route) + (("?" + urlencode(query)) if query else "")
+        upstream = upstream_api_path(route) + (("?" + urlencode(query)) if query else "")
         key = upstream + ("" if form is None else "|" + urlencode(sorted(form)))
         visibility = await self._visibility(route.repo)
         trusted = self.access.may_use_cache(route.repo, visibility, auth)
         cached = self.index.get_answer(key)
-        fresh = cached and self.clock() - cached.fetched_at < _ttl(route, self.metadata_ttl)
+        fresh = cached and self.clock() - cached.fetched_at < ttl_of(route, self.metadata_ttl)
         if trusted and fresh and not refresh:
-            return _replay(cached)
+            return replay(cached)
         flight = self.flights.run(
             ("api", key, token_fingerprint(auth)),
             lambda: self._refresh_answer(route, key, upstream, form, auth),
@@ -348,8 +355,9 @@ class Mirror:
             return await self._within_deadline(flight, has_fallback=bool(cached or snapshot))
         except UpstreamUnavailable:
             if trusted and cached:
-                return _replay(cached)
-            answer = snapshot and self.snapshots.answer(route, snapshot, dict(query), _form(form))
+                return replay(cached)
+            form_fields = grouped_form(form)
+            answer = snapshot and self.snapshots.answer(route, snapshot, dict(query), form_fields)
             if answer:
                 return answer
             raise
@@ -371,7 +379,7 @@ class Mirror:
         try:
             fresh = await self.pool.call(lambda c: c.get_json(upstream, auth, form))
         except EntryNotFound as exc:  # a missing folder is an answer too: keep it
-            self.index.put_answer(key, route.repo, _missing_answer(exc, self.clock()))
+            self.index.put_answer(key, route.repo, missing_answer(exc, self.clock()))
             raise
         self.access.token_accepted(auth)
         answer = self._digest(route, fresh.status, fresh.body, fresh.link_next)
@@ -383,18 +391,18 @@ class Mirror:
         try:
             data = json.loads(body)
         except ValueError:
-            return ApiAnswer(status, body, _relative(link), self.clock())
+            return ApiAnswer(status, body, relative_link(link), self.clock())
         data = payloads.strip_xet(data)
         self._learn(route, data)
         encoded = json.dumps(data, separators=(",", ":")).encode()
-        return ApiAnswer(status, encoded, _relative(link), self.clock())
+        return ApiAnswer(status, encoded, relative_link(link), self.clock())
 
     def _learn(self, route: RepoApi, data) -> None:
         if route.action == "revision" and route.revision:
             commit = payloads.commit_of_info(data)
             if commit:
                 self.revisions.remember(route.repo, route.revision, commit)
-        if route.action in _IMMUTABLE_AT_COMMIT and route.revision and route.revision.is_commit:
+        if route.action in IMMUTABLE_AT_COMMIT and route.revision and route.revision.is_commit:
             entries = payloads.entries_from_listing(data)
             if entries:
                 self._remember_entries(route.repo, route.revision.value, entries)
@@ -430,49 +438,3 @@ def _file_answer(
     headers = file_headers(commit, entry, status)
     head_headers = headers | {"Content-Length": str(entry.size)}
     return FileAnswer(repo, commit, entry, blob, path, status, headers, head_headers)
-
-
-def _form(form: list[tuple[str, str]] | None) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = {}
-    for key, value in form or []:
-        grouped.setdefault(key, []).append(value)
-    return grouped
-
-
-def _missing_answer(exc: EntryNotFound, now: float) -> ApiAnswer:
-    body = json.dumps({"error": exc.message, "commit": exc.commit}).encode()
-    return ApiAnswer(404, body, None, now)
-
-
-def _replay(answer: ApiAnswer) -> ApiAnswer:
-    """A stored answer as the client gets it; a stored 404 is raised again as EntryNotFound."""
-    if answer.status == 404:
-        data = json.loads(answer.body)
-        raise EntryNotFound(data["error"], commit=data.get("commit"))
-    return answer
-
-
-def _upstream_api_path(route: RepoApi) -> str:
-    if route.action == "info":
-        return api_path(route.repo)
-    parts = [route.action]
-    if route.revision is not None:
-        parts.append(encode_revision(route.revision))
-    if route.path is not None and route.path.value:
-        parts.append(encode_path(route.path))
-    return api_path(route.repo, *parts)
-
-
-def _ttl(route: RepoApi, metadata_ttl: float) -> float:
-    revision: Revision | None = route.revision
-    if route.action in _IMMUTABLE_AT_COMMIT and revision is not None and revision.is_commit:
-        return _FOREVER
-    return metadata_ttl
-
-
-def _relative(link: str | None) -> str | None:
-    """Keep only path and query of an upstream next link; the server adds its own origin."""
-    if not link:
-        return None
-    parts = urlsplit(link)
-    return parts.path + (("?" + parts.query) if parts.query else "")
