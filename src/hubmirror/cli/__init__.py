@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from hubmirror import __version__
+from hubmirror.cli.bundle import export, import_
 from hubmirror.cli.hfcache import import_hf_cache
 from hubmirror.cli.serve import serve
 from hubmirror.cli.sync import sync
@@ -23,3 +24,5 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(sync)
 main.add_command(import_hf_cache)
+main.add_command(export)
+main.add_command(import_)
