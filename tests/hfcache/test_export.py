@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from hubmirror.hub.specs import FileFilter, parse_repo_spec
-from hubmirror.mirror.cachefiles import export_files
-from hubmirror.mirror.selection import local_snapshot
+from hubmirror.mirror.cachefiles import dir_roots, export_files
+from hubmirror.mirror.selection import LocalSnapshot, SelectionError, local_snapshot
 from tests.e2e.clients import MODEL, TINY_BERT, run_client, sha256_of
 from tests.fakehub import TINY_BERT_LAYERS, TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
 from tests.support.commands import hubmirror
@@ -210,3 +210,27 @@ def test_export_of_an_imported_cache_without_listing_says_completeness_is_unknow
     vocab = fakehub.file_bytes(MODEL, TINY_BERT, "main", "vocab.txt").decode()
     assert offline_client(code, new_home(), cache=target) == vocab
 
+
+def test_export_command_writes_an_hf_cache(filled, fakehub, new_home, tmp_path):
+    target = tmp_path / "hf-cache"
+
+    hubmirror(
+        "export", *SPECS, "--to", str(target), "--format", "hf-cache", "--data", str(filled),
+        check=True,
+    )  # fmt: skip
+
+    code = (
+        "from huggingface_hub import snapshot_download\n"
+        "from transformers import AutoConfig\n"
+        "snapshot_download('acme/tiny-bert')\n"
+        "emit(AutoConfig.from_pretrained('acme/tiny-bert').num_hidden_layers)\n"
+    )
+    assert offline_client(code, new_home(), cache=target) == TINY_BERT_LAYERS
+
+
+def test_dir_export_refuses_two_snapshots_of_one_repo_name(tmp_path):
+    specs = [parse_repo_spec("acme/tiny-bert@main"), parse_repo_spec("acme/tiny-bert@v1.0")]
+    snapshots = [LocalSnapshot(spec, "0" * 40, None, ()) for spec in specs]
+
+    with pytest.raises(SelectionError, match="acme/tiny-bert: more than one snapshot"):
+        dir_roots(snapshots, tmp_path)

@@ -217,3 +217,16 @@ def test_repo_option_limits_the_import(fakehub, new_home, tmp_path):
     assert proc.stdout.startswith("datasets/acme/tiny-csv: 1 snapshot(s), 3 file(s) imported")
     assert "models/" not in proc.stdout
     assert len(stored_digests(tmp_path / "data")) == 3
+
+
+def test_broken_link_is_reported_and_the_rest_imported(fakehub, new_home, tmp_path):
+    cache = user_cache(fakehub, new_home(), SNAPSHOT_BERT)
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    vocab = git_blob_sha1(fakehub.file_bytes(MODEL, TINY_BERT, commit, "vocab.txt"))
+    blob_file(cache, "models--acme--tiny-bert", vocab).unlink()
+
+    proc = import_hf_cache(cache, tmp_path / "data")
+
+    assert f"skipped: {commit[:12]}/vocab.txt: broken link" in proc.stdout
+    assert "7 file(s) imported" in proc.stdout
+    assert len(stored_digests(tmp_path / "data")) == 7

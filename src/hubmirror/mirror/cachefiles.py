@@ -25,14 +25,19 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hubmirror.errors import InvalidInput
 from hubmirror.hub.specs import RepoSpec
 from hubmirror.index.queries import Index
 from hubmirror.mirror.selection import LocalFile, LocalSnapshot, SelectionError, local_snapshot
 from hubmirror.progress import NoProgress, Progress, human_bytes
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.storage.hfcache import CacheWriter, place_file, tree_file_info
-from hubmirror.types import RepoPath, Revision
+from hubmirror.storage.hfcache import (
+    CacheWriter,
+    is_blob_id,
+    is_file_path,
+    place_file,
+    tree_file_info,
+)
+from hubmirror.types import RepoType, Revision
 
 LAYOUTS = ("hf-cache", "dir")
 READ_ONLY = 0o444
@@ -131,30 +136,25 @@ def _export_dir(
         _place(store, file, root / file.entry.path, result, named=False)
         progress.advance(file.entry.size)
         progress.file_done()
-    if snapshot.spec.repo.repo_type.value == "dataset":
+    if snapshot.spec.repo.repo_type is RepoType.DATASET:
         result.notes.append(f"load it with datasets.load_dataset({str(root)!r})")
     return result
 
 
-def _placeable(snapshot: LocalSnapshot, result: SnapshotExport) -> list[LocalFile]:
-    """The files with stored bytes and a path that stays inside the target."""
+def _placeable(
+    snapshot: LocalSnapshot, result: SnapshotExport, named: bool = False
+) -> list[LocalFile]:
+    """The files with stored bytes and a path (and, ``named``, a blob name) that stays
+    inside the target."""
     files = []
     for file in snapshot.files:
-        if not _safe_path(file.entry.path):
+        if not is_file_path(file.entry.path) or (named and not is_blob_id(file.entry.etag)):
             result.unsafe.append(file.entry.path)
         elif file.blob is None:
             result.not_stored.append(file.entry.path)
         else:
             files.append(file)
     return files
-
-
-def _safe_path(path: str) -> bool:
-    try:
-        RepoPath(path)
-    except InvalidInput:
-        return False
-    return bool(path)
 
 
 def _place(
@@ -192,7 +192,7 @@ def _export_hf_cache(
     repo, commit = snapshot.spec.repo, snapshot.commit
     writer = CacheWriter(target, repo)
     result = SnapshotExport(str(snapshot.spec), commit, writer.folder)
-    for file in _placeable(snapshot, result):
+    for file in _placeable(snapshot, result, named=True):
         _place(store, file, writer.blob_path(file.entry.etag), result, named=True)
         writer.link(commit, file.entry.path, file.entry.etag)
         progress.advance(file.entry.size)
@@ -238,7 +238,7 @@ def _write_missing(
 ) -> None:
     """``.no_exist`` markers: clients probing optional files stay offline-happy."""
     paths = index.record_of(snapshot.spec.repo).missing.get(snapshot.commit, [])
-    safe = [p for p in paths if _safe_path(p)]
+    safe = [p for p in paths if is_file_path(p)]
     for path in safe:
         writer.missing(snapshot.commit, path)
     if safe:

@@ -28,7 +28,13 @@ from hubmirror.errors import IntegrityError, InvalidInput
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.progress import NoProgress, Progress, human_bytes
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.storage.hfcache import CachedRepo, CachedSnapshot, is_blob_id, scan_cache
+from hubmirror.storage.hfcache import (
+    CachedRepo,
+    CachedSnapshot,
+    is_blob_id,
+    is_file_path,
+    scan_cache,
+)
 from hubmirror.storage.locks import FileLock
 from hubmirror.storage.writer import BlobWriter, Expected
 from hubmirror.types import FileEntry, RepoId, Revision, is_digest
@@ -263,7 +269,7 @@ def _entries(
     listed = len(entries)
     for path, name in _blob_names(snapshot).items():
         blob = stored.get(name)
-        if blob is None:
+        if blob is None or not is_file_path(path):
             continue
         known = entries.get(path)
         if known is not None and known.etag != name:
@@ -283,6 +289,8 @@ def _listed_entry(path: str, info: object) -> FileEntry | None:
     """A ``trees/<commit>.json`` item as an entry (its bytes may not be anywhere)."""
     if not isinstance(info, dict) or not isinstance(info.get("size"), int):
         return None
+    if not is_file_path(path):
+        return None
     sha256, blob_id = info.get("lfs_sha256"), info.get("blob_id")
     if isinstance(sha256, str) and is_digest(sha256):
         return FileEntry(path, int(info.get("lfs_size") or info["size"]), sha256, True, sha256)
@@ -298,7 +306,7 @@ def _record_missing(
     for commit, snapshot in cached.snapshots.items():
         present = {e.path for e in entries[commit]}
         for path in snapshot.missing:
-            if path not in present:
+            if path not in present and is_file_path(path):
                 index.put_missing(cached.repo, commit, path, now)
                 count += 1
     return count

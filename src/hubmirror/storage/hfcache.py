@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubmirror.errors import InvalidInput
-from hubmirror.types import FileEntry, RepoId, RepoType
+from hubmirror.types import FileEntry, RepoId, RepoPath, RepoType
 
 TREE_FORMAT_VERSION = 1
 _BLOB_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 _FOLDER_KINDS = {"models": RepoType.MODEL, "datasets": RepoType.DATASET, "spaces": RepoType.SPACE}
 
 
@@ -60,6 +61,15 @@ def parse_repo_folder_name(name: str) -> RepoId | None:
 def blob_id(entry: FileEntry) -> str:
     """The name huggingface_hub gives a file's blob: its ETag (sha256 or git sha1)."""
     return entry.etag
+
+
+def is_file_path(path: str) -> bool:
+    """A repo file path that stays below the folder it is written into."""
+    try:
+        RepoPath(path)
+    except InvalidInput:
+        return False
+    return bool(path)
 
 
 def is_blob_id(name: str) -> bool:
@@ -102,7 +112,7 @@ def scan_repo_folder(repo: RepoId, folder: Path) -> CachedRepo:
     cached = CachedRepo(repo, folder, refs=refs, ref_times=ref_times)
     commits = set(_names(folder / "snapshots")) | set(_names(folder / ".no_exist"))
     commits |= {p.stem for p in _paths(folder / "trees") if p.suffix == ".json"}
-    for commit in sorted(commits):
+    for commit in sorted(c for c in commits if _COMMIT.fullmatch(c)):
         cached.snapshots[commit] = _scan_snapshot(folder, commit)
     return cached
 
