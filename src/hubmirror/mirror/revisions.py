@@ -44,11 +44,15 @@ class Revisions:
             self._memory[(repo.key, value)] = KnownCommit(commit, now)
 
     def _known(self, repo: RepoId, revision: str) -> KnownCommit | None:
-        """Memory first (the warm path), then the index (after a restart)."""
+        """Memory while fresh (the warm path), else the index.
+
+        Another process (``sync``, ``import``, a worker) may have written a newer
+        answer, so an expired memory entry is looked up again before it is used.
+        """
         key = (repo.key, revision)
         known = self._memory.get(key)
-        if known is None:
-            known = self.index.get_commit(repo, revision)
-            if known is not None:
-                self._memory[key] = known
+        if known is None or self.clock() - known.fetched_at >= self.ttl:
+            stored = self.index.get_commit(repo, revision)
+            if stored is not None and (known is None or stored.fetched_at > known.fetched_at):
+                known = self._memory[key] = stored
         return known
