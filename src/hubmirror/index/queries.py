@@ -106,6 +106,15 @@ class Index:
         ).fetchone()
         return row is not None
 
+    def missing_at(self, repo: RepoId, commit: str) -> list[str]:
+        """Paths upstream confirmed absent at ``commit``."""
+        rows = self.db.execute(
+            "SELECT path FROM missing_entries WHERE repo_type=? AND repo_id=? AND commit_sha=?"
+            " ORDER BY path",
+            (repo.repo_type.value, repo.name, commit),
+        ).fetchall()
+        return [path for (path,) in rows]
+
     def put_missing(self, repo: RepoId, commit: str, path: str, now: float) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO missing_entries VALUES (?, ?, ?, ?, ?)",
@@ -120,6 +129,14 @@ class Index:
         else:
             sql, key = "SELECT sha256, git_sha1, size FROM blobs WHERE git_sha1=?", entry.etag
         row = self.db.execute(sql, (key,)).fetchone()
+        return StoredBlob(*row) if row else None
+
+    def blob_by_id(self, blob_id: str) -> StoredBlob | None:
+        """The stored blob named by a sha256 (64 hex) or a git blob sha1 (40 hex)."""
+        column = "sha256" if len(blob_id) == 64 else "git_sha1"
+        row = self.db.execute(
+            f"SELECT sha256, git_sha1, size FROM blobs WHERE {column}=?", (blob_id,)
+        ).fetchone()
         return StoredBlob(*row) if row else None
 
     def put_blob(self, blob: StoredBlob, now: float) -> None:

@@ -41,7 +41,6 @@ from hubmirror.storage.bundlefiles import (
 )
 from hubmirror.storage.locks import FileLock
 from hubmirror.storage.writer import Expected
-from hubmirror.types import FileEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +179,8 @@ def publish(
 
 
 def _indexed(index: Index, blob: StoredBlob) -> bool:
-    """Whether the index already records this blob (looked up by its sha256)."""
-    probe = FileEntry(path="", size=blob.size, etag=blob.sha256, lfs=True, sha256=blob.sha256)
-    return index.blob_for(probe) is not None
+    """Whether the index already records this blob."""
+    return index.blob_by_id(blob.sha256) is not None
 
 
 def already_holds(current: RepoRecord, incoming: RepoRecord) -> bool:

@@ -237,7 +237,7 @@ def _write_missing(
     index: Index, snapshot: LocalSnapshot, writer: CacheWriter, result: SnapshotExport
 ) -> None:
     """``.no_exist`` markers: clients probing optional files stay offline-happy."""
-    paths = index.record_of(snapshot.spec.repo).missing.get(snapshot.commit, [])
+    paths = index.missing_at(snapshot.spec.repo, snapshot.commit)
     safe = [p for p in paths if is_file_path(p)]
     for path in safe:
         writer.missing(snapshot.commit, path)

@@ -189,17 +189,11 @@ def _store_blobs(
 
 def _ingest(store: _Store, name: str, source: Path) -> tuple[StoredBlob, bool]:
     """The stored blob named ``name``; copied (True) unless the store already holds it."""
-    known = store.index.blob_for(_probe(name))
+    known = store.index.blob_by_id(name)
     if known is not None and store.blobs.has(known.sha256):
         store.progress.advance(known.size)
         return known, False
     return copy_verified(store.blobs, name, source, store.progress), True
-
-
-def _probe(name: str) -> FileEntry:
-    """An entry that makes ``Index.blob_for`` look ``name`` up by the right digest."""
-    lfs = is_digest(name)
-    return FileEntry("", 0, etag=name, lfs=lfs, sha256=name if lfs else None)
 
 
 def copy_verified(
