@@ -10,6 +10,7 @@ import click
 
 from hubmirror import __version__
 from hubmirror.cli.bundle import export, import_
+from hubmirror.cli.download import download
 from hubmirror.cli.hfcache import import_hf_cache
 from hubmirror.cli.serve import serve
 from hubmirror.cli.sync import sync
@@ -26,3 +27,4 @@ main.add_command(sync)
 main.add_command(import_hf_cache)
 main.add_command(export)
 main.add_command(import_)
+main.add_command(download)

@@ -1,0 +1,1 @@
+"""Tests of the client side: ``hubmirror download`` and the ``hubmirror.client`` helpers."""
