@@ -14,6 +14,7 @@ import pytest
 from hubmirror.index.queries import StoredBlob
 from hubmirror.types import FileEntry, RepoId, RepoType
 from tests.e2e.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, git_blob_sha1, run_client
+from tests.support.http import get
 
 from .helpers import import_hf_cache, store_at, stored_digests, user_cache
 
@@ -81,6 +82,26 @@ def test_imported_files_are_served_by_an_offline_mirror_at_commit_and_branch(
 
     expected = fakehub.file_bytes(MODEL, TINY_BERT, commit, "config.json").decode()
     assert got == {commit: expected, "main": expected}
+    assert fakehub.log == []
+
+
+def test_import_declared_public_is_served_by_an_offline_mirror_that_never_saw_upstream(
+    fakehub, make_mirror, new_home, tmp_path
+):
+    cache = user_cache(fakehub, new_home(), SNAPSHOT_BERT)
+    undeclared, declared = tmp_path / "undeclared", tmp_path / "declared"
+    import_hf_cache(cache, undeclared)
+    import_hf_cache(cache, declared, "--public")
+    fakehub.clear_log()
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    target = f"/{TINY_BERT}/resolve/{commit}/config.json"
+
+    refused = get(make_mirror(data=str(undeclared), offline=True).url + target)
+    served = get(make_mirror(data=str(declared), offline=True).url + target)
+
+    assert refused.status == 503  # whether the repo is gated is not known: not served
+    assert served.status == 200
+    assert served.body == fakehub.file_bytes(MODEL, TINY_BERT, commit, "config.json")
     assert fakehub.log == []
 
 

@@ -19,8 +19,16 @@ from hubmirror.cli.common import configure_logging, fail, settings_from, store_o
     metavar="REPO",
     help="Import only this repo ([type:]namespace/name); repeat for more.",
 )
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Declare the repos public, so an offline mirror serves them to everyone "
+    "(the cache cannot tell; only for caches of public repos).",
+)
 @store_options
-def import_hf_cache(path: Path | None, repos: tuple[str, ...], config_file, **flags) -> None:
+def import_hf_cache(
+    path: Path | None, repos: tuple[str, ...], public: bool, config_file, **flags
+) -> None:
     """Copy what a huggingface_hub cache holds into the mirror, verifying every file.
 
     PATH defaults to the cache huggingface_hub uses ($HF_HUB_CACHE, $HF_HOME/hub or
@@ -43,7 +51,7 @@ def import_hf_cache(path: Path | None, repos: tuple[str, ...], config_file, **fl
         with open_store(settings) as store:
             progress = TransferProgress(f"import {root}")
             try:
-                report = import_cache(store.index, store.blobs, root, only, progress)
+                report = import_cache(store.index, store.blobs, root, only, progress, public=public)
             finally:
                 progress.close()
     except LayoutMismatch as exc:

@@ -99,10 +99,16 @@ def import_cache(
     only: set[RepoId] | None = None,
     progress: Progress | None = None,
     clock: Callable[[], float] = time.time,
+    *,
+    public: bool = False,
 ) -> ImportReport:
     """Copy and verify every blob of the cache at ``root`` (or of ``only``'s repos), then
-    record each repo's entries, revisions and missing files in one transaction."""
-    store = _Store(index, blobs, progress or NoProgress())
+    record each repo's entries, revisions and missing files in one transaction.
+
+    ``public`` is the operator's word that the repos are public (the cache cannot
+    tell): an offline mirror then serves them without first asking upstream.
+    """
+    store = _Store(index, blobs, progress or NoProgress(), public)
     cached = [r for r in scan_cache(root) if only is None or r.repo in only]
     absent = sorted(only - {r.repo for r in cached}, key=lambda r: r.key) if only else []
     sources = [_blob_sources(r) for r in cached]
@@ -123,6 +129,7 @@ class _Store:
     index: Index
     blobs: BlobStore
     progress: Progress
+    public: bool = False
 
 
 def _import_repo(
@@ -140,8 +147,11 @@ def _import_repo(
             index.put_entries(cached.repo, commit, found)
         result.missing = _record_missing(index, cached, entries, now)
         result.revisions = _record_refs(index, cached)
+        declared = store.public and index.get_visibility(cached.repo) is None
+        if declared:
+            index.put_visibility(cached.repo, "public", now)
     result.skipped += _unverifiable(cached)
-    result.unknown = _unknowns(cached)
+    result.unknown = _unknowns(cached, declared)
     return result
 
 
@@ -341,10 +351,15 @@ def _unverifiable(cached: CachedRepo) -> list[str]:
     return lines
 
 
-def _unknowns(cached: CachedRepo) -> list[str]:
+def _unknowns(cached: CachedRepo, declared_public: bool = False) -> list[str]:
+    access = (
+        "gated/private status: declared public by --public"
+        if declared_public
+        else "repo info and gated/private status: checked upstream when the repo is first "
+        "asked for (an offline mirror serves it only once that happened, or after --public)"
+    )
     lines = [
-        "repo info and gated/private status: checked upstream when the repo is first asked "
-        "for (an offline mirror serves it only once that happened)",
+        access,
         "folder listings and folder oids: asked upstream, or recorded by 'hubmirror sync'",
     ]
     partial = sorted(c[:12] for c, s in cached.snapshots.items() if s.tree is None)
