@@ -91,7 +91,7 @@ class TransferProgress:
             if self._bar is not None:
                 self._bar.close()
                 self._bar = None
-            else:
+            elif self.total or self.files_total:  # nothing to tell when nothing was due
                 self._log_line()
 
     def _log_line(self) -> None:
