@@ -5,7 +5,7 @@
 * Statuses become ``hubmirror.errors``: 401/403/404 and other 4xx are the Hub's answer
   (``HubRefusal`` and friends, final); 408/416/429/5xx and transport failures are
   ``UpstreamUnavailable`` (the caller tries the next mirror). The rules are the ones
-  ``upstream.client.raise_for_hub_status`` applies for the server, seen from a client.
+  ``hubmirror.hub.statuses`` sets for the server, seen from a client.
 * File bodies are asked with ``Accept-Encoding: identity``: sizes and offsets are bytes of
   the file itself.
 """
@@ -22,29 +22,16 @@ import aiohttp
 from hubmirror import __version__
 from hubmirror.client.urls import follow, same_origin
 from hubmirror.errors import (
-    EntryNotFound,
-    Forbidden,
-    GatedRepo,
-    HubRefusal,
-    InvalidCredentials,
-    RepoNotFound,
-    RevisionNotFound,
-    UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from hubmirror.hub import headers as h
+from hubmirror.hub.statuses import hub_error
 
 USER_AGENT = f"hubmirror/{__version__} (download client)"
 TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=30)
 MAX_REDIRECTS = 10
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_REFUSALS: dict[str, type[HubRefusal]] = {
-    "RepoNotFound": RepoNotFound,
-    "GatedRepo": GatedRepo,
-    "RevisionNotFound": RevisionNotFound,
-    "EntryNotFound": EntryNotFound,
-}
 
 
 class HubHttp:
@@ -137,24 +124,14 @@ def raise_for_status(status: int, headers: Mapping[str, str], endpoint: str) -> 
     """The Hub's answer as an error: refusals are final, outages send us elsewhere."""
     if status < 400:
         return
-    code = headers.get(h.X_ERROR_CODE, "")
     message = (
         f"{headers.get(h.X_ERROR_MESSAGE) or _default_message(status)} ({status} from {endpoint})"
     )
     if status == 416:  # its copy is shorter than the listing: another mirror may do better
         raise UpstreamUnavailable(f"{endpoint} cannot serve that range (416): its file is short")
-    if status in (408, 429) or status >= 500:
-        kind = UpstreamRateLimited if status == 429 else UpstreamUnavailable
-        raise kind(message)
-    if code in _REFUSALS:
-        raise _REFUSALS[code](message)
-    if status == 401 and "Invalid credentials" in message:
-        raise InvalidCredentials(message)
-    if status in (401, 404):
-        raise RepoNotFound(message)
-    if status == 403:
-        raise Forbidden(message)
-    raise HubRefusal(message)
+    if status == 408 or status >= 500:
+        raise UpstreamUnavailable(message)
+    raise hub_error(status, headers, message=message)
 
 
 def _default_message(status: int) -> str:

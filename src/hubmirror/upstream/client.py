@@ -17,33 +17,19 @@ import aiohttp
 
 from hubmirror import __version__
 from hubmirror.errors import (
-    DisabledRepo,
-    EntryNotFound,
-    Forbidden,
-    GatedRepo,
     HubRefusal,
-    InvalidCredentials,
-    InvalidInput,
     LinkExpired,
-    RangeNotSatisfiable,
-    RepoNotFound,
-    RevisionNotFound,
-    UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from hubmirror.hub import headers as h
 from hubmirror.hub.routes import resolve_path
+from hubmirror.hub.statuses import hub_error
 from hubmirror.types import FileEntry, RepoId, check_commit
 
 USER_AGENT = f"hubmirror/{__version__}"
 READ_BUFSIZE = 1024 * 1024  # per upstream connection; a 16-segment fill holds 16 of them
 _MAX_REDIRECTS = 5
-_REFUSALS = {
-    "RepoNotFound": RepoNotFound,
-    "GatedRepo": GatedRepo,
-    "RevisionNotFound": RevisionNotFound,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,41 +184,9 @@ async def _translate(url: str) -> AsyncIterator[None]:
 
 def raise_for_hub_status(status: int, headers, auth: str | None) -> None:
     """Turn an upstream error status into the matching domain error; 2xx/3xx pass."""
-    if status < 400:
-        return
-    authenticated = bool(auth)
-    code = headers.get(h.X_ERROR_CODE)
-    message = headers.get(h.X_ERROR_MESSAGE) or f"upstream answered {status}"
-    if code == "EntryNotFound":
-        raise EntryNotFound(
-            message, commit=headers.get(h.X_REPO_COMMIT), authenticated=authenticated
-        )
-    if code in _REFUSALS:
-        raise _REFUSALS[code](message, authenticated=authenticated)
-    raise _refusal_without_code(status, headers, message, authenticated)
-
-
-def _refusal_without_code(status: int, headers, message: str, authenticated: bool) -> Exception:
-    if message == "Access to this resource is disabled.":
-        return DisabledRepo(message, authenticated=authenticated)
-    if status == 401 and message == "Invalid credentials in Authorization header":
-        return InvalidCredentials(message, authenticated=authenticated)
-    if status in (401, 404):
-        return RepoNotFound(message, authenticated=authenticated)
-    if status == 403:
-        return Forbidden(message, authenticated=authenticated)
-    if status == 416:
-        return RangeNotSatisfiable(0)
-    if status == 429:
-        return UpstreamRateLimited(message, retry_after=_retry_after(headers))
-    if 400 <= status < 500:
-        return InvalidInput(message)
-    return UpstreamUnavailable(f"upstream answered {status}", retry_after=_retry_after(headers))
-
-
-def _retry_after(headers) -> int | None:
-    value = headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else None
+    error = hub_error(status, headers, authenticated=bool(auth))
+    if error is not None:
+        raise error
 
 
 def _metadata_from_headers(headers, path: str) -> FileMetadata:
