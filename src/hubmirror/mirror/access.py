@@ -9,24 +9,17 @@ shared by digest with a public repo cannot open a gated repo's path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Awaitable, Callable
 
 from hubmirror.errors import HubRefusal, UpstreamUnavailable
 from hubmirror.hub import payloads
 from hubmirror.index.queries import Index
+from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.types import RepoId
 
 PUBLIC = "public"
 RESTRICTED = "restricted"
-
-
-def token_fingerprint(auth: str | None) -> str:
-    """A short, non-reversible name for a token; the token itself is never stored."""
-    if not auth:
-        return "anonymous"
-    return hashlib.sha256(auth.encode()).hexdigest()[:24]
 
 
 class AccessPolicy:

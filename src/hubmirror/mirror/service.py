@@ -24,7 +24,7 @@ from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.hub.routes import RepoApi, api_path
 from hubmirror.hub.specs import DEFAULT_REVISION
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
-from hubmirror.mirror.access import AccessPolicy, token_fingerprint
+from hubmirror.mirror.access import AccessPolicy
 from hubmirror.mirror.apianswers import (
     IMMUTABLE_AT_COMMIT,
     grouped_form,
@@ -34,6 +34,7 @@ from hubmirror.mirror.apianswers import (
     ttl_of,
     upstream_api_path,
 )
+from hubmirror.mirror.callers import Caller, PassThrough, token_fingerprint
 from hubmirror.mirror.fills import Fills
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
 from hubmirror.mirror.flights import Flights
@@ -78,8 +79,10 @@ class Mirror:
         clock: Callable[[], float] = time.time,
         fill_plan: FillPlan | None = None,
         metadata_deadline: float = 3.0,
+        identities=None,
     ) -> None:
         self.metadata_deadline = metadata_deadline
+        self.identities = identities or PassThrough()
         self.index = index
         self.store = store
         self.pool = pool
@@ -97,6 +100,10 @@ class Mirror:
         self._blobs: LRU[str, StoredBlob] = LRU(ENTRY_CACHE_SIZE)
         self._small: LRU[str, bytes] = LRU(SMALL_FILE_CACHE, weigh=len)
         self._hits: LRU[tuple[str, str, str], FileAnswer] = LRU(ENTRY_CACHE_SIZE)
+
+    def identify(self, address: str, authorization: str | None) -> Caller:
+        """Who sent a request: a mirror identity, and the token to forward upstream."""
+        return self.identities.identify(address, authorization)
 
     def readiness(self) -> list[str]:
         """What keeps the mirror from serving: an unusable index or data directory."""

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from hubmirror.errors import NoSuchRoute
 from hubmirror.hub.routes import Housekeeping, RepoApi
-from hubmirror.server.context import auth_of, base_url, mirror_of
+from hubmirror.server.context import base_url, caller_of, mirror_of
 
 _SERVED_ACTIONS = ("info", "revision", "tree", "paths-info", "refs", "commits", "treesize")
 _AGENT_HARNESSES = b'{"standardEnvVars":[],"harnesses":{}}'
@@ -26,7 +26,8 @@ async def handle_api(request: web.Request, route: RepoApi) -> web.Response:
     if request.method == "POST":
         form = list((await request.post()).items()) if route.action == "paths-info" else []
     query = list(request.query.items())
-    answer = await mirror_of(request).api(route, query, form, auth_of(request))
+    auth = caller_of(request).upstream_auth
+    answer = await mirror_of(request).api(route, query, form, auth)
     headers = {}
     if answer.link_next:
         headers["Link"] = f'<{base_url(request)}{answer.link_next}>; rel="next"'

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from hubmirror.mirror.callers import Caller
 from hubmirror.mirror.service import Mirror
 
 
@@ -24,16 +25,22 @@ class ServerContext:
 
 
 CONTEXT = web.RequestKey("hubmirror", ServerContext)
+CALLER = web.RequestKey("hubmirror-caller", Caller)
 
 
 def mirror_of(request: web.BaseRequest) -> Mirror:
     return request[CONTEXT].mirror
 
 
-def auth_of(request: web.BaseRequest) -> str | None:
-    """The caller's ``Authorization`` value, forwarded upstream as is and never logged."""
-    value = request.headers.get("Authorization")
-    return value if value else None
+def caller_of(request: web.BaseRequest) -> Caller:
+    """Who sent this request (identified once, then kept on the request for the audit log)."""
+    caller = request.get(CALLER)
+    if caller is None:
+        authorization = request.headers.get("Authorization") or None
+        caller = request[CALLER] = request[CONTEXT].mirror.identify(
+            request.remote or "-", authorization
+        )
+    return caller
 
 
 def base_url(request: web.BaseRequest) -> str:

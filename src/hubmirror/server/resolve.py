@@ -14,7 +14,7 @@ from aiohttp import web
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import Resolve
 from hubmirror.server import responses
-from hubmirror.server.context import auth_of, mirror_of
+from hubmirror.server.context import caller_of, mirror_of
 from hubmirror.server.ranges import parse_range
 
 # A Range starting this far past what its fill segment has written is read from upstream
@@ -25,7 +25,7 @@ DIRECT_RANGE_AHEAD = 8 * 1024 * 1024
 async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResponse:
     range_spec = parse_range(request.headers.get("Range"))  # bad input: refuse before any I/O
     mirror = mirror_of(request)
-    auth = auth_of(request)
+    auth = caller_of(request).upstream_auth
     answer = mirror.fresh_file(route.file, auth) or await mirror.file(route.file, auth)
     if request.method == "HEAD":  # metadata only: one write, Content-Length the real size
         return web.Response(headers=answer.head_headers)
