@@ -55,6 +55,16 @@ def _as_positive(cast: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return convert
 
 
+def _as_choice(*choices: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        return text
+
+    return convert
+
+
 def _as_optional_str(value: Any) -> str | None:
     text = str(value).strip()
     return text or None
@@ -161,6 +171,65 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("access_log", _as_bool, True, "Log one line per request."),
     Setting("log_level", str, "info", "Logging level: debug, info, warning, error."),
+    Setting(
+        "access_mode",
+        _as_choice("open", "allowlist", "approval"),
+        "open",
+        "open: any repo; allowlist: only repos matching `allow`; approval: others wait for "
+        "`hubmirror approve`.",
+    ),
+    Setting("allow", _as_list, (), "Repo globs served in allowlist/approval mode (model:acme/*)."),
+    Setting("deny", _as_list, (), "Repo globs never served, in every mode (`dataset:*`)."),
+    Setting(
+        "offline_access",
+        _as_choice("confirmed-tokens", "deny"),
+        "confirmed-tokens",
+        "In an outage or offline: gated/private content goes to tokens upstream confirmed "
+        "before, or to nobody.",
+    ),
+    Setting(
+        "require_token",
+        _as_bool,
+        False,
+        "Only callers with a mirror token (`hubmirror token create`) are served.",
+    ),
+    Setting(
+        "upstream_token",
+        _as_optional_str,
+        None,
+        "Organisation token sent upstream for mirror-token callers (gated repos it accepted).",
+    ),
+    Setting("audit", _as_bool, True, "Record downloads and access decisions (index + JSON lines)."),
+    Setting(
+        "audit_file",
+        _as_optional_str,
+        None,
+        "JSON-lines audit file. Default: DATA/audit.jsonl.",
+    ),
+    Setting(
+        "redirect_hosts",
+        _as_list,
+        (),
+        "Extra hosts upstream redirects may lead to, besides the upstreams and the Hub's CDNs.",
+    ),
+    Setting(
+        "max_fills_per_client",
+        _as_positive(int),
+        32,
+        "Uncached files one client address may have being fetched at once (0 = no limit).",
+    ),
+    Setting(
+        "rate_limit",
+        _as_positive(float),
+        0.0,
+        "Requests per second one client address may make, on average (0 = no limit).",
+    ),
+    Setting(
+        "rate_burst",
+        _as_positive(int),
+        200,
+        "Requests a client may make at once above `rate_limit` before being slowed down.",
+    ),
 )
 
 
@@ -185,6 +254,18 @@ class Settings:
     fill_segment_mib: int = 8
     access_log: bool = True
     log_level: str = "info"
+    access_mode: str = "open"
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    offline_access: str = "confirmed-tokens"
+    require_token: bool = False
+    upstream_token: str | None = None
+    audit: bool = True
+    audit_file: str | None = None
+    redirect_hosts: tuple[str, ...] = ()
+    max_fills_per_client: int = 32
+    rate_limit: float = 0.0
+    rate_burst: int = 200
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

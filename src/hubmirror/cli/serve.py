@@ -20,6 +20,11 @@ from hubmirror.storage.layout import LayoutMismatch
 @click.option("--workers", type=int, help="Server processes sharing the port [1].")
 @click.option("--metadata-ttl", type=float, help="Seconds branch/API answers are reused [600].")
 @click.option("--public-url", help="URL clients use to reach this mirror (for Link URLs).")
+@click.option(
+    "--access-mode",
+    type=click.Choice(["open", "allowlist", "approval"]),
+    help="Which repos are served: any, the allow list, or the allow list plus approved [open].",
+)
 @store_options
 def serve(config_file: str | None, **flags) -> None:
     """Run the mirror's HTTP server."""
