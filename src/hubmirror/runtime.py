@@ -15,6 +15,7 @@ from typing import Any
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
 from hubmirror.mirror.fillstate import FillPlan
+from hubmirror.mirror.identities import MirrorIdentities
 from hubmirror.mirror.service import Mirror
 from hubmirror.settings import Settings
 from hubmirror.storage.blobs import BlobStore
@@ -52,8 +53,9 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
     pool = UpstreamPool(
         [HubClient(session, url) for url in settings.upstream], offline=settings.offline
     )
+    index = Index(database)
     mirror = Mirror(
-        index=Index(database),
+        index=index,
         store=BlobStore(layout.blobs, layout.tmp),
         pool=pool,
         metadata_ttl=settings.metadata_ttl,
@@ -64,6 +66,11 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
             min_free=settings.min_free_mib * 1024 * 1024,
         ),
         metadata_deadline=settings.metadata_deadline,
+        identities=MirrorIdentities(
+            index,
+            require_token=settings.require_token,
+            upstream_token=settings.upstream_token,
+        ),
     )
     try:
         yield mirror

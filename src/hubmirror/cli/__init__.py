@@ -14,6 +14,7 @@ from hubmirror.cli.download import download
 from hubmirror.cli.hfcache import import_hf_cache
 from hubmirror.cli.serve import serve
 from hubmirror.cli.sync import sync
+from hubmirror.cli.tokens import token
 
 
 @click.group()
@@ -28,3 +29,4 @@ main.add_command(import_hf_cache)
 main.add_command(export)
 main.add_command(import_)
 main.add_command(download)
+main.add_command(token)

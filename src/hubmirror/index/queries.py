@@ -281,6 +281,67 @@ class Index:
             (repo.repo_type.value, repo.name, visibility, now),
         )
 
+    # mirror tokens ---------------------------------------------------------
+    def put_mirror_token(self, token: MirrorToken) -> bool:
+        """Record a new token; ``False`` if its name (revoked or not) or hash is taken."""
+        cursor = self.db.execute(
+            "INSERT INTO mirror_tokens VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                token.name,
+                token.token_hash,
+                "\n".join(token.repos),
+                token.created_at,
+                token.expires_at,
+                token.revoked_at,
+                token.last_used,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def mirror_token(self, token_hash: str) -> MirrorToken | None:
+        row = self.db.execute(
+            f"SELECT {_TOKEN_COLUMNS} FROM mirror_tokens WHERE token_hash=?", (token_hash,)
+        ).fetchone()
+        return _mirror_token(row) if row else None
+
+    def mirror_tokens(self) -> list[MirrorToken]:
+        rows = self.db.execute(
+            f"SELECT {_TOKEN_COLUMNS} FROM mirror_tokens ORDER BY created_at, name"
+        ).fetchall()
+        return [_mirror_token(row) for row in rows]
+
+    def revoke_mirror_token(self, name: str, now: float) -> bool:
+        """``False`` when no token of that name is active."""
+        cursor = self.db.execute(
+            "UPDATE mirror_tokens SET revoked_at=? WHERE name=? AND revoked_at IS NULL",
+            (now, name),
+        )
+        return cursor.rowcount == 1
+
+    def mirror_token_used(self, name: str, now: float) -> None:
+        self.db.execute("UPDATE mirror_tokens SET last_used=? WHERE name=?", (now, name))
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorToken:
+    """A mirror access token as stored: its sha256, never the token itself."""
+
+    name: str
+    token_hash: str
+    repos: tuple[str, ...]  # repo globs it may read; () = any
+    created_at: float
+    expires_at: float | None = None
+    revoked_at: float | None = None
+    last_used: float | None = None
+
+
+_TOKEN_COLUMNS = "name, token_hash, repos, created_at, expires_at, revoked_at, last_used"
+
+
+def _mirror_token(row: tuple) -> MirrorToken:
+    repos = tuple(row[2].split("\n")) if row[2] else ()
+    return MirrorToken(row[0], row[1], repos, *row[3:])
+
 
 def _entry(row: tuple) -> FileEntry:
     return FileEntry(path=row[0], size=row[1], etag=row[2], lfs=bool(row[3]), sha256=row[4])
