@@ -19,7 +19,9 @@
     │   ├── LinkExpired              a CDN link refused us (expired signature): ask for a new one
     │   └── UpstreamRateLimited      429, with the wait upstream asked for
     ├── IntegrityError               fetched bytes do not match their announced hash or size
-    └── StorageFull                  no room on disk for a new fill
+    ├── StorageFull                  no room on disk for a new fill
+    ├── RedirectRefused              an upstream redirected to a host not on the allow-list
+    └── TooManyRequests              a client passed its request rate or concurrent-fill limit
 
 An outage is always an ``UpstreamUnavailable``: clients treat 5xx as "use your
 cache" but remember a 404 EntryNotFound forever, so mixing them up would poison
@@ -117,3 +119,22 @@ class IntegrityError(HubMirrorError):
 
 class StorageFull(HubMirrorError):
     """The data directory has no room for a new blob; cached ones keep being served."""
+
+
+class RedirectRefused(HubMirrorError):
+    """An upstream pointed the mirror at a host off the redirect allow-list: not followed.
+
+    Not an outage of that upstream (its breaker stays closed), and never a "not found".
+    """
+
+    def __init__(self, message: str, *, host: str | None = None) -> None:
+        super().__init__(message)
+        self.host = host
+
+
+class TooManyRequests(HubMirrorError):
+    """A client address passed its request rate or its concurrent-fill limit; retry later."""
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

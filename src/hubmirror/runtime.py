@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from hubmirror.hub.redirects import redirect_allow_list
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
 from hubmirror.mirror.fillstate import FillPlan
@@ -50,8 +51,10 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
     layout = prepare_data_dir(settings.data)
     database = Database(layout.index)
     session = create_session(settings.upstream_timeout)
+    redirect_hosts = redirect_allow_list(settings.upstream, settings.redirect_hosts)
     pool = UpstreamPool(
-        [HubClient(session, url) for url in settings.upstream], offline=settings.offline
+        [HubClient(session, url, redirect_hosts) for url in settings.upstream],
+        offline=settings.offline,
     )
     index = Index(database)
     mirror = Mirror(

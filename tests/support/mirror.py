@@ -71,6 +71,9 @@ class MirrorThread:
                 0,
                 public_url=self.settings.public_url,
                 admin_token=self.settings.admin_token,
+                max_fills_per_client=self.settings.max_fills_per_client,
+                rate_limit=self.settings.rate_limit,
+                rate_burst=self.settings.rate_burst,
             )
             self._ready.set()
             try:

@@ -63,6 +63,7 @@ def _worker_main(settings: Settings) -> None:
 
 
 async def _serve(settings: Settings, reuse_port: bool = False) -> None:
+    from hubmirror.hub.redirects import without_userinfo
     from hubmirror.runtime import open_mirror, use_io_threads
     from hubmirror.server.app import start_server
 
@@ -76,6 +77,9 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
             log_requests=settings.access_log,
             reuse_port=reuse_port,
             admin_token=settings.admin_token,
+            max_fills_per_client=settings.max_fills_per_client,
+            rate_limit=settings.rate_limit,
+            rate_burst=settings.rate_burst,
         )
         url = settings.public_url or f"http://{settings.host}:{port}"
         logging.getLogger("hubmirror").info(
@@ -83,7 +87,7 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
             settings.host,
             port,
             settings.data,
-            ", ".join(settings.upstream),
+            ", ".join(without_userinfo(u) for u in settings.upstream),
             url,
         )
         try:

@@ -48,6 +48,8 @@ class ErrorCode(enum.StrEnum):
     UPSTREAM_UNAVAILABLE = "UpstreamUnavailable"
     UPSTREAM_TIMEOUT = "UpstreamTimeout"
     RATE_LIMITED = "RateLimited"
+    TOO_MANY_REQUESTS = "TooManyRequests"  # this mirror's own per-client limits
+    REDIRECT_REFUSED = "RedirectRefused"
     INTEGRITY = "IntegrityError"
     STORAGE_FULL = "InsufficientStorage"
     FORBIDDEN = "Forbidden"

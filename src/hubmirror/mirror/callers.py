@@ -16,7 +16,8 @@ def token_fingerprint(token: str | None) -> str:
     """A short, non-reversible name for a token; the token itself is never stored."""
     if not token:
         return "anonymous"
-    return hashlib.sha256(token.encode()).hexdigest()[:24]
+    # surrogateescape: a header of undecodable bytes is fingerprinted, not a crash
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()[:24]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from hubmirror.errors import InvalidCredentials, InvalidInput, NoSuchRoute
 from hubmirror.hub.synclist import SyncItem, parse_sync_list
 from hubmirror.mirror.sync import sync_snapshot
 from hubmirror.progress import CountingProgress
-from hubmirror.server.context import CONTEXT, mirror_of
+from hubmirror.server.context import CONTEXT, authorization_of, mirror_of
 
 
 async def handle_offline(request: web.BaseRequest) -> web.Response:
@@ -35,7 +35,7 @@ def _check_admin(request: web.BaseRequest) -> None:
     token = request[CONTEXT].admin_token
     if not token:
         raise NoSuchRoute("admin routes are disabled: set admin_token to enable them")
-    given = request.headers.get("Authorization", "")
+    given = authorization_of(request) or ""
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         raise InvalidCredentials("Invalid credentials in Authorization header")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hubmirror.errors import NoSuchRoute
+from hubmirror.errors import InvalidInput, NoSuchRoute
 from hubmirror.hub.routes import Housekeeping, RepoApi
 from hubmirror.server.context import base_url, caller_of, mirror_of
 
@@ -22,18 +22,31 @@ async def handle_api(request: web.Request, route: RepoApi) -> web.Response:
         raise NoSuchRoute(f"/api/.../{route.action} is not served by this mirror")
     if route.action == "paths-info" and request.method != "POST":
         raise NoSuchRoute("paths-info takes a POST")
+    base = base_url(request)  # a bad Host is refused before any work
     form = None
     if request.method == "POST":
-        form = list((await request.post()).items()) if route.action == "paths-info" else []
+        form = await _form_fields(request) if route.action == "paths-info" else []
     query = list(request.query.items())
     auth = caller_of(request).upstream_auth
     answer = await mirror_of(request).api(route, query, form, auth)
     headers = {}
     if answer.link_next:
-        headers["Link"] = f'<{base_url(request)}{answer.link_next}>; rel="next"'
+        headers["Link"] = f'<{base}{answer.link_next}>; rel="next"'
     return web.Response(
         status=answer.status, body=answer.body, headers=headers, content_type="application/json"
     )
+
+
+async def _form_fields(request: web.Request) -> list[tuple[str, str]]:
+    """A paths-info form as text fields; a body that is none is the caller's mistake."""
+    try:
+        fields = list((await request.post()).items())
+    except (ValueError, web.HTTPException):  # undecodable, no boundary, too large
+        raise InvalidInput("paths-info takes a form: paths=...&expand=...") from None
+    for name, value in fields:
+        if not isinstance(value, str) or not (name.isascii() and name.isprintable()):
+            raise InvalidInput("paths-info takes text fields with plain names: paths, expand")
+    return fields
 
 
 async def handle_housekeeping(request: web.Request, route: Housekeeping) -> web.Response:

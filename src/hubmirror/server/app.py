@@ -27,6 +27,7 @@ from hubmirror.server.admin import handle_offline, handle_sync
 from hubmirror.server.api import handle_api, handle_housekeeping
 from hubmirror.server.context import CONTEXT, ServerContext
 from hubmirror.server.errors import error_response
+from hubmirror.server.limits import client_limits
 from hubmirror.server.metrics import handle_health, handle_metrics
 from hubmirror.server.protocol import HubServer
 from hubmirror.server.resolve import handle_resolve
@@ -79,6 +80,9 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
         return await handle_health(request, ready=route == _HEALTH[1])
     if route is None:
         return web.Response(text="hubmirror: set HF_ENDPOINT to this server's URL\n")
+    rate = request[CONTEXT].limits.rate  # None unless rate_limit is set: nothing to pay
+    if rate is not None and not isinstance(route, Housekeeping):
+        rate.check(request.remote or "-")
     if request.method not in _ALLOWED[type(route)]:
         raise InvalidInput(f"Method {request.method} is not allowed here")
     if isinstance(route, Resolve):
@@ -159,11 +163,19 @@ async def start_server(
     log_requests: bool = True,
     reuse_port: bool = False,
     admin_token: str | None = None,
+    max_fills_per_client: int = 0,
+    rate_limit: float = 0.0,
+    rate_burst: int = 200,
 ) -> tuple[web.BaseRunner, int]:
-    """Start listening; return the runner (to clean up) and the bound port."""
-    context = ServerContext(mirror, (public_url or "").rstrip("/"), admin_token)
+    """Start listening; return the runner (to clean up) and the bound port.
+
+    The limits are per client address and per server process (0 = no limit).
+    """
+    limits = client_limits(max_fills_per_client, rate_limit, rate_burst)
+    context = ServerContext(mirror, (public_url or "").rstrip("/"), admin_token, limits)
     server = HubServer(
         Dispatcher(context),
+        context=context,
         access_log_class=AccessLogger,
         access_log=access_log if log_requests else _silent_log,
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from hubmirror.errors import InvalidCredentials, InvalidInput
 from hubmirror.mirror.callers import Caller
+from hubmirror.mirror.identities import INVALID_CREDENTIALS
 from hubmirror.mirror.service import Mirror
+from hubmirror.server.limits import NO_LIMITS, ClientLimits
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,7 @@ class ServerContext:
     mirror: Mirror
     public_url: str = ""  # scheme://host[/prefix] clients use, or "" to take it from requests
     admin_token: str | None = None
+    limits: ClientLimits = NO_LIMITS  # per client address: request rate, fills at once
 
     @property
     def prefix(self) -> str:
@@ -32,11 +37,25 @@ def mirror_of(request: web.BaseRequest) -> Mirror:
     return request[CONTEXT].mirror
 
 
+def limits_of(request: web.BaseRequest) -> ClientLimits:
+    return request[CONTEXT].limits
+
+
+def authorization_of(request: web.BaseRequest) -> str | None:
+    """The caller's ``Authorization`` value. Anything but printable ASCII is no token of
+    theirs and could not be sent upstream as it came: refused as the Hub refuses a
+    wrong token."""
+    value = request.headers.get("Authorization") or None
+    if value is not None and not (value.isascii() and value.isprintable()):
+        raise InvalidCredentials(INVALID_CREDENTIALS)
+    return value
+
+
 def caller_of(request: web.BaseRequest) -> Caller:
     """Who sent this request (identified once, then kept on the request for the audit log)."""
     caller = request.get(CALLER)
     if caller is None:
-        authorization = request.headers.get("Authorization") or None
+        authorization = authorization_of(request)
         caller = request[CALLER] = request[CONTEXT].mirror.identify(
             request.remote or "-", authorization
         )
@@ -50,4 +69,11 @@ def base_url(request: web.BaseRequest) -> str:
         return configured
     proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
     host = request.headers.get("X-Forwarded-Host", request.host).split(",")[0].strip()
+    if proto not in ("http", "https") or not _AUTHORITY.match(host):
+        # Reflected into a Link that clients follow with their token: a proxy's cache
+        # must never keep one pointing elsewhere.
+        raise InvalidInput("Invalid Host or X-Forwarded-Host/-Proto header (or set public_url)")
     return f"{proto}://{host}"
+
+
+_AUTHORITY = re.compile(r"^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")

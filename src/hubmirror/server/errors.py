@@ -43,6 +43,8 @@ ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
     e.UpstreamRateLimited: (503, ErrorCode.RATE_LIMITED),
     e.IntegrityError: (502, ErrorCode.INTEGRITY),
     e.StorageFull: (507, ErrorCode.STORAGE_FULL),
+    e.RedirectRefused: (502, ErrorCode.REDIRECT_REFUSED),
+    e.TooManyRequests: (429, ErrorCode.TOO_MANY_REQUESTS),
 }
 
 
@@ -63,7 +65,7 @@ def error_response(exc: e.HubMirrorError) -> web.Response:
     commit = getattr(exc, "commit", None)
     if commit:
         headers[X_REPO_COMMIT] = commit
-    if isinstance(exc, e.UpstreamUnavailable):
+    if isinstance(exc, e.UpstreamUnavailable | e.TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after or RETRY_AFTER)
     body = json.dumps({"error": exc.message}).encode()
     return web.Response(status=status, body=body, headers=headers, content_type="application/json")

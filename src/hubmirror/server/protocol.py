@@ -3,31 +3,70 @@
 aiohttp answers an unparsable request (a header past its size limit, a broken
 request line) with a plain-text page. Clients of the mirror expect the Hub's
 shape everywhere, so those answers get ``X-Error-Code`` and a JSON body too.
+Such a request never reaches the dispatcher, so it is handed the server's
+context here: the access log and ``/metrics`` count it like any other.
+
+aiohttp's own message quotes the offending bytes, which may be a header line
+with a token in it: the answer and the log say only what kind of line was bad.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
+from aiohttp import http_exceptions as bad
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from hubmirror.hub.headers import X_ERROR_CODE, X_ERROR_MESSAGE, ErrorCode
+from hubmirror.server.context import CONTEXT, ServerContext
+
+log = logging.getLogger("hubmirror.server")
+
+# Most specific first: what was wrong, in words that quote nothing the caller sent.
+_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (bad.LineTooLong, "the request line or a header is too long"),
+    (bad.BadHttpMethod, "unknown or invalid HTTP method"),
+    (bad.InvalidURLError, "invalid characters in the URL"),
+    (bad.InvalidHeader, "an invalid header"),
+    (bad.BadStatusLine, "an invalid request line"),
+    (bad.PayloadEncodingError, "an invalid request body"),
+    (bad.BadHttpMessage, "an invalid header or too many headers"),
+)
+INTERNAL = "Internal error in the mirror; its log has the details."
+
+
+def refusal_reason(exc: BaseException | None) -> str:
+    """Why aiohttp refused a request, without the bytes it quotes."""
+    for kind, reason in _REASONS:
+        if isinstance(exc, kind):
+            return reason
+    return "an unreadable HTTP request"
 
 
 class _HubRequestHandler(RequestHandler):
+    def __init__(self, manager: HubServer, **kwargs) -> None:
+        super().__init__(manager, **kwargs)
+        self.context = manager.context
+
     def handle_error(self, request, status=500, exc=None, message=None):  # type: ignore[override]
-        plain = super().handle_error(request, status, exc, message)
-        code = ErrorCode.BAD_REQUEST if status < 500 else "InternalError"
-        text = "Malformed request: " + " ".join(str(message or plain.reason).split())[:300]
+        if request.get(CONTEXT) is None:  # refused by the HTTP parser, before the dispatcher
+            request[CONTEXT] = self.context
+        if status >= 500:  # a bug: aiohttp logs the traceback
+            super().handle_error(request, status, exc, message)
+            text, code = INTERNAL, "InternalError"
+        else:  # the caller's mistake: not an error of ours, and never quoted back
+            if request.writer.output_size > 0:
+                raise ConnectionError("answer already started; cannot send an error")
+            reason = refusal_reason(exc)
+            log.debug("refused a malformed request from %s: %s", request.remote, reason)
+            text, code = f"Malformed request: {reason}", ErrorCode.BAD_REQUEST
         resp = web.Response(
             status=status,
             body=json.dumps({"error": text}).encode(),
             content_type="application/json",
-            headers={
-                X_ERROR_CODE: str(code),
-                X_ERROR_MESSAGE: text.encode("ascii", "replace").decode(),
-            },
+            headers={X_ERROR_CODE: str(code), X_ERROR_MESSAGE: text},
         )
         resp.force_close()
         return resp
@@ -35,6 +74,10 @@ class _HubRequestHandler(RequestHandler):
 
 class HubServer(web.Server):
     """aiohttp's low-level server, with Hub-style answers for unparsable requests."""
+
+    def __init__(self, handler, *, context: ServerContext, **kwargs) -> None:
+        super().__init__(handler, **kwargs)
+        self.context = context
 
     def __call__(self) -> RequestHandler:
         return _HubRequestHandler(self, loop=self._loop, **self._kwargs)

@@ -14,7 +14,7 @@ from aiohttp import web
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import Resolve
 from hubmirror.server import responses
-from hubmirror.server.context import caller_of, mirror_of
+from hubmirror.server.context import caller_of, limits_of, mirror_of
 from hubmirror.server.ranges import parse_range
 
 # A Range starting this far past what its fill segment has written is read from upstream
@@ -39,11 +39,12 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
         except FileNotFoundError:
             answer = mirror.without_blob(answer)  # deleted behind our back: refill
             headers = answer.headers
-    fill = mirror.start_fill(answer, auth)
-    if span and fill.distance_ahead(start) > DIRECT_RANGE_AHEAD:
-        return await _direct_range(request, answer, auth, headers, span)
-    resp = await responses.start(request, headers, size, span)
-    await responses.send_fill(request, resp, fill, start, end)
+    with limits_of(request).fill_slot(caller_of(request).address):  # started or joined
+        fill = mirror.start_fill(answer, auth)
+        if span and fill.distance_ahead(start) > DIRECT_RANGE_AHEAD:
+            return await _direct_range(request, answer, auth, headers, span)
+        resp = await responses.start(request, headers, size, span)
+        await responses.send_fill(request, resp, fill, start, end)
     return resp
 
 

@@ -3,13 +3,16 @@
 No caching and no retries here: the pool decides where to go next, the mirror
 decides what to remember. Redirects of ``/resolve/`` are read, not relayed: a
 cross-origin 3xx carries the file's metadata (hub-api.md §2.1), and its
-``Location`` is only ever used by the mirror itself.
+``Location`` is only ever used by the mirror itself. Every redirect is followed
+by hand, and only to hosts on the allow-list (``hub.redirects``): an upstream
+never makes the mirror fetch an arbitrary URL.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -19,10 +22,12 @@ from hubmirror import __version__
 from hubmirror.errors import (
     HubRefusal,
     LinkExpired,
+    RedirectRefused,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from hubmirror.hub import headers as h
+from hubmirror.hub.redirects import is_allowed_redirect, normalize_pattern, redirect_host
 from hubmirror.hub.routes import resolve_path
 from hubmirror.hub.statuses import hub_error
 from hubmirror.types import FileEntry, RepoId, check_commit
@@ -30,6 +35,8 @@ from hubmirror.types import FileEntry, RepoId, check_commit
 USER_AGENT = f"hubmirror/{__version__}"
 READ_BUFSIZE = 1024 * 1024  # per upstream connection; a 16-segment fill holds 16 of them
 _MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +66,18 @@ def create_session(timeout: float) -> aiohttp.ClientSession:
 
 
 class HubClient:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        redirect_hosts: Collection[str] = (),
+    ) -> None:
+        """``redirect_hosts``: host patterns redirects may lead to; this upstream's own
+        host is always one of them."""
         self.session = session
         self.base_url = base_url.rstrip("/")
-        self.name = urlsplit(self.base_url).netloc or self.base_url
+        self.name = _host_name(self.base_url)
+        self.redirect_hosts = frozenset(redirect_hosts) | {normalize_pattern(self.base_url)}
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -79,8 +94,8 @@ class HubClient:
         the resolve URL itself. Fills ask once and send every segment there directly."""
         resp, url = await self._head_resolve(repo, commit, path, auth)
         location = resp.headers.get("Location")
-        if resp.status in (301, 302, 303, 307, 308) and location:
-            return urljoin(url, location)
+        if resp.status in _REDIRECTS and location:
+            return urljoin(url, location)  # checked by _head_resolve
         return url
 
     async def _head_resolve(
@@ -93,8 +108,8 @@ class HubClient:
                 resp = await self.session.head(url, headers=headers, allow_redirects=False)
                 resp.release()
             location = resp.headers.get("Location")
-            if resp.status in (301, 302, 303, 307, 308) and location:
-                target = urljoin(url, location)
+            if resp.status in _REDIRECTS and location:
+                target = self.check_redirect(urljoin(url, location))
                 if _same_origin(target, url) and not resp.headers.get(h.X_REPO_COMMIT):
                     url = target
                     continue
@@ -122,12 +137,11 @@ class HubClient:
         self, url: str, auth: str | None, start: int = 0, end: int | None = None
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """GET bytes at ``url``; the token goes only to the Hub's own origin, never a CDN."""
-        own = _same_origin(url, self.base_url)
-        headers = _auth_headers(auth if own else None) | {"Accept-Encoding": "identity"}
+        headers = {"Accept-Encoding": "identity"}
         if start or end is not None:
             headers["Range"] = f"bytes={start}-{'' if end is None else end}"
-        async with _translate(url):
-            resp = await self.session.get(url, headers=headers, allow_redirects=True)
+        resp, url = await self._follow("GET", url, headers, auth)
+        own = _same_origin(url, self.base_url)
         try:
             if resp.status not in (200, 206):
                 if not own and resp.status in (401, 403, 404, 410):
@@ -147,20 +161,65 @@ class HubClient:
         """GET (or POST a form to) an API route; error statuses become errors."""
         url = path_and_query if "://" in path_and_query else self.url(path_and_query)
         method = "POST" if form is not None else "GET"
-        async with (
-            _translate(url),
-            self.session.request(
-                method, url, headers=_auth_headers(auth), data=form, allow_redirects=True
-            ) as resp,
-        ):
-            body = await resp.read()
+        resp, url = await self._follow(method, url, {}, auth, form)
+        try:
+            async with _translate(url):
+                body = await resp.read()
+        finally:
+            resp.release()
         if resp.status >= 400:
             raise_for_hub_status(resp.status, resp.headers, auth)
         return JsonAnswer(resp.status, body, h.parse_link_next(resp.headers.get("Link")))
 
+    async def _follow(
+        self, method: str, url: str, headers: dict[str, str], auth: str | None, data=None
+    ) -> tuple[aiohttp.ClientResponse, str]:
+        """Send a request and follow its redirects by hand, as aiohttp would, except that
+        every hop must be on the allow-list and the token goes only to our own origin."""
+        for _ in range(_MAX_REDIRECTS):
+            self.check_redirect(url)
+            own = _same_origin(url, self.base_url)
+            hop_headers = headers | _auth_headers(auth if own else None)
+            async with _translate(url):
+                resp = await self.session.request(
+                    method, url, headers=hop_headers, data=data, allow_redirects=False
+                )
+            location = resp.headers.get("Location")
+            if resp.status not in _REDIRECTS or not location:
+                return resp, url
+            resp.release()
+            url = urljoin(url, location)
+            if (resp.status == 303 and method != "HEAD") or (
+                resp.status in (301, 302) and method == "POST"
+            ):
+                method, data = "GET", None  # what browsers, aiohttp and httpx do
+        raise UpstreamUnavailable(f"{self.name}: too many redirects for {urlsplit(url).path}")
+
+    def check_redirect(self, url: str) -> str:
+        """``url`` if it is below this upstream's URL or its host is on the allow-list;
+        otherwise log and refuse it."""
+        if url.startswith(self.base_url + "/") or is_allowed_redirect(url, self.redirect_hosts):
+            return url
+        host = redirect_host(url)
+        shown = host or "a malformed URL"
+        log.warning(
+            "upstream %s redirected to %s, not on the redirect allow-list", self.name, shown
+        )
+        raise RedirectRefused(
+            f"Upstream {self.name} redirected to {shown}, which is not on this mirror's "
+            "redirect allow-list (setting redirect_hosts)",
+            host=host,
+        )
+
 
 def _auth_headers(auth: str | None) -> dict[str, str]:
     return {"Authorization": auth} if auth else {}
+
+
+def _host_name(url: str) -> str:
+    """``host[:port]`` of ``url`` for logs and errors: user info (a password) left out."""
+    netloc = urlsplit(url).netloc.rpartition("@")[2]
+    return netloc or url
 
 
 def _same_origin(a: str, b: str) -> bool:
@@ -171,7 +230,7 @@ def _same_origin(a: str, b: str) -> bool:
 @contextlib.asynccontextmanager
 async def _translate(url: str) -> AsyncIterator[None]:
     """Transport failures become ``UpstreamUnavailable``: never a 404 for an outage."""
-    host = urlsplit(url).netloc
+    host = _host_name(url)
     try:
         yield
     except TimeoutError:
