@@ -10,11 +10,13 @@ import ctypes.util
 import logging
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hubmirror.hub.redirects import redirect_allow_list
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
+from hubmirror.mirror.audit import AuditLog, NoAudit
 from hubmirror.mirror.fillstate import FillPlan
 from hubmirror.mirror.identities import MirrorIdentities
 from hubmirror.mirror.service import Mirror
@@ -74,6 +76,7 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
             require_token=settings.require_token,
             upstream_token=settings.upstream_token,
         ),
+        audit=open_audit(settings, layout),
     )
     try:
         yield mirror
@@ -81,6 +84,18 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         await mirror.close()
         await session.close()
         database.close()
+
+
+def open_audit(settings: Settings, layout: DataLayout) -> AuditLog | NoAudit:
+    """The audit log: the index plus ``audit_file`` (default DATA/audit.jsonl), or nothing.
+
+    It writes through its own index connection, from its own thread. Commands that
+    record decisions without a server (``open_store``) call it too, and ``close()`` it.
+    """
+    if not settings.audit:
+        return NoAudit()
+    path = Path(settings.audit_file).expanduser() if settings.audit_file else None
+    return AuditLog(Database(layout.index), path or layout.root / "audit.jsonl")
 
 
 # glibc mallopt parameters (malloc.h)

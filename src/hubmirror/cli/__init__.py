@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from hubmirror import __version__
+from hubmirror.cli.audit import audit
 from hubmirror.cli.bundle import export, import_
 from hubmirror.cli.download import download
 from hubmirror.cli.hfcache import import_hf_cache
@@ -30,3 +31,4 @@ main.add_command(export)
 main.add_command(import_)
 main.add_command(download)
 main.add_command(token)
+main.add_command(audit)

@@ -34,6 +34,7 @@ from hubmirror.mirror.apianswers import (
     ttl_of,
     upstream_api_path,
 )
+from hubmirror.mirror.audit import AuditLog, NoAudit
 from hubmirror.mirror.callers import Caller, PassThrough, token_fingerprint
 from hubmirror.mirror.fills import Fills
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
@@ -80,6 +81,7 @@ class Mirror:
         fill_plan: FillPlan | None = None,
         metadata_deadline: float = 3.0,
         identities=None,
+        audit: AuditLog | NoAudit | None = None,
     ) -> None:
         self.metadata_deadline = metadata_deadline
         self.identities = identities or PassThrough()
@@ -94,6 +96,7 @@ class Mirror:
         self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan)
         self.flights = Flights()
         self.served = ServedCounters()
+        self.audit = audit or NoAudit()  # downloads and access decisions (audit.py)
         self._touched: dict[str, float] = {}
         self._last_touch_flush = clock()
         self._entries: LRU[tuple[str, str, str], FileEntry | str] = LRU(ENTRY_CACHE_SIZE)
@@ -127,6 +130,7 @@ class Mirror:
     async def close(self) -> None:
         await self.fills.close()
         self.flush_access_times()
+        self.audit.close()
 
     # files -----------------------------------------------------------------
     def fresh_file(self, ref: FileRef, auth: str | None) -> FileAnswer | None:

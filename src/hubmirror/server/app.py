@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from hubmirror.errors import HubMirrorError, InvalidInput
-from hubmirror.hub.headers import X_CACHE_STATUS
+from hubmirror.hub.headers import X_CACHE_STATUS, X_ERROR_CODE, X_REPO_COMMIT
 from hubmirror.hub.routes import (
     Housekeeping,
     RepoApi,
@@ -22,10 +22,11 @@ from hubmirror.hub.routes import (
     parse_route,
     split_raw_path,
 )
+from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.admin import handle_offline, handle_sync
 from hubmirror.server.api import handle_api, handle_housekeeping
-from hubmirror.server.context import CONTEXT, ServerContext
+from hubmirror.server.context import CALLER, CONTEXT, ServerContext
 from hubmirror.server.errors import error_response
 from hubmirror.server.limits import client_limits
 from hubmirror.server.metrics import handle_health, handle_metrics
@@ -64,8 +65,13 @@ class Dispatcher:
             if request.get(BODY_STARTED):
                 log.warning("%s %s aborted mid-body: %s", request.method, request.path, exc)
                 abort(request)
+                _audit_cut_short(request, exc.message)
                 raise ConnectionAbortedError(exc.message) from exc
             return error_response(exc)
+        except ConnectionError:  # the client left mid-body: aiohttp logs no answer then
+            if request.get(BODY_STARTED):
+                _audit_cut_short(request, "client disconnected")
+            raise
 
 
 async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
@@ -126,7 +132,11 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         cache = response.headers.get(X_CACHE_STATUS, "-")
         sent = 0 if request.method == "HEAD" else _body_bytes(request, response)
-        request[CONTEXT].mirror.served.record(_kind(request.raw_path), response.status, cache, sent)
+        kind = _kind(request.raw_path)
+        mirror = request[CONTEXT].mirror
+        mirror.served.record(kind, response.status, cache, sent)
+        if kind != "other" and mirror.audit.enabled and _audited(request, response, kind):
+            _audit_answer(request, response, sent, cache)
         if not self.logger.isEnabledFor(logging.INFO) or self.logger.disabled:
             return
         self.logger.info(
@@ -145,7 +155,78 @@ def _body_bytes(request: web.BaseRequest, response: web.StreamResponse) -> int:
     version = request.version
     head = len(f"HTTP/{version.major}.{version.minor} {response.status} {response.reason}\r\n")
     head += sum(len(k) + len(v) + 4 for k, v in response.headers.items()) + 2
-    return max(0, response.body_length - head)
+    total = response.body_length or request.writer.output_size  # 0 when the body was cut
+    return max(0, total - head)
+
+
+def _audited(request: web.BaseRequest, response: web.StreamResponse, kind: str) -> bool:
+    """Downloads (GETs of files) and refusals are audited; HEADs and API answers are not."""
+    return response.status in _REFUSED or (kind == "resolve" and request.method == "GET")
+
+
+_REFUSED = frozenset((401, 403))
+
+
+def _audit_answer(
+    request: web.BaseRequest, response: web.StreamResponse, sent: int, cache: str
+) -> None:
+    """Queue the audit record of a download or a refusal: dicts and a list append, no I/O."""
+    headers = response.headers
+    refused = response.status in _REFUSED
+    _audit(
+        request,
+        {
+            "event": "refused" if refused else "download",
+            "commit": headers.get(X_REPO_COMMIT),
+            "bytes": sent,
+            "status": response.status,
+            "cache": None if cache == "-" else cache,
+            "verdict": "denied" if refused else None,
+            "reason": headers.get(X_ERROR_CODE) or _cut_short(request, response, sent),
+        },
+    )
+
+
+def _cut_short(request: web.BaseRequest, response: web.StreamResponse, sent: int) -> str | None:
+    """``interrupted`` for a body that ended before its Content-Length (the fill failed)."""
+    expected = response.content_length
+    if request.method == "GET" and expected is not None and sent < expected:
+        return "interrupted"
+    return None
+
+
+def _audit_cut_short(request: web.BaseRequest, why: str) -> None:
+    """A download that broke off mid-body; bytes are those handed to the socket, headers too."""
+    if request[CONTEXT].mirror.audit.enabled:
+        sent = request.writer.output_size
+        _audit(request, {"event": "download", "bytes": sent, "reason": f"interrupted: {why}"})
+
+
+def _audit(request: web.BaseRequest, outcome: dict) -> None:
+    """Add who asked and for what (repo, revision, path) to ``outcome``, and queue it."""
+    try:
+        route = _route(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
+    except HubMirrorError:
+        return  # refused before it named a repo: not a repo request
+    if not isinstance(route, Resolve | RepoApi):
+        return
+    caller = request.get(CALLER)  # missing when refused before the caller was identified
+    outcome |= {
+        "address": caller.address if caller else request.remote or "-",
+        "identity": caller.identity if caller else None,
+        "fingerprint": caller.fingerprint if caller else _fingerprint(request),
+        "repo_type": route.repo.repo_type.value,
+        "repo": route.repo.name,
+        "revision": route.revision.value if route.revision else None,
+        "path": (route.path.value or None) if route.path else None,
+        "method": request.method,
+        "action": "resolve" if isinstance(route, Resolve) else route.action,
+    }
+    request[CONTEXT].mirror.audit.add(outcome)
+
+
+def _fingerprint(request: web.BaseRequest) -> str:
+    return token_fingerprint(request.headers.get("Authorization") or None)
 
 
 def _kind(raw_path: str) -> str:
