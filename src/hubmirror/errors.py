@@ -14,6 +14,8 @@
     │   ├── InvalidCredentials       the caller's token was refused
     │   ├── DisabledRepo             the repo was disabled upstream
     │   └── Forbidden                any other 403
+    ├── NotAllowed                   the mirror's own rules refuse the repo (deny/allow lists)
+    │   └── AwaitingApproval         approval mode: asked for, waiting for an operator
     ├── UpstreamUnavailable          no upstream could answer: never a "not found"
     │   ├── UpstreamTimeout          silence past the deadline
     │   ├── LinkExpired              a CDN link refused us (expired signature): ask for a new one
@@ -91,6 +93,14 @@ class DisabledRepo(HubRefusal):
 
 class Forbidden(HubRefusal):
     pass
+
+
+class NotAllowed(HubMirrorError):
+    """This mirror does not serve the repo: a deny pattern, the allow list, an operator."""
+
+
+class AwaitingApproval(NotAllowed):
+    """Approval mode: the request was recorded and waits for ``hubmirror approve``."""
 
 
 class UpstreamUnavailable(HubMirrorError):

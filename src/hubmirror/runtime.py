@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from hubmirror.hub.redirects import redirect_allow_list
+from hubmirror.hub.repoglobs import parse_repo_globs
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
+from hubmirror.mirror.admission import AccessRules, Admission
 from hubmirror.mirror.audit import AuditLog, NoAudit
 from hubmirror.mirror.fillstate import FillPlan
 from hubmirror.mirror.identities import MirrorIdentities
@@ -76,6 +78,8 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
             require_token=settings.require_token,
             upstream_token=settings.upstream_token,
         ),
+        admission=Admission(access_rules(settings), index.access),
+        offline_access=settings.offline_access,
         audit=open_audit(settings, layout),
     )
     try:
@@ -84,6 +88,13 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         await mirror.close()
         await session.close()
         database.close()
+
+
+def access_rules(settings: Settings) -> AccessRules:
+    """The allow/deny patterns parsed once; a bad one is an ``InvalidInput`` naming it."""
+    return AccessRules(
+        settings.access_mode, parse_repo_globs(settings.allow), parse_repo_globs(settings.deny)
+    )
 
 
 def open_audit(settings: Settings, layout: DataLayout) -> AuditLog | NoAudit:

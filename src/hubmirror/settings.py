@@ -248,7 +248,7 @@ class Settings:
     metadata_deadline: float = 3.0
     offline: bool = False
     min_free_mib: int = 100
-    admin_token: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
     upstream_timeout: float = 10.0
     fill_segments: int = 16
     fill_segment_mib: int = 8
@@ -259,7 +259,7 @@ class Settings:
     deny: tuple[str, ...] = ()
     offline_access: str = "confirmed-tokens"
     require_token: bool = False
-    upstream_token: str | None = None
+    upstream_token: str | None = field(default=None, repr=False)
     audit: bool = True
     audit_file: str | None = None
     redirect_hosts: tuple[str, ...] = ()

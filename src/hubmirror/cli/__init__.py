@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from hubmirror import __version__
+from hubmirror.cli.approve import approvals, approve, deny
 from hubmirror.cli.audit import audit
 from hubmirror.cli.bundle import export, import_
 from hubmirror.cli.download import download
@@ -30,5 +31,8 @@ main.add_command(import_hf_cache)
 main.add_command(export)
 main.add_command(import_)
 main.add_command(download)
-main.add_command(token)
 main.add_command(audit)
+main.add_command(token)
+main.add_command(approve)
+main.add_command(deny)
+main.add_command(approvals)

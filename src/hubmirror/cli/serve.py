@@ -10,6 +10,7 @@ import sys
 import click
 
 from hubmirror.cli.common import configure_logging, fail, settings_from, store_options
+from hubmirror.errors import InvalidInput
 from hubmirror.settings import Settings
 from hubmirror.storage.layout import LayoutMismatch
 
@@ -40,6 +41,8 @@ def serve(config_file: str | None, **flags) -> None:
         run_event_loop(_serve(settings))
     except LayoutMismatch as exc:
         fail(str(exc))
+    except InvalidInput as exc:  # a bad allow/deny pattern, named in the message
+        fail(f"bad setting: {exc}")
     except OSError as exc:
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 

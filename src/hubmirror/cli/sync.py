@@ -43,7 +43,12 @@ def sync(repos, repo_type, include, exclude, from_file, jobs, token, server, con
     if server:
         _run_remote(server, settings.admin_token, items, token, results)
     else:
-        run_event_loop(_run(settings, items, jobs, token, results))
+        run_event_loop(run_sync(settings, items, jobs, token, results))
+    report(results)
+
+
+def report(results: list) -> None:
+    """A line per repo on stdout, errors on stderr; exit 1 when anything failed."""
     for result in results:
         click.echo(_line(result))
     failed = [r for r in results if not r.ok]
@@ -72,7 +77,8 @@ def _items(repos, repo_type, include, exclude, from_file):
     return items
 
 
-async def _run(settings: Settings, items, jobs: int, token: str | None, results: list) -> None:
+async def run_sync(settings: Settings, items, jobs: int, token: str | None, results: list) -> None:
+    """Sync ``items`` on the data directory of ``settings``, appending their results."""
     from hubmirror.mirror.sync import sync_snapshot
     from hubmirror.progress import TransferProgress
     from hubmirror.runtime import open_mirror, use_io_threads

@@ -53,6 +53,8 @@ class ErrorCode(enum.StrEnum):
     INTEGRITY = "IntegrityError"
     STORAGE_FULL = "InsufficientStorage"
     FORBIDDEN = "Forbidden"
+    NOT_ALLOWED = "RepoNotAllowed"
+    AWAITING_APPROVAL = "AwaitingApproval"
 
 
 def normalize_etag(value: str | None) -> str | None:

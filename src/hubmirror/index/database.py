@@ -32,7 +32,7 @@ class Database:
         if self.conn.in_transaction:
             self.conn.executemany(sql, rows)
             return
-        with self.conn:
+        with self.transaction():  # one commit for all rows, not one per row
             self.conn.executemany(sql, rows)
 
     @contextmanager
@@ -53,14 +53,15 @@ def migrate(conn: sqlite3.Connection) -> int:
     for number, sql in _migrations():
         if number <= current:
             continue
-        conn.execute("BEGIN IMMEDIATE")
+        # One script in one transaction: SQLite's own parser splits the statements, so
+        # comments may say anything (a ';' in a comment broke a hand-made splitter).
         try:
-            for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\n;PRAGMA user_version = {number};\nCOMMIT;"
+            )
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         current = number
     return current
@@ -73,8 +74,3 @@ def _migrations() -> list[tuple[int, str]]:
         if item.name.endswith(".sql"):
             found.append((int(item.name.split("_", 1)[0]), item.read_text()))
     return sorted(found)
-
-
-def _statements(sql: str) -> list[str]:
-    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -20,6 +20,7 @@ from hubmirror.types import RepoId
 
 PUBLIC = "public"
 RESTRICTED = "restricted"
+CONFIRMED_TOKENS, DENY = "confirmed-tokens", "deny"
 
 
 class AccessPolicy:
@@ -36,6 +37,8 @@ class AccessPolicy:
         self.clock = clock
         self._confirmed: dict[tuple[str, str], float] = {}
         self._visibility: dict[str, tuple[str, float]] = {}
+        self.offline_access = CONFIRMED_TOKENS  # or DENY: restricted content during outages
+        self.is_offline: Callable[[], bool] = lambda: False
 
     def known_visibility(self, repo: RepoId) -> str | None:
         """The visibility if it was checked within the TTL, without any I/O but the index."""
@@ -79,13 +82,37 @@ class AccessPolicy:
         """
         if visibility == PUBLIC:
             return not auth or self._fresh(token_fingerprint(auth), "")
+        if self.offline_access == DENY and self.is_offline():
+            return False
         return self._fresh(token_fingerprint(auth), repo.key)
 
+    def trusted_in_outage(
+        self, repo: RepoId, visibility: str, auth: str | None, trusted: bool
+    ) -> bool:
+        """May this caller get cached content while no upstream can confirm anything?
+
+        Public content: as always. Gated and private content: with ``offline_access =
+        confirmed-tokens``, to tokens upstream confirmed for this repo before (also
+        before a restart); with ``deny``, to nobody.
+        """
+        if visibility == PUBLIC:
+            return trusted
+        if self.offline_access == DENY or not auth:
+            return False
+        return trusted or self.index.access.has_grant(token_fingerprint(auth), repo)
+
     def confirm(self, repo: RepoId, auth: str | None) -> None:
-        """Upstream just served this caller a file of ``repo``: remember it for a while."""
+        """Upstream just served this caller a file of ``repo``: remember it for a while.
+
+        For gated and private repos the grant is also kept in the index: it is what
+        an outage falls back to (``trusted_in_outage``).
+        """
+        fingerprint = token_fingerprint(auth)
         until = self.clock() + self.access_ttl
-        self._confirmed[(token_fingerprint(auth), repo.key)] = until
-        self._confirmed[(token_fingerprint(auth), "")] = until
+        self._confirmed[(fingerprint, repo.key)] = until
+        self._confirmed[(fingerprint, "")] = until
+        if auth and self.last_visibility(repo) != PUBLIC:
+            self.index.access.put_grant(fingerprint, repo, self.clock())
 
     def token_accepted(self, auth: str | None) -> None:
         """Upstream answered a request made with this token: it is a valid token."""

@@ -23,8 +23,8 @@ def token_fingerprint(token: str | None) -> str:
 @dataclass(frozen=True, slots=True)
 class Caller:
     address: str  # the client's IP address as the server saw it
-    presented: str | None  # the Authorization value the caller sent
-    upstream_auth: str | None  # what is forwarded upstream: their own token, or the org's
+    presented: str | None = field(repr=False)  # the Authorization value the caller sent
+    upstream_auth: str | None = field(repr=False)  # forwarded upstream: theirs, or the org's
     identity: str | None = None  # the mirror token's name, when one was presented
     repos: tuple[str, ...] = ()  # repo globs that mirror token may read; () = any
     fingerprint: str = field(init=False)
@@ -45,3 +45,6 @@ class PassThrough:
 
     def identify(self, address: str, authorization: str | None) -> Caller:
         return Caller(address, authorization, authorization)
+
+    def check(self, caller: Caller, repo) -> None:
+        """Without mirror tokens, no caller is limited to some repos."""

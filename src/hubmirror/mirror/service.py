@@ -25,6 +25,7 @@ from hubmirror.hub.routes import RepoApi, api_path
 from hubmirror.hub.specs import DEFAULT_REVISION
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
 from hubmirror.mirror.access import AccessPolicy
+from hubmirror.mirror.admission import REFUSAL_REASONS, AccessRules, Admission, Verdict
 from hubmirror.mirror.apianswers import (
     IMMUTABLE_AT_COMMIT,
     grouped_form,
@@ -81,10 +82,13 @@ class Mirror:
         fill_plan: FillPlan | None = None,
         metadata_deadline: float = 3.0,
         identities=None,
+        admission: Admission | None = None,
+        offline_access: str = "confirmed-tokens",
         audit: AuditLog | NoAudit | None = None,
     ) -> None:
         self.metadata_deadline = metadata_deadline
         self.identities = identities or PassThrough()
+        self.admission = admission or Admission(AccessRules(), index.access, clock)
         self.index = index
         self.store = store
         self.pool = pool
@@ -93,10 +97,13 @@ class Mirror:
         self.revisions = Revisions(index, metadata_ttl, clock)
         self.snapshots = Snapshots(index)
         self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
+        self.access.offline_access = offline_access
+        self.access.is_offline = lambda: self.pool.offline
         self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan)
         self.flights = Flights()
         self.served = ServedCounters()
         self.audit = audit or NoAudit()  # downloads and access decisions (audit.py)
+        self.admission.on_decision = self._audit_refusal
         self._touched: dict[str, float] = {}
         self._last_touch_flush = clock()
         self._entries: LRU[tuple[str, str, str], FileEntry | str] = LRU(ENTRY_CACHE_SIZE)
@@ -107,6 +114,14 @@ class Mirror:
     def identify(self, address: str, authorization: str | None) -> Caller:
         """Who sent a request: a mirror identity, and the token to forward upstream."""
         return self.identities.identify(address, authorization)
+
+    def admit(self, caller: Caller, repo: RepoId) -> None:
+        """Refuse a repo this mirror does not serve, or the caller's mirror token may not read."""
+        self.identities.check(caller, repo)
+        self.admission.admit(caller, repo)
+
+    def _audit_refusal(self, caller: Caller, repo: RepoId, verdict: Verdict) -> None:
+        self.audit.decision(caller, repo, None, None, verdict.value, REFUSAL_REASONS[verdict])
 
     def readiness(self) -> list[str]:
         """What keeps the mirror from serving: an unusable index or data directory."""
@@ -154,11 +169,12 @@ class Mirror:
             cached = self._cached_file(ref.repo, commit, ref.path.value)
             if cached:
                 return cached
-        stale = self._stale_file(ref) if trusted else None
+        in_outage = self.access.trusted_in_outage(ref.repo, visibility, auth, trusted)
+        stale = self._stale_file(ref) if in_outage else None
         flight = self.flights.run(
             ("head", ref, token_fingerprint(auth)), lambda: self._refresh_file(ref, auth)
         )
-        absent = trusted and self._absent_when_stale(ref)
+        absent = in_outage and self._absent_when_stale(ref)
         try:
             meta = await self._within_deadline(flight, has_fallback=bool(stale or absent))
         except UpstreamUnavailable:
@@ -361,11 +377,13 @@ class Mirror:
             ("api", key, token_fingerprint(auth)),
             lambda: self._refresh_answer(route, key, upstream, form, auth),
         )
-        snapshot = self._snapshot_commit(route) if trusted and not cached else None
+        in_outage = self.access.trusted_in_outage(route.repo, visibility, auth, trusted)
+        snapshot = self._snapshot_commit(route) if in_outage and not cached else None
         try:
-            return await self._within_deadline(flight, has_fallback=bool(cached or snapshot))
+            fallback = in_outage and bool(cached or snapshot)
+            return await self._within_deadline(flight, has_fallback=fallback)
         except UpstreamUnavailable:
-            if trusted and cached:
+            if in_outage and cached:
                 return replay(cached)
             form_fields = grouped_form(form)
             answer = snapshot and self.snapshots.answer(route, snapshot, dict(query), form_fields)

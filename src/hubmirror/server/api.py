@@ -27,8 +27,10 @@ async def handle_api(request: web.Request, route: RepoApi) -> web.Response:
     if request.method == "POST":
         form = await _form_fields(request) if route.action == "paths-info" else []
     query = list(request.query.items())
-    auth = caller_of(request).upstream_auth
-    answer = await mirror_of(request).api(route, query, form, auth)
+    caller = caller_of(request)
+    mirror = mirror_of(request)
+    mirror.admit(caller, route.repo)
+    answer = await mirror.api(route, query, form, caller.upstream_auth)
     headers = {}
     if answer.link_next:
         headers["Link"] = f'<{base}{answer.link_next}>; rel="next"'

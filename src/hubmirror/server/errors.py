@@ -37,6 +37,8 @@ ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
     e.InvalidCredentials: (401, None),
     e.DisabledRepo: (403, None),
     e.Forbidden: (403, None),
+    e.NotAllowed: (403, ErrorCode.NOT_ALLOWED),
+    e.AwaitingApproval: (403, ErrorCode.AWAITING_APPROVAL),
     e.UpstreamUnavailable: (503, ErrorCode.UPSTREAM_UNAVAILABLE),
     e.UpstreamTimeout: (504, ErrorCode.UPSTREAM_TIMEOUT),
     e.LinkExpired: (503, ErrorCode.UPSTREAM_UNAVAILABLE),

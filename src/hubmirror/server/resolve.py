@@ -25,7 +25,9 @@ DIRECT_RANGE_AHEAD = 8 * 1024 * 1024
 async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResponse:
     range_spec = parse_range(request.headers.get("Range"))  # bad input: refuse before any I/O
     mirror = mirror_of(request)
-    auth = caller_of(request).upstream_auth
+    caller = caller_of(request)
+    mirror.admit(caller, route.repo)
+    auth = caller.upstream_auth
     answer = mirror.fresh_file(route.file, auth) or await mirror.file(route.file, auth)
     if request.method == "HEAD":  # metadata only: one write, Content-Length the real size
         return web.Response(headers=answer.head_headers)

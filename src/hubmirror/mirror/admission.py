@@ -1,0 +1,110 @@
+"""Which repos this mirror serves at all: deny and allow lists, and the approval queue.
+
+Decided before anything is looked up or fetched, per repo, for every caller:
+
+- a repo matching ``deny``, or one an operator denied, is refused in every mode;
+- ``open`` serves every other repo;
+- ``allowlist`` serves repos matching ``allow`` (or approved by an operator);
+- ``approval`` does the same, and records a request for any other repo — who, what,
+  when — answering 403 until ``hubmirror approve`` (or ``deny``) decides.
+
+Decisions are read from the index and kept for ``RECHECK`` seconds, so an approval
+given by the command in another process takes effect within seconds.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hubmirror.errors import AwaitingApproval, NotAllowed
+from hubmirror.hub.repoglobs import RepoGlob, matches
+from hubmirror.index.queries import AccessRecords
+from hubmirror.mirror.callers import Caller
+from hubmirror.mirror.lru import LRU
+from hubmirror.types import RepoId
+
+RECHECK = 5.0  # seconds a repo's verdict is reused before the index is read again
+VERDICTS_KEPT = 100_000  # repos whose verdict stays in memory
+OPEN, ALLOWLIST, APPROVAL = "open", "allowlist", "approval"
+
+
+class Verdict(enum.Enum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    NOT_LISTED = "not-listed"
+    PENDING = "pending"
+
+
+REFUSAL_REASONS = {
+    Verdict.DENIED: "matches a deny pattern, or an operator denied it",
+    Verdict.NOT_LISTED: "not on the allow list",
+    Verdict.PENDING: "awaits approval",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRules:
+    """The operator's rules: a mode and two lists of ``TYPE:GLOB`` patterns."""
+
+    mode: str = OPEN
+    allow: tuple[RepoGlob | str, ...] = ()
+    deny: tuple[RepoGlob | str, ...] = ()
+
+    def verdict(self, repo: RepoId, decision: str | None) -> Verdict:
+        """``decision`` is an operator's ``approved``/``denied``, if any."""
+        if decision == "denied" or matches(repo, self.deny):
+            return Verdict.DENIED
+        if self.mode == OPEN or decision == "approved" or matches(repo, self.allow):
+            return Verdict.ALLOWED
+        return Verdict.PENDING if self.mode == APPROVAL else Verdict.NOT_LISTED
+
+
+class Admission:
+    def __init__(
+        self,
+        rules: AccessRules,
+        records: AccessRecords,
+        clock: Callable[[], float] = time.time,
+        on_decision: Callable[[Caller, RepoId, Verdict], None] | None = None,
+    ) -> None:
+        self.rules = rules
+        self.records = records
+        self.clock = clock
+        self.on_decision = on_decision or (lambda _caller, _repo, _verdict: None)
+        self._verdicts: LRU[str, tuple[Verdict, float]] = LRU(VERDICTS_KEPT)
+
+    def admit(self, caller: Caller, repo: RepoId) -> None:
+        """Return if this mirror serves ``repo``; else raise, recording a pending request."""
+        verdict = self._verdict(repo)
+        if verdict is Verdict.ALLOWED:
+            return
+        if verdict is Verdict.PENDING:
+            self.records.request_approval(repo, caller.who, self.clock())
+        self.on_decision(caller, repo, verdict)
+        raise _refusal(repo, verdict)
+
+    def _verdict(self, repo: RepoId) -> Verdict:
+        now = self.clock()
+        known = self._verdicts.get(repo.key)
+        if known is not None and now - known[1] < RECHECK:
+            return known[0]
+        approval = self.records.approval(repo)
+        decision = approval.state if approval else None
+        verdict = self.rules.verdict(repo, decision)
+        self._verdicts.put(repo.key, (verdict, now))
+        return verdict
+
+
+def _refusal(repo: RepoId, verdict: Verdict) -> NotAllowed:
+    name = f"{repo.repo_type.value} {repo.name}"
+    if verdict is Verdict.PENDING:
+        return AwaitingApproval(
+            f"{name} is not yet available on this mirror: the request was recorded and "
+            "awaits approval by its operators; try again once it is approved"
+        )
+    if verdict is Verdict.DENIED:
+        return NotAllowed(f"{name} is not served by this mirror (denied by its operators)")
+    return NotAllowed(f"{name} is not on this mirror's allow list; ask its operators to allow it")

@@ -1,0 +1,3 @@
+"""The e2e fixture for fresh client homes."""
+
+from tests.e2e.conftest import new_home  # noqa: F401
