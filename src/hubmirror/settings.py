@@ -8,6 +8,7 @@ against it by a test, so a setting cannot exist without documentation.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -68,6 +69,20 @@ def _as_choice(*choices: str) -> Callable[[Any], str]:
 def _as_optional_str(value: Any) -> str | None:
     text = str(value).strip()
     return text or None
+
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$")
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from ``500G``, ``1.5T``, ``200MiB`` or a plain number (powers of 1024)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _SIZE.match(str(value).strip().lower())
+    if not match:
+        raise ValueError(f"expected a size such as 500G, 20M or 0, got {value!r}")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
 
 
 @dataclass(frozen=True)
@@ -230,6 +245,13 @@ SETTINGS: tuple[Setting, ...] = (
         200,
         "Requests a client may make at once above `rate_limit` before being slowed down.",
     ),
+    Setting(
+        "max_size",
+        parse_size,
+        0,
+        "Store quota: bytes (suffix K, M, G, T) above which least recently used blobs are"
+        " evicted (0 = no quota).",
+    ),
 )
 
 
@@ -266,6 +288,7 @@ class Settings:
     max_fills_per_client: int = 32
     rate_limit: float = 0.0
     rate_burst: int = 200
+    max_size: int = 0
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
