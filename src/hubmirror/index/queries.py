@@ -337,6 +337,12 @@ class Index:
     def mirror_token_used(self, name: str, now: float) -> None:
         self.db.execute("UPDATE mirror_tokens SET last_used=? WHERE name=?", (now, name))
 
+    # metrics ---------------------------------------------------------------
+    def blob_totals(self) -> tuple[int, int]:
+        """How many blobs the store holds and their bytes, for ``/metrics``."""
+        count, size = self.db.execute("SELECT count(*), sum(size) FROM blobs").fetchone()
+        return count, size or 0
+
 
 @dataclass(frozen=True, slots=True)
 class MirrorToken:

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import aiohttp
@@ -67,6 +68,7 @@ class Fills:
         self.clock = clock
         self.plan = plan or FillPlan()
         self.running: dict[str, Fill] = {}
+        self.outcomes: Counter[str] = Counter()  # completed / failed / interrupted, for metrics
         self._tasks: set[asyncio.Task] = set()
 
     def start(self, source: FillSource) -> Fill:
@@ -139,14 +141,17 @@ class Fills:
             publisher.publish(DONE)
             self.on_filled(entry, blob)
             fill.finish(blob, final)
+            self.outcomes["completed"] += 1
             _log_filled(fill, time.monotonic() - started)
         except asyncio.CancelledError as exc:  # shutting down: keep the bytes to resume
+            self.outcomes["interrupted"] += 1
             publisher.publish(RUNNING)
             writer.close()
             publisher.keep = True
             fill.fail(exc)
             raise
         except BaseException as exc:  # noqa: BLE001 - every ending must reach the readers
+            self.outcomes["failed"] += 1
             writer.discard()
             publisher.publish(FAILED)
             fill.fail(exc)
@@ -231,8 +236,10 @@ class Fills:
         if url is None:  # one redirect lookup per fill, not one per segment and retry
             url = await client.file_location(src.repo, src.commit, src.entry.path, src.auth)
             fill.locations[client.name] = url
+        started = time.monotonic()
         try:
             async with client.open_url(url, src.auth, start=segment.position, end=end) as resp:
+                self.pool.record_latency(client, time.monotonic() - started)
                 await self._write_body(client, resp, fill, segment, writer, publisher)
         except LinkExpired:
             fill.locations.pop(client.name, None)

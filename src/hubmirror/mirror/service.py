@@ -41,7 +41,7 @@ from hubmirror.mirror.fills import Fills
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
 from hubmirror.mirror.flights import Flights
 from hubmirror.mirror.lru import LRU
-from hubmirror.mirror.metrics import ServedCounters
+from hubmirror.mirror.metrics import ServedCounters, StoreTotals
 from hubmirror.mirror.revisions import Revisions
 from hubmirror.mirror.snapshots import Snapshots
 from hubmirror.storage.blobs import BlobStore
@@ -102,6 +102,7 @@ class Mirror:
         self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan)
         self.flights = Flights()
         self.served = ServedCounters()
+        self.store_totals = StoreTotals(index)  # blob count and bytes for /metrics
         self.audit = audit or NoAudit()  # downloads and access decisions (audit.py)
         self.admission.on_decision = self._audit_refusal
         self._touched: dict[str, float] = {}

@@ -1,4 +1,12 @@
-"""``GET /metrics``: Prometheus text format, written by hand (no client library needed)."""
+"""``GET /metrics``: Prometheus text format, written by hand (no client library needed).
+
+Counters are per server process: with ``--workers N`` each scrape reaches one
+worker, so scrape each worker or read rates, not absolute values. The cache size
+and blob count come from the shared index and are the same in every worker.
+Hit ratio over a window: ``sum(rate(hubmirror_requests_total{route="resolve",
+cache=~"HIT|STALE"}[5m])) / sum(rate(hubmirror_requests_total{route="resolve",
+cache=~"HIT|STALE|MISS"}[5m]))``; ``hubmirror_cache_hit_ratio`` is the same since start.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from aiohttp import web
 
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.context import mirror_of
+from hubmirror.upstream.pool import LATENCY_BUCKETS
 
 _BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 
@@ -25,44 +34,124 @@ async def handle_health(request: web.Request, ready: bool) -> web.Response:
 
 def render(mirror: Mirror) -> str:
     lines: list[str] = []
+    _served(lines, mirror)
+    _upstreams(lines, mirror)
+    _latency(lines, mirror)
+    _fills(lines, mirror)
+    _store(lines, mirror)
+    return "\n".join(lines) + "\n"
+
+
+def _served(lines: list[str], mirror: Mirror) -> None:
+    served = mirror.served
     _family(lines, "hubmirror_requests_total", "counter", "Requests by route, status, cache.")
-    for (kind, status, cache), count in sorted(mirror.served.requests.items()):
+    for (kind, status, cache), count in sorted(served.requests.items()):
         labels = f'route="{kind}",status="{status}",cache="{cache}"'
         lines.append(f"hubmirror_requests_total{{{labels}}} {count}")
-    _family(lines, "hubmirror_served_bytes_total", "counter", "Body bytes sent, by cache status.")
-    for cache, count in sorted(mirror.served.body_bytes.items()):
+    _family(
+        lines,
+        "hubmirror_served_bytes_total",
+        "counter",
+        "Body bytes sent, by cache status (HIT/STALE: from the store; MISS: from fills).",
+    )
+    for cache, count in sorted(served.body_bytes.items()):
         lines.append(f'hubmirror_served_bytes_total{{cache="{cache}"}} {count}')
-    _upstreams(lines, mirror)
-    _family(lines, "hubmirror_fills_in_flight", "gauge", "Blobs being fetched right now.")
-    lines.append(f"hubmirror_fills_in_flight {len(mirror.fills.running)}")
-    return "\n".join(lines) + "\n"
+    _gauge(
+        lines,
+        "hubmirror_cache_hit_ratio",
+        "File requests answered from the store (HIT or STALE) over HIT+STALE+MISS, since start.",
+        served.hit_ratio(),
+    )
+    _gauge(
+        lines,
+        "hubmirror_cache_hit_bytes_ratio",
+        "Body bytes sent from the store over all file body bytes sent, since start.",
+        served.byte_hit_ratio(),
+    )
 
 
 def _upstreams(lines: list[str], mirror: Mirror) -> None:
     pool = mirror.pool
     rows = [
-        ("hubmirror_upstream_requests_total", "counter", "Upstream requests.", "requests"),
-        (
-            "hubmirror_upstream_failures_total",
-            "counter",
-            "Upstream transport/5xx failures.",
-            "failures",
-        ),
-        (
-            "hubmirror_upstream_bytes_total",
-            "counter",
-            "Blob bytes fetched from upstream.",
-            "body_bytes",
-        ),
+        ("hubmirror_upstream_requests_total", "Upstream requests.", "requests"),
+        ("hubmirror_upstream_failures_total", "Upstream transport/5xx failures.", "failures"),
+        ("hubmirror_upstream_bytes_total", "Blob bytes fetched from upstream.", "body_bytes"),
     ]
-    for name, kind, help_text, attr in rows:
-        _family(lines, name, kind, help_text)
+    for name, help_text, attr in rows:
+        _family(lines, name, "counter", help_text)
         for upstream, stats in pool.stats.items():
             lines.append(f'{name}{{upstream="{upstream}"}} {getattr(stats, attr)}')
+    states = {name: breaker.state for name, breaker in pool.breakers.items()}
     _family(lines, "hubmirror_upstream_breaker_state", "gauge", "0 closed, 1 half-open, 2 open.")
-    for upstream, breaker in pool.breakers.items():
-        state = _BREAKER_STATES[breaker.state]
-        lines.append(f'hubmirror_upstream_breaker_state{{upstream="{upstream}"}} {state}')
+    for upstream, state in states.items():
+        lines.append(
+            f'hubmirror_upstream_breaker_state{{upstream="{upstream}"}} {_BREAKER_STATES[state]}'
+        )
+    _family(lines, "hubmirror_upstream_breaker_open", "gauge", "1 while the breaker is not closed.")
+    for upstream, state in states.items():
+        lines.append(
+            f'hubmirror_upstream_breaker_open{{upstream="{upstream}"}} {int(state != "closed")}'
+        )
+    _family(
+        lines,
+        "hubmirror_upstream_up",
+        "gauge",
+        "1 when the upstream is used: breaker closed and the mirror not offline.",
+    )
+    for upstream, state in states.items():
+        up = int(state == "closed" and not pool.offline)
+        lines.append(f'hubmirror_upstream_up{{upstream="{upstream}"}} {up}')
+    _gauge(lines, "hubmirror_offline", "1 while the mirror is in offline mode.", int(pool.offline))
+
+
+def _latency(lines: list[str], mirror: Mirror) -> None:
+    name = "hubmirror_upstream_latency_seconds"
+    _family(lines, name, "histogram", "Time from an upstream request to its response headers.")
+    for upstream, stats in mirror.pool.stats.items():
+        running = 0
+        for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), stats.latency, strict=True):
+            running += count
+            lines.append(f'{name}_bucket{{upstream="{upstream}",le="{bound}"}} {running}')
+        lines.append(f'{name}_sum{{upstream="{upstream}"}} {stats.latency_sum:.6f}')
+        lines.append(f'{name}_count{{upstream="{upstream}"}} {running}')
+
+
+def _fills(lines: list[str], mirror: Mirror) -> None:
+    fills = mirror.fills
+    _gauge(lines, "hubmirror_fills_in_flight", "Blobs being fetched right now.", len(fills.running))
+    rows = [
+        ("completed", "Fills that stored a verified blob."),
+        ("failed", "Fills that gave up (upstream, integrity or disk errors)."),
+        ("interrupted", "Fills cancelled at shutdown; their bytes are kept for resume."),
+    ]
+    for outcome, help_text in rows:
+        name = f"hubmirror_fills_{outcome}_total"
+        _family(lines, name, "counter", help_text)
+        lines.append(f"{name} {fills.outcomes[outcome]}")
+
+
+def _store(lines: list[str], mirror: Mirror) -> None:
+    blobs, size = mirror.store_totals.get()
+    _gauge(lines, "hubmirror_cache_blobs", "Verified blobs in the store (index).", blobs)
+    _gauge(lines, "hubmirror_cache_size_bytes", "Bytes of verified blobs in the store.", size)
+    count, freed = _evictions(mirror)
+    _family(lines, "hubmirror_evictions_total", "counter", "Blobs evicted to honour the quota.")
+    lines.append(f"hubmirror_evictions_total {count}")
+    _family(lines, "hubmirror_evicted_bytes_total", "counter", "Bytes evicted for the quota.")
+    lines.append(f"hubmirror_evicted_bytes_total {freed}")
+
+
+def _evictions(mirror: Mirror) -> tuple[int, int]:
+    """``(blobs, bytes)`` evicted so far, from ``mirror.evictions`` when the quota exists."""
+    evictions = getattr(mirror, "evictions", None)
+    if evictions is None:
+        return 0, 0
+    return evictions.count, evictions.bytes
+
+
+def _gauge(lines: list[str], name: str, help_text: str, value: float) -> None:
+    _family(lines, name, "gauge", help_text)
+    lines.append(f"{name} {value}")
 
 
 def _family(lines: list[str], name: str, kind: str, help_text: str) -> None:

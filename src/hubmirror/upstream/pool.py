@@ -60,13 +60,28 @@ class Breaker:
         return "half-open" if self.may_call() else "open"
 
 
+LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)  # seconds
+
+
 @dataclass
 class UpstreamStats:
-    """What one upstream did for us: shown in logs and ``/metrics``."""
+    """What one upstream did for us: shown in logs and ``/metrics``.
+
+    ``latency`` counts answers per bucket of ``LATENCY_BUCKETS`` (time to the
+    response headers; the last slot is "slower than every bucket"), so ``/metrics``
+    can render a Prometheus histogram without a client library.
+    """
 
     requests: int = 0
     failures: int = 0
     body_bytes: int = 0
+    latency: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
+    latency_sum: float = 0.0
+
+    def observe(self, seconds: float) -> None:
+        slot = next((i for i, b in enumerate(LATENCY_BUCKETS) if seconds <= b), -1)
+        self.latency[slot] += 1
+        self.latency_sum += seconds
 
 
 class UpstreamPool:
@@ -90,6 +105,10 @@ class UpstreamPool:
 
     def record_bytes(self, client: HubClient, count: int) -> None:
         self.stats[client.name].body_bytes += count
+
+    def record_latency(self, client: HubClient, seconds: float) -> None:
+        """Time until ``client`` answered with headers (or failed), for ``/metrics``."""
+        self.stats[client.name].observe(seconds)
 
     @property
     def primary(self) -> HubClient:
@@ -159,6 +178,7 @@ class UpstreamPool:
     ) -> T:
         last: UpstreamUnavailable | None = None
         for client in candidates:
+            started = self.clock()
             try:
                 result = await action(client)
             except UpstreamRateLimited as exc:
@@ -172,6 +192,8 @@ class UpstreamPool:
             except HubMirrorError:
                 self.succeeded(client)  # a refusal is an answer: the upstream is healthy
                 raise
+            finally:
+                self.record_latency(client, self.clock() - started)
             self.succeeded(client)
             return result
         assert last is not None
