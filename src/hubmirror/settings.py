@@ -252,6 +252,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Store quota: bytes (suffix K, M, G, T) above which least recently used blobs are"
         " evicted (0 = no quota).",
     ),
+    Setting(
+        "drain_seconds",
+        _as_positive(float),
+        30.0,
+        "On SIGTERM: seconds running downloads and fills may take to finish before they are "
+        "cut (cut fills keep their bytes for resume).",
+    ),
 )
 
 
@@ -289,6 +296,7 @@ class Settings:
     rate_limit: float = 0.0
     rate_burst: int = 200
     max_size: int = 0
+    drain_seconds: float = 30.0
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
