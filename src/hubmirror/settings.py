@@ -340,15 +340,67 @@ def _pick(
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    data = _toml_table(path)
+    known = {s.name for s in SETTINGS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
+    return data
+
+
+def _toml_table(path: Path) -> dict[str, Any]:
+    """The settings table of a TOML file: ``[hubmirror]`` if present, else the top level."""
     try:
         data = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise SettingsError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
-    data = data.get("hubmirror", data)
-    known = {s.name for s in SETTINGS}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SettingsError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
-    return data
+    return data.get("hubmirror", data)
+
+
+def file_problems(path: str | Path) -> list[str]:
+    """Every problem of a config file, each naming its key (``load_settings`` stops at the
+    first): unknown keys, values of the wrong TOML type, values the cast refuses."""
+    data = _toml_table(Path(path))
+    rows = {s.name: s for s in SETTINGS}
+    problems = [f"unknown setting '{key}'" for key in sorted(set(data) - set(rows))]
+    for name, raw in data.items():
+        setting = rows.get(name)
+        if setting is None:
+            continue
+        problem = _type_problem(setting, raw)
+        if problem is None:
+            try:
+                setting.cast(raw)
+            except (TypeError, ValueError) as exc:
+                problem = str(exc)
+        if problem:
+            problems.append(f"setting '{name}': {problem}")
+    return problems
+
+
+_TOML_TYPES = {
+    bool: ((bool,), "true or false"),
+    int: ((int,), "an integer"),
+    float: ((int, float), "a number"),
+    tuple: ((list, str), "a list of strings"),
+}
+
+
+def _type_problem(setting: Setting, raw: Any) -> str | None:
+    """A TOML value of the wrong kind (``port = "80"``, ``offline = 1``), said plainly.
+
+    The kind is the default's kind (a string when the default is unset); a size takes a
+    number or a string with a suffix.
+    """
+    accepted, words = _TOML_TYPES.get(type(setting.resolve_default()), ((str,), "a string"))
+    if setting.cast is parse_size:
+        accepted, words = (int, str), "a size such as 500G"
+    if isinstance(raw, bool) and bool not in accepted:
+        return f"expected {words}, got {raw!r}"
+    if not isinstance(raw, accepted):
+        return f"expected {words}, got {raw!r}"
+    if isinstance(raw, list) and not all(isinstance(item, str) for item in raw):
+        return f"expected {words}, got {raw!r}"
+    return None
