@@ -96,7 +96,37 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
         try:
             await _wait_for_signal()
         finally:
-            await runner.cleanup()
+            await _drain(runner, mirror, settings.drain_seconds)
+
+
+async def _drain(runner, mirror, seconds: float) -> None:
+    """Stop listening, then give running answers and fills ``seconds`` to finish.
+
+    What is left is cut: aiohttp cancels the handlers, and leaving ``open_mirror``
+    cancels the fills, which keep their bytes to resume (fills.py). A rolling restart
+    thus loses no finished download and refetches no byte already stored.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    log = logging.getLogger("hubmirror")
+    for site in list(runner.sites):
+        await site.stop()  # new connections are refused from here on
+    server = runner.server
+    busy = len(server.connections) if server else 0
+    log.info("draining: %d connection(s), %d fill(s), up to %gs", busy, _fills(mirror), seconds)
+    if server is not None:
+        await asyncio.sleep(0)  # let requests that just arrived reach their handlers
+        server.pre_shutdown()  # idle keep-alive connections close now, busy ones after answering
+        await server.shutdown(max(deadline - loop.time(), 0.001))  # 0 would mean "no limit"
+    await mirror.fills.drain(deadline - loop.time())
+    left = _fills(mirror)
+    if left:
+        log.warning("drain time over: %d fill(s) cut, their bytes kept for resume", left)
+    await runner.cleanup()
+
+
+def _fills(mirror) -> int:
+    return len(mirror.fills.running)
 
 
 async def _wait_for_signal() -> None:

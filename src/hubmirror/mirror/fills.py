@@ -123,6 +123,12 @@ class Fills:
         task.add_done_callback(self._tasks.discard)
         return fill
 
+    async def drain(self, seconds: float) -> None:
+        """Give running fills up to ``seconds`` to finish (shutting down); ``close`` cuts
+        the rest."""
+        if self._tasks and seconds > 0:
+            await asyncio.wait(list(self._tasks), timeout=seconds)
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()

@@ -1,0 +1,162 @@
+"""SIGTERM drains ``hubmirror serve``: no new connections, running downloads finish within
+``drain_seconds``, what is left is cut with its bytes kept for resume, exit code 0."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.server.test_cli import _free_port, _serve, _wait_listening
+from tests.support.http import get
+
+MODEL = "acme/tiny-bert"
+MiB = 1024 * 1024
+
+
+class Download(threading.Thread):
+    """A GET read to its end (or its cut) in the background; ``body`` and ``error`` after."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.status: int | None = None
+        self.body = b""
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        host, _, rest = self.url.removeprefix("http://").partition("/")
+        conn = http.client.HTTPConnection(*host.split(":"), timeout=60)
+        try:
+            conn.request("GET", "/" + rest)
+            resp = conn.getresponse()
+            self.status = resp.status
+            while chunk := resp.read1(65536):
+                self.body += chunk
+        except (OSError, http.client.HTTPException) as exc:
+            self.error = exc
+        finally:
+            conn.close()
+
+
+def _wait_for(condition, what: str, limit: float = 30) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def _refused(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _parts(data: Path) -> list[Path]:
+    return list((data / "tmp").glob("*.part"))
+
+
+def _blobs(data: Path) -> list[str]:
+    return [p.name for p in (data / "blobs").rglob("*") if p.is_file() and len(p.name) == 64]
+
+
+def _start(fakehub, data: Path, *flags: str) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    proc = _serve("--port", str(port), "--data", str(data), "--upstream", fakehub.url, *flags)
+    _wait_listening(port, proc)
+    return proc, port
+
+
+@pytest.mark.timeout(90)
+def test_sigterm_refuses_new_connections_and_lets_a_running_download_finish(fakehub, tmp_path):
+    size = 8 * MiB
+    sha256 = fakehub.add_large_file("model", MODEL, "drain.bin", size, seed=21)
+    fakehub.faults.bandwidth = 3 * MiB
+    data = tmp_path / "d"
+    proc, port = _start(fakehub, data)
+    try:
+        download = Download(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/drain.bin")
+        _wait_for(lambda: len(download.body) > 0, "the first bytes of the download")
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(lambda: _refused(port), "the listening socket to close")
+        assert len(download.body) < size  # still running when new connections were refused
+        download.join(60)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert (download.status, download.error) == (200, None)
+    assert hashlib.sha256(download.body).hexdigest() == sha256
+    assert _blobs(data) == [sha256]
+    assert "connection(s), 1 fill(s), up to 30s" in stderr  # the default drain_seconds
+
+
+@pytest.mark.timeout(90)
+def test_sigterm_flushes_the_audit_record_of_a_drained_download(fakehub, tmp_path):
+    fakehub.add_large_file("model", MODEL, "audited.bin", 4 * MiB, seed=22)
+    fakehub.faults.bandwidth = 2 * MiB
+    data = tmp_path / "d"
+    proc, port = _start(fakehub, data)
+    try:
+        download = Download(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/audited.bin")
+        _wait_for(lambda: len(download.body) > 0, "the first bytes of the download")
+        proc.send_signal(signal.SIGTERM)
+        download.join(60)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    records = [json.loads(line) for line in (data / "audit.jsonl").read_text().splitlines()]
+    downloads = [r for r in records if r["event"] == "download" and r["path"] == "audited.bin"]
+    assert [(r["status"], r["bytes"], r["cache"]) for r in downloads] == [(200, 4 * MiB, "MISS")]
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_past_the_drain_time_cuts_the_fill_and_keeps_it_for_resume(fakehub, tmp_path):
+    size = 32 * MiB
+    sha256 = fakehub.add_large_file("model", MODEL, "cut.bin", size, seed=23)
+    fakehub.faults.bandwidth = 2 * MiB
+    data = tmp_path / "d"
+    target = f"/{MODEL}/resolve/main/cut.bin"
+    proc, port = _start(fakehub, data, "--config", str(_config(tmp_path, drain_seconds=0.2)))
+    try:
+        download = Download(f"http://127.0.0.1:{port}{target}")
+        _wait_for(lambda: len(download.body) > MiB, "a megabyte of the download")
+        proc.send_signal(signal.SIGTERM)
+        download.join(60)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert len(download.body) < size  # cut short, never completed with wrong bytes
+    assert _blobs(data) == []
+    assert _parts(data)  # the bytes fetched so far stay for the next start
+    assert "drain time over: 1 fill(s) cut" in stderr
+    fakehub.reset_faults()
+    fakehub.clear_log()
+    proc, port = _start(fakehub, data)
+    try:
+        answer = get(f"http://127.0.0.1:{port}{target}")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert hashlib.sha256(answer.body).hexdigest() == sha256
+    assert fakehub.body_bytes(host="cdn") < size - MiB  # resumed, not fetched again
+
+
+def _config(tmp_path: Path, **settings: float) -> Path:
+    path = tmp_path / "hubmirror.toml"
+    path.write_text("".join(f"{key} = {value}\n" for key, value in settings.items()))
+    return path
