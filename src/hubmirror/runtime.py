@@ -81,6 +81,7 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         admission=Admission(access_rules(settings), index.access),
         offline_access=settings.offline_access,
         audit=open_audit(settings, layout),
+        max_size=settings.max_size,
     )
     try:
         yield mirror

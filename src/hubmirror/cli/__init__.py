@@ -12,6 +12,7 @@ from hubmirror import __version__
 from hubmirror.cli.approve import approvals, approve, deny
 from hubmirror.cli.audit import audit
 from hubmirror.cli.bundle import export, import_
+from hubmirror.cli.cache import cache
 from hubmirror.cli.config import config
 from hubmirror.cli.download import download
 from hubmirror.cli.hfcache import import_hf_cache
@@ -37,4 +38,5 @@ main.add_command(token)
 main.add_command(approve)
 main.add_command(deny)
 main.add_command(approvals)
+main.add_command(cache)
 main.add_command(config)

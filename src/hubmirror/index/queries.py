@@ -343,6 +343,54 @@ class Index:
         count, size = self.db.execute("SELECT count(*), sum(size) FROM blobs").fetchone()
         return count, size or 0
 
+    # cache management ------------------------------------------------------
+    def blob_usage(self) -> list[BlobUsage]:
+        """Every stored blob with its size and last read, for eviction plans and reports."""
+        rows = self.db.execute("SELECT sha256, git_sha1, size, last_access FROM blobs").fetchall()
+        return [BlobUsage(*row) for row in rows]
+
+    def blob_refs(self) -> list[BlobRef]:
+        """Which repo commit lists which stored blob: LFS entries by sha256, others by git sha1."""
+        rows = self.db.execute(
+            "SELECT e.repo_type, e.repo_id, e.commit_sha, b.sha256 FROM entries e"
+            " JOIN blobs b ON b.sha256 = e.sha256 WHERE e.sha256 IS NOT NULL"
+            " UNION SELECT e.repo_type, e.repo_id, e.commit_sha, b.sha256 FROM entries e"
+            " JOIN blobs b ON b.git_sha1 = e.etag WHERE e.sha256 IS NULL"
+        ).fetchall()
+        return [BlobRef(RepoId(RepoType(t), name), c, sha) for t, name, c, sha in rows]
+
+    def all_revisions(self) -> list[tuple[RepoId, str, str]]:
+        """(repo, revision, commit) for every revision the mirror resolved."""
+        rows = self.db.execute(
+            "SELECT repo_type, repo_id, revision, commit_sha FROM revisions ORDER BY 1, 2, 3"
+        ).fetchall()
+        return [(RepoId(RepoType(t), name), rev, c) for t, name, rev, c in rows]
+
+    def entry_counts(self) -> dict[RepoId, int]:
+        """Files listed per repo (one per commit and path)."""
+        rows = self.db.execute(
+            "SELECT repo_type, repo_id, count(*) FROM entries GROUP BY 1, 2"
+        ).fetchall()
+        return {RepoId(RepoType(t), name): n for t, name, n in rows}
+
+    def delete_blobs(self, shas: list[str]) -> None:
+        """Forget blobs; their entries stay (metadata), so the next request refills them."""
+        self.db.executemany("DELETE FROM blobs WHERE sha256=?", [(sha,) for sha in shas])
+
+    def delete_repo(self, repo: RepoId) -> None:
+        """Every row of one repo but its blobs (shared by content; the caller decides)."""
+        key = (repo.repo_type.value, repo.name)
+        for table in ("revisions", "entries", "missing_entries", "snapshots", "api_answers"):
+            self.db.execute(f"DELETE FROM {table} WHERE repo_type=? AND repo_id=?", key)
+
+    def delete_commit(self, repo: RepoId, commit: str) -> None:
+        """One commit of a repo: the revisions naming it, its entries, misses and snapshot."""
+        key = (repo.repo_type.value, repo.name, commit)
+        for table in ("revisions", "entries", "missing_entries", "snapshots"):
+            self.db.execute(
+                f"DELETE FROM {table} WHERE repo_type=? AND repo_id=? AND commit_sha=?", key
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class MirrorToken:
@@ -503,3 +551,23 @@ class AuditRecords:
             (*params, limit),
         ).fetchall()
         return [AuditRecord(*row) for row in reversed(rows)]
+
+
+# cache management ------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BlobUsage:
+    """A stored blob as eviction sees it: how big, and when it was last read."""
+
+    sha256: str
+    git_sha1: str
+    size: int
+    last_access: float
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRef:
+    """One repo commit listing one stored blob."""
+
+    repo: RepoId
+    commit: str
+    sha256: str

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +38,13 @@ from hubmirror.mirror.apianswers import (
 )
 from hubmirror.mirror.audit import AuditLog, NoAudit
 from hubmirror.mirror.callers import Caller, PassThrough, token_fingerprint
+from hubmirror.mirror.eviction import Eviction, fill_running
 from hubmirror.mirror.fills import Fills
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
 from hubmirror.mirror.flights import Flights
 from hubmirror.mirror.lru import LRU
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
+from hubmirror.mirror.quota import Quota
 from hubmirror.mirror.revisions import Revisions
 from hubmirror.mirror.snapshots import Snapshots
 from hubmirror.storage.blobs import BlobStore
@@ -85,6 +88,7 @@ class Mirror:
         admission: Admission | None = None,
         offline_access: str = "confirmed-tokens",
         audit: AuditLog | NoAudit | None = None,
+        max_size: int = 0,
     ) -> None:
         self.metadata_deadline = metadata_deadline
         self.identities = identities or PassThrough()
@@ -104,6 +108,9 @@ class Mirror:
         self.served = ServedCounters()
         self.store_totals = StoreTotals(index)  # blob count and bytes for /metrics
         self.audit = audit or NoAudit()  # downloads and access decisions (audit.py)
+        self.readers: Counter[str] = Counter()  # blobs being sent, by sha256 or fill key
+        self.quota = Quota(self, max_size)  # evicts LRU blobs above max_size (quota.py)
+        self.evictions = self.quota.evictions  # blobs and bytes evicted, for /metrics
         self.admission.on_decision = self._audit_refusal
         self._touched: dict[str, float] = {}
         self._last_touch_flush = clock()
@@ -144,6 +151,7 @@ class Mirror:
         self.pool.offline = offline
 
     async def close(self) -> None:
+        await self.quota.close()
         await self.fills.close()
         self.flush_access_times()
         self.audit.close()
@@ -323,6 +331,7 @@ class Mirror:
     def blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
         """A fill just stored ``entry``'s bytes: later lookups see it without the index."""
         self._blobs.put(entry.sha256 or entry.etag, blob)
+        self.quota.added(blob.size)
 
     def forget_blob(self, entry: FileEntry, blob: StoredBlob) -> None:
         """The blob file vanished behind our back: forget it so the next request refills."""
@@ -330,6 +339,37 @@ class Mirror:
         self._small.pop(blob.sha256)
         self._hits = LRU(ENTRY_CACHE_SIZE)  # rare: drop every remembered HIT
         self.index.forget_blob(blob.sha256)
+
+    # eviction --------------------------------------------------------------
+    @contextlib.contextmanager
+    def reading(self, key: str):
+        """Mark a blob (sha256, or a fill's key) as being sent: eviction leaves it alone."""
+        self.readers[key] += 1
+        try:
+            yield
+        finally:
+            self.readers[key] -= 1
+            if self.readers[key] <= 0:
+                del self.readers[key]
+                self.quota.check()  # it may have been all that kept the store over quota
+
+    def blobs_in_use(self) -> frozenset[str]:
+        return frozenset(self.readers) | frozenset(self.fills.running)
+
+    def blob_busy(self, blob: Eviction) -> bool:
+        """Being sent by this process, or filled by any: not to be evicted now."""
+        keys = (blob.sha256, f"git-{blob.git_sha1}")
+        in_use = any(k in self.readers or k in self.fills.running for k in keys)
+        return in_use or fill_running(self.store, blob)
+
+    def blobs_evicted(self, evicted: list[Eviction]) -> None:
+        """Forget evicted blobs in memory too, so the next request is a MISS that refills."""
+        for blob in evicted:
+            self._blobs.pop(blob.sha256)
+            self._blobs.pop(blob.git_sha1)
+            self._small.pop(blob.sha256)
+        if evicted:
+            self._hits = LRU(ENTRY_CACHE_SIZE)
 
     def small_body(self, answer: FileAnswer) -> bytes | None:
         """A small stored blob's bytes from memory (read once), or ``None`` for large ones."""

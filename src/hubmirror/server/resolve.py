@@ -46,7 +46,8 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
         if span and fill.distance_ahead(start) > DIRECT_RANGE_AHEAD:
             return await _direct_range(request, answer, auth, headers, span)
         resp = await responses.start(request, headers, size, span)
-        await responses.send_fill(request, resp, fill, start, end)
+        with mirror.reading(fill.key):  # the quota leaves a blob alone while it is sent
+            await responses.send_fill(request, resp, fill, start, end)
     return resp
 
 
@@ -62,13 +63,14 @@ async def _send_stored(request, answer, headers, span) -> web.StreamResponse:
         if span:
             headers = headers | {"Content-Range": f"bytes {start}-{end}/{size}"}
         return web.Response(status=status, body=small[start : end + 1], headers=headers)
-    fd = os.open(answer.blob_path, os.O_RDONLY)  # before the headers: a missing file can refill
-    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)  # larger kernel readahead from disk
-    try:
-        resp = await responses.start(request, headers, size, span)
-        await responses.send_file(resp, fd, start, end)
-    finally:
-        os.close(fd)
+    with mirror.reading(answer.blob.sha256):  # the quota leaves a blob alone while it is sent
+        fd = os.open(answer.blob_path, os.O_RDONLY)  # before the headers: a missing file refills
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)  # larger kernel readahead
+        try:
+            resp = await responses.start(request, headers, size, span)
+            await responses.send_file(resp, fd, start, end)
+        finally:
+            os.close(fd)
     return resp
 
 

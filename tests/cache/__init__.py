@@ -1,0 +1,1 @@
+"""Cache management: ls, du, rm, prune, verify and the automatic quota."""
