@@ -359,12 +359,14 @@ def _toml_table(path: Path) -> dict[str, Any]:
     return data.get("hubmirror", data)
 
 
-def file_problems(path: str | Path) -> list[str]:
-    """Every problem of a config file, each naming its key (``load_settings`` stops at the
-    first): unknown keys, values of the wrong TOML type, values the cast refuses."""
+def file_values(path: str | Path) -> tuple[dict[str, Any], list[str]]:
+    """A config file's good values, and every problem of the others, each naming its key
+    (``load_settings`` stops at the first): unknown keys, values of the wrong TOML type,
+    values the cast refuses."""
     data = _toml_table(Path(path))
     rows = {s.name: s for s in SETTINGS}
     problems = [f"unknown setting '{key}'" for key in sorted(set(data) - set(rows))]
+    values = {}
     for name, raw in data.items():
         setting = rows.get(name)
         if setting is None:
@@ -372,12 +374,12 @@ def file_problems(path: str | Path) -> list[str]:
         problem = _type_problem(setting, raw)
         if problem is None:
             try:
-                setting.cast(raw)
+                values[name] = setting.cast(raw)
             except (TypeError, ValueError) as exc:
                 problem = str(exc)
         if problem:
             problems.append(f"setting '{name}': {problem}")
-    return problems
+    return values, problems
 
 
 _TOML_TYPES = {

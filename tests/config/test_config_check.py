@@ -111,3 +111,14 @@ def test_environment_overrides_show_in_the_effective_settings(tmp_path):
     assert "port = 9999" in lines
     assert 'upstream_token = "***"' in lines
     assert "hf_secret" not in proc.stdout
+
+
+def test_bad_values_and_bad_patterns_are_reported_in_one_run(tmp_path):
+    proc = _check(tmp_path, f'data = "{tmp_path}"\nport = "eighty"\nallow = ["modle:acme/*"]\n')
+    assert proc.returncode == 1
+    problems = [line for line in proc.stderr.splitlines() if line.startswith("problem: ")]
+    assert problems == [
+        "problem: setting 'port': expected an integer, got 'eighty'",
+        "problem: setting 'allow': repo glob 'modle:acme/*': unknown repo type 'modle' "
+        "(use model:, dataset:, space:)",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -62,6 +63,9 @@ def test_cache_size_and_blob_count_come_from_the_index(mirror, fakehub):
     samples = _metrics(mirror)
     assert value(samples, "hubmirror_cache_blobs") == len(FILES)
     assert value(samples, "hubmirror_cache_size_bytes") == total
+    disk = shutil.disk_usage(mirror.data_dir)
+    assert 0 < value(samples, "hubmirror_disk_free_bytes") <= disk.total
+    assert value(samples, "hubmirror_disk_size_bytes") == disk.total
 
 
 def test_completed_fills_are_counted_and_none_is_left_in_flight(mirror, fakehub):

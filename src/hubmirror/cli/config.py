@@ -19,7 +19,7 @@ import click
 from hubmirror.errors import InvalidInput
 from hubmirror.hub.redirects import without_userinfo
 from hubmirror.hub.repoglobs import parse_repo_glob
-from hubmirror.settings import Settings, SettingsError, file_problems, load_settings
+from hubmirror.settings import Settings, SettingsError, file_values, load_settings
 
 SECRETS = ("admin_token", "upstream_token")
 
@@ -34,12 +34,13 @@ def config() -> None:
 def check(file: str) -> None:
     """Validate FILE (TOML); print OK and the effective settings, or every problem (exit 1)."""
     try:
-        problems = file_problems(file)
-        settings = None if problems else load_settings(config_file=file)
+        values, problems = file_values(file)
+        # With bad values, the good ones are still checked together (environment aside).
+        settings = Settings().replace(**values) if problems else load_settings(config_file=file)
     except SettingsError as exc:
         problems, settings = [str(exc)], None
     if settings is not None:
-        problems = cross_field_problems(settings)
+        problems += cross_field_problems(settings)
     if problems:
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)

@@ -11,6 +11,7 @@ cache=~"HIT|STALE|MISS"}[5m]))``; ``hubmirror_cache_hit_ratio`` is the same sinc
 from __future__ import annotations
 
 import json
+import shutil
 
 from aiohttp import web
 
@@ -134,6 +135,11 @@ def _store(lines: list[str], mirror: Mirror) -> None:
     blobs, size = mirror.store_totals.get()
     _gauge(lines, "hubmirror_cache_blobs", "Verified blobs in the store (index).", blobs)
     _gauge(lines, "hubmirror_cache_size_bytes", "Bytes of verified blobs in the store.", size)
+    disk = shutil.disk_usage(mirror.store.tmp)  # one statvfs: cheap enough for every scrape
+    _gauge(
+        lines, "hubmirror_disk_free_bytes", "Free bytes on the data directory's disk.", disk.free
+    )
+    _gauge(lines, "hubmirror_disk_size_bytes", "Size of the data directory's disk.", disk.total)
     count, freed = _evictions(mirror)
     _family(lines, "hubmirror_evictions_total", "counter", "Blobs evicted to honour the quota.")
     lines.append(f"hubmirror_evictions_total {count}")
