@@ -391,6 +391,37 @@ class Index:
                 f"DELETE FROM {table} WHERE repo_type=? AND repo_id=? AND commit_sha=?", key
             )
 
+    # dashboard: the repo browser ---------------------------------------------
+    def revisions_of(self, repo: RepoId) -> dict[str, str]:
+        """Revision -> commit, as last resolved, for one repo."""
+        rows = self.db.execute(
+            "SELECT revision, commit_sha FROM revisions WHERE repo_type=? AND repo_id=?"
+            " ORDER BY revision",
+            (repo.repo_type.value, repo.name),
+        ).fetchall()
+        return dict(rows)
+
+    def commits_of(self, repo: RepoId) -> list[str]:
+        """Commits of one repo whose file listing the index holds."""
+        rows = self.db.execute(
+            "SELECT DISTINCT commit_sha FROM entries WHERE repo_type=? AND repo_id=?"
+            " ORDER BY commit_sha",
+            (repo.repo_type.value, repo.name),
+        ).fetchall()
+        return [commit for (commit,) in rows]
+
+    def cached_files(self, repo: RepoId, commit: str) -> list[CachedFile]:
+        """Files of one commit, each with whether its blob is stored and when it was read."""
+        rows = self.db.execute(
+            "SELECT e.path, e.size, b.sha256 IS NOT NULL, b.last_access FROM entries e"
+            " LEFT JOIN blobs b ON (e.sha256 IS NOT NULL AND b.sha256 = e.sha256)"
+            " OR (e.sha256 IS NULL AND b.git_sha1 = e.etag)"
+            " WHERE e.repo_type=? AND e.repo_id=? AND e.commit_sha=? GROUP BY e.path"
+            " ORDER BY e.path",
+            (repo.repo_type.value, repo.name, commit),
+        ).fetchall()
+        return [CachedFile(path, size, bool(stored), seen) for path, size, stored, seen in rows]
+
 
 @dataclass(frozen=True, slots=True)
 class MirrorToken:
@@ -571,3 +602,14 @@ class BlobRef:
     repo: RepoId
     commit: str
     sha256: str
+
+
+# dashboard -----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    """One file of a commit as the repo browser shows it."""
+
+    path: str
+    size: int
+    stored: bool
+    last_access: float | None

@@ -12,6 +12,8 @@ import logging
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from hubmirror.dashboard.context import DashboardContext
+from hubmirror.dashboard.handler import handle_dashboard
 from hubmirror.errors import HubMirrorError, InvalidInput
 from hubmirror.hub.headers import X_CACHE_STATUS, X_ERROR_CODE, X_REPO_COMMIT
 from hubmirror.hub.routes import (
@@ -26,7 +28,7 @@ from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.admin import handle_offline, handle_sync
 from hubmirror.server.api import handle_api, handle_housekeeping
-from hubmirror.server.context import CALLER, CONTEXT, ServerContext
+from hubmirror.server.context import CALLER, CONTEXT, ServerContext, base_url
 from hubmirror.server.errors import error_response
 from hubmirror.server.limits import client_limits
 from hubmirror.server.metrics import handle_health, handle_metrics
@@ -84,8 +86,8 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
         return await handle_sync(request)
     if route in _HEALTH:
         return await handle_health(request, ready=route == _HEALTH[1])
-    if route is None:
-        return web.Response(text="hubmirror: set HF_ENDPOINT to this server's URL\n")
+    if route is None or route == _DASHBOARD:
+        return await _dashboard(request)
     rate = request[CONTEXT].limits.rate  # None unless rate_limit is set: nothing to pay
     if rate is not None and not isinstance(route, Housekeeping):
         rate.check(request.remote or "-")
@@ -102,6 +104,22 @@ _METRICS = Housekeeping("metrics")
 _ADMIN_OFFLINE = Housekeeping("admin-offline")
 _ADMIN_SYNC = Housekeeping("admin-sync")
 _HEALTH = (Housekeeping("healthz"), Housekeeping("readyz"))
+_DASHBOARD = Housekeeping("dashboard")
+
+
+async def _dashboard(request: web.BaseRequest) -> web.StreamResponse:
+    """``/`` and ``/dashboard/...``: the HTML pages (hubmirror.dashboard)."""
+    context = request[CONTEXT]
+    segments = split_raw_path(request.raw_path, context.prefix)
+    dashboard = DashboardContext(
+        context.mirror, base_url(request), context.prefix, context.admin_token
+    )
+    return await handle_dashboard(request, segments, dashboard)
+
+
+def _is_dashboard(segments: list[str]) -> bool:
+    """``/dashboard/...``, but not the files of a model named ``dashboard/x``."""
+    return segments[:1] == ["dashboard"] and segments[2:3] != ["resolve"]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -116,6 +134,8 @@ def _route(raw_path: str, prefix: str) -> Route | None:
         return _ADMIN_SYNC
     if segments in (["healthz"], ["readyz"]):
         return Housekeeping(segments[0])
+    if _is_dashboard(segments):
+        return _DASHBOARD
     return parse_route(segments) if segments else None
 
 

@@ -1,0 +1,177 @@
+"""The dashboard in headless Chromium against a live mirror with real data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+
+from tests.dashboard.conftest import ADMIN_TOKEN
+from tests.dashboard.helpers import eventually, status_of
+from tests.fakehub.defaults import TINY_BERT
+from tests.support.http import get, head, request
+
+MiB = 1024 * 1024
+
+
+def _field(browser, name: str) -> str:
+    return browser.find_element(By.CSS_SELECTOR, f'[data-field="{name}"]').text
+
+
+def _log_in(browser, url: str, token: str) -> None:
+    browser.get(f"{url}/dashboard/login")
+    browser.find_element(By.ID, "token").send_keys(token)
+    _click_and_wait(browser, browser.find_element(By.ID, "login"))
+
+
+def _click_and_wait(browser, button) -> None:
+    """Submit a form and wait for the next page to replace this one (a new page has a new
+    ``window``: the mark set on the old one is gone)."""
+    browser.execute_script("window.hubmirrorOldPage = true;")
+    button.click()
+    eventually(lambda: _new_page(browser), "the next page")
+
+
+def _new_page(browser) -> bool:
+    try:
+        return browser.execute_script("return window.hubmirrorOldPage === undefined;")
+    except WebDriverException:  # asked mid-navigation
+        return False
+
+
+@pytest.mark.timeout(120)
+def test_front_page_shows_the_endpoint_and_the_hits_the_test_caused(mirror, browser):
+    target = f"{mirror.url}/{TINY_BERT}/resolve/main/config.json"
+    size = len(get(target).body)
+    get(target), get(target)
+    eventually(lambda: status_of(mirror.url)["requests"]["hits"] == 2, "two hits counted")
+    browser.get(f"{mirror.url}/")
+    assert browser.find_element(By.ID, "hf-endpoint").text == f"export HF_ENDPOINT={mirror.url}"
+    assert _field(browser, "hit_ratio") == "66.7% (2 hits, 1 misses)"
+    assert _field(browser, "from_cache").startswith(f"{2 * size} B")
+    assert _field(browser, "upstream").startswith(f"{size} B")
+    assert _field(browser, "cache_blobs") == "1"
+
+
+@pytest.mark.timeout(120)
+def test_progress_bar_of_a_running_fill_moves(mirror, fakehub, browser):
+    fakehub.add_large_file("model", TINY_BERT, "big-dash.bin", 48 * MiB, seed=11)
+    fakehub.faults.bandwidth = 1 * MiB  # seconds per segment: the page polls every second
+    target = f"{mirror.url}/{TINY_BERT}/resolve/main/big-dash.bin"
+    reader = mirror.call(_start_download, target)
+    browser.get(f"{mirror.url}/")
+
+    def bar_value():  # read in one script: the page replaces its rows every second
+        return browser.execute_script(_BAR_VALUE)
+
+    first = eventually(bar_value, "a progress bar")
+    later = eventually(lambda: (value := bar_value()) and value > first and value, "it moves")
+    assert first < later <= 48 * MiB
+    row = browser.execute_script(_ROW_TEXT)
+    assert TINY_BERT in row and "big-dash.bin" in row
+    fakehub.faults.bandwidth = None
+    mirror.call(reader.cancel)
+
+
+_BAR_VALUE = "var b = document.querySelector('#transfers progress'); return b && b.value;"
+_ROW_TEXT = "var r = document.querySelector('#transfers tr'); return r && r.textContent;"
+
+
+def _start_download(url: str):
+    """A client reading the slow file from inside the server's loop (runs in the background)."""
+    import asyncio
+
+    import aiohttp
+
+    async def read():
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            await response.read()
+
+    return asyncio.ensure_future(read())
+
+
+@pytest.mark.timeout(120)
+def test_repo_browser_lists_tiny_bert_files_with_sizes(make_mirror, browser):
+    server = make_mirror(admin_token=ADMIN_TOKEN)
+    _sync(server.url, TINY_BERT)
+    tree = json.loads(get(f"{server.url}/api/models/{TINY_BERT}/tree/main?recursive=1").body)
+    files = {item["path"]: item["size"] for item in tree if item["type"] == "file"}
+    browser.get(f"{server.url}/dashboard/repos")
+    browser.find_element(By.LINK_TEXT, TINY_BERT).click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "section.commit tbody tr")
+    shown = {r.find_elements(By.TAG_NAME, "td")[0].text: r.text for r in rows}
+    for path, size in files.items():
+        assert f"{size} B" in shown[path] and "stored" in shown[path]
+    assert "main" in browser.find_element(By.TAG_NAME, "main").text
+
+
+def _sync(url: str, repo: str) -> None:
+    answer = request(
+        "POST",
+        f"{url}/admin/sync",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        body=json.dumps({"repo": repo}).encode(),
+    )
+    last = json.loads(answer.body.splitlines()[-1])
+    assert answer.status == 200 and last["result"]["errors"] == [], last
+
+
+@pytest.mark.timeout(120)
+def test_login_with_the_admin_token_opens_the_admin_page(make_mirror, browser):
+    server = make_mirror(admin_token=ADMIN_TOKEN)
+    _log_in(browser, server.url, ADMIN_TOKEN)
+    assert browser.current_url == f"{server.url}/dashboard/admin"
+    assert browser.find_element(By.ID, "pending").is_displayed()
+    cookie = browser.get_cookie("hubmirror_admin")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["value"] != ADMIN_TOKEN
+
+
+@pytest.mark.timeout(120)
+def test_login_with_a_wrong_token_is_refused(make_mirror, browser):
+    server = make_mirror(admin_token=ADMIN_TOKEN)
+    _log_in(browser, server.url, "not-the-token")
+    assert browser.find_element(By.ID, "login-error").text == "Wrong admin token."
+    assert browser.get_cookie("hubmirror_admin") is None
+    browser.get(f"{server.url}/dashboard/admin")
+    assert browser.find_elements(By.ID, "pending") == []
+
+
+@pytest.mark.timeout(120)
+def test_approve_button_makes_the_repo_serve(make_mirror, browser):
+    server = make_mirror(admin_token=ADMIN_TOKEN, access_mode="approval")
+    target = f"{server.url}/{TINY_BERT}/resolve/main/config.json"
+    assert head(target).status == 403
+    _log_in(browser, server.url, ADMIN_TOKEN)
+    row = browser.find_element(By.CSS_SELECTOR, "#approvals tr")
+    assert TINY_BERT in row.text
+    _click_and_wait(browser, row.find_element(By.CSS_SELECTOR, "button.approve"))
+    assert browser.current_url == f"{server.url}/dashboard/admin"
+    assert browser.find_elements(By.ID, "approvals") == []
+    assert head(target).status == 200
+
+
+@pytest.mark.timeout(120)
+def test_recent_audit_entries_show_on_the_admin_page(make_mirror, browser):
+    server = make_mirror(admin_token=ADMIN_TOKEN, audit=True)
+    assert get(f"{server.url}/{TINY_BERT}/resolve/main/config.json").status == 200
+    _log_in(browser, server.url, ADMIN_TOKEN)
+
+    def audit_rows():
+        browser.refresh()
+        return browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")
+
+    rows = eventually(audit_rows, "the download in the audit table")
+    cells = [td.text for td in rows[0].find_elements(By.TAG_NAME, "td")]
+    assert cells[1:] == [
+        "download",
+        "127.0.0.1",
+        f"model:{TINY_BERT}",
+        "config.json",
+        "200",
+        cells[6],
+        "MISS",
+        "",
+    ]
+    assert int(cells[6]) > 0
