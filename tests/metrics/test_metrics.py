@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from types import SimpleNamespace
+import time
 
 import pytest
 
@@ -12,6 +12,7 @@ from tests.support.http import get
 
 MODEL = "acme/tiny-bert"
 FILES = ("model.safetensors", "config.json")
+MiB = 1024 * 1024
 
 
 def _metrics(server) -> dict:
@@ -117,15 +118,35 @@ def test_latency_histogram_counts_every_answer_in_rising_buckets(mirror, fakehub
     assert value(samples, name + "_sum", upstream=upstream) > 0
 
 
-def test_evictions_are_zero_without_a_quota_and_read_from_the_mirror(mirror):
+def test_evictions_are_zero_without_a_quota(mirror):
     samples = _metrics(mirror)
     assert value(samples, "hubmirror_evictions_total") == 0
     assert value(samples, "hubmirror_evicted_bytes_total") == 0
-    evictions = SimpleNamespace(count=3, bytes=4096)
-    mirror.call(setattr, mirror.mirror, "evictions", evictions)
-    samples = _metrics(mirror)
-    assert value(samples, "hubmirror_evictions_total") == 3
-    assert value(samples, "hubmirror_evicted_bytes_total") == 4096
+
+
+def test_quota_evictions_are_counted_in_blobs_and_bytes(make_mirror, fakehub):
+    size = 2 * MiB
+    names = [f"quota-{i}.bin" for i in range(3)]
+    for i, name in enumerate(names):
+        fakehub.add_large_file("model", MODEL, name, size, seed=40 + i)
+    server = make_mirror(max_size=5 * MiB)  # two fit; the third pushes the store over
+    for name in names:
+        assert len(get(f"{server.url}/{MODEL}/resolve/main/{name}").body) == size
+    _wait_for_evictions(server)
+    samples = _metrics(server)
+    assert value(samples, "hubmirror_evictions_total") == 1
+    assert value(samples, "hubmirror_evicted_bytes_total") == size
+
+
+def _wait_for_evictions(server) -> None:
+    """The quota evicts in the background: wait until one eviction ran and none runs."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        idle, count = server.call(lambda m: (m.quota.idle, m.evictions.count), server.mirror)
+        if idle and count:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the quota evicted nothing")
 
 
 def test_every_sample_belongs_to_a_declared_family(mirror, fakehub):
