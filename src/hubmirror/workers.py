@@ -30,8 +30,11 @@ def spawn_workers(settings: Settings, target: Callable[[Settings], None]) -> int
     ]
     for worker in workers:
         worker.start()
+    stopping: list[int] = []
 
-    def stop(_signum, _frame) -> None:
+    def stop(signum, _frame) -> None:
+        """Pass SIGTERM on: each worker drains its connections and fills (cli/serve.py)."""
+        stopping.append(signum)
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()
@@ -40,4 +43,10 @@ def spawn_workers(settings: Settings, target: Callable[[Settings], None]) -> int
     signal.signal(signal.SIGINT, stop)
     for worker in workers:
         worker.join()
-    return 1 if any(w.exitcode for w in workers) else 0
+    return 1 if any(_failed(w.exitcode, bool(stopping)) for w in workers) else 0
+
+
+def _failed(exitcode: int | None, stopping: bool) -> bool:
+    """A worker our SIGTERM reached before it installed its handler (still starting) dies
+    of the signal: that is a clean stop too."""
+    return bool(exitcode) and not (stopping and exitcode == -signal.SIGTERM)

@@ -156,6 +156,29 @@ def test_sigterm_past_the_drain_time_cuts_the_fill_and_keeps_it_for_resume(fakeh
     assert fakehub.body_bytes(host="cdn") < size - MiB  # resumed, not fetched again
 
 
+@pytest.mark.timeout(90)
+def test_sigterm_to_the_parent_drains_every_worker(fakehub, tmp_path):
+    size = 8 * MiB
+    sha256 = fakehub.add_large_file("model", MODEL, "workers.bin", size, seed=24)
+    fakehub.faults.bandwidth = 3 * MiB
+    data = tmp_path / "d"
+    proc, port = _start(fakehub, data, "--workers", "2")
+    try:
+        download = Download(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/workers.bin")
+        _wait_for(lambda: len(download.body) > 0, "the first bytes of the download")
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(lambda: _refused(port), "every worker to close the port")
+        download.join(60)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert (download.status, download.error) == (200, None)
+    assert hashlib.sha256(download.body).hexdigest() == sha256
+    assert "draining:" in stderr  # a worker still starting up just exits
+
+
 def _config(tmp_path: Path, **settings: float) -> Path:
     path = tmp_path / "hubmirror.toml"
     path.write_text("".join(f"{key} = {value}\n" for key, value in settings.items()))
