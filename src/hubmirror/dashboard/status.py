@@ -60,7 +60,7 @@ def _cache(mirror: Mirror) -> dict[str, int]:
 
 def _quota(mirror: Mirror) -> int:
     """The store quota in bytes, 0 for none; read defensively, the mirror may not know one."""
-    for owner in (mirror, getattr(mirror, "store", None)):
+    for owner in (getattr(mirror, "quota", None), mirror, getattr(mirror, "store", None)):
         value = getattr(owner, "max_size", None)
         if isinstance(value, int):
             return value
