@@ -20,6 +20,17 @@ UNITS = ("hubmirror.service", "hubmirror-sync.service", "hubmirror-sync.timer")
 KNOWN_VARIABLES = {s.env_var for s in SETTINGS} | {ENV_PREFIX + "CONFIG"}
 
 
+def certificate(folder: Path) -> None:
+    """A self-signed fullchain.pem and privkey.pem in ``folder``, as the nginx site expects."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=mirror.example.org", "-keyout", str(folder / "privkey.pem"),
+         "-out", str(folder / "fullchain.pem")],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+
 def _dockerfile() -> list[tuple[str, str]]:
     """``(INSTRUCTION, arguments)`` with continuation lines joined and comments dropped."""
     text = re.sub(r"\\\n\s*", " ", (DEPLOY / "Dockerfile").read_text())
@@ -106,13 +117,7 @@ def test_units_pass_systemd_analyze_verify_without_warnings(tmp_path):
 def test_nginx_example_passes_nginx_t(tmp_path):
     certs = tmp_path / "certs"
     certs.mkdir()
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=mirror.example.org", "-keyout", str(certs / "privkey.pem"),
-         "-out", str(certs / "fullchain.pem")],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
+    certificate(certs)
     site = (DEPLOY / "nginx" / "hubmirror.conf").read_text()
     site = site.replace("mirror:8080", "127.0.0.1:8080").replace("/etc/nginx/certs", str(certs))
     (tmp_path / "site.conf").write_text(site)
