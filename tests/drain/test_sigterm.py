@@ -11,6 +11,7 @@ import socket
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -76,29 +77,46 @@ def _start(fakehub, data: Path, *flags: str) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
+@dataclass
+class Stopped:
+    """How ``hubmirror serve`` ended after a SIGTERM during a download."""
+
+    returncode: int
+    stderr: str
+    download: Download
+    received_when_refused: int  # body bytes the client had when the port was closed
+
+
+def _sigterm_during_download(fakehub, data: Path, name: str, *flags: str, after: int = 1):
+    """Start the server, download ``name`` from it, SIGTERM it once ``after`` bytes came."""
+    proc, port = _start(fakehub, data, *flags)
+    try:
+        download = Download(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/{name}")
+        _wait_for(lambda: len(download.body) >= after, "the first bytes of the download")
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(lambda: _refused(port), "the listening socket to close")
+        received = len(download.body)
+        download.join(60)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return Stopped(proc.returncode, stderr, download, received)
+
+
 @pytest.mark.timeout(90)
 def test_sigterm_refuses_new_connections_and_lets_a_running_download_finish(fakehub, tmp_path):
     size = 8 * MiB
     sha256 = fakehub.add_large_file("model", MODEL, "drain.bin", size, seed=21)
     fakehub.faults.bandwidth = 3 * MiB
     data = tmp_path / "d"
-    proc, port = _start(fakehub, data)
-    try:
-        download = Download(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/drain.bin")
-        _wait_for(lambda: len(download.body) > 0, "the first bytes of the download")
-        proc.send_signal(signal.SIGTERM)
-        _wait_for(lambda: _refused(port), "the listening socket to close")
-        assert len(download.body) < size  # still running when new connections were refused
-        download.join(60)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, stderr
-    assert (download.status, download.error) == (200, None)
-    assert hashlib.sha256(download.body).hexdigest() == sha256
+    stopped = _sigterm_during_download(fakehub, data, "drain.bin")
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.received_when_refused < size  # still running when the port closed
+    assert (stopped.download.status, stopped.download.error) == (200, None)
+    assert hashlib.sha256(stopped.download.body).hexdigest() == sha256
     assert _blobs(data) == [sha256]
-    assert "connection(s), 1 fill(s), up to 30s" in stderr  # the default drain_seconds
+    assert "connection(s), 1 fill(s), up to 30s" in stopped.stderr  # the default drain_seconds
 
 
 @pytest.mark.timeout(90)
@@ -106,17 +124,7 @@ def test_sigterm_flushes_the_audit_record_of_a_drained_download(fakehub, tmp_pat
     fakehub.add_large_file("model", MODEL, "audited.bin", 4 * MiB, seed=22)
     fakehub.faults.bandwidth = 2 * MiB
     data = tmp_path / "d"
-    proc, port = _start(fakehub, data)
-    try:
-        download = Download(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/audited.bin")
-        _wait_for(lambda: len(download.body) > 0, "the first bytes of the download")
-        proc.send_signal(signal.SIGTERM)
-        download.join(60)
-        proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0
+    assert _sigterm_during_download(fakehub, data, "audited.bin").returncode == 0
     records = [json.loads(line) for line in (data / "audit.jsonl").read_text().splitlines()]
     downloads = [r for r in records if r["event"] == "download" and r["path"] == "audited.bin"]
     assert [(r["status"], r["bytes"], r["cache"]) for r in downloads] == [(200, 4 * MiB, "MISS")]
@@ -128,27 +136,18 @@ def test_sigterm_past_the_drain_time_cuts_the_fill_and_keeps_it_for_resume(fakeh
     sha256 = fakehub.add_large_file("model", MODEL, "cut.bin", size, seed=23)
     fakehub.faults.bandwidth = 2 * MiB
     data = tmp_path / "d"
-    target = f"/{MODEL}/resolve/main/cut.bin"
-    proc, port = _start(fakehub, data, "--config", str(_config(tmp_path, drain_seconds=0.2)))
-    try:
-        download = Download(f"http://127.0.0.1:{port}{target}")
-        _wait_for(lambda: len(download.body) > MiB, "a megabyte of the download")
-        proc.send_signal(signal.SIGTERM)
-        download.join(60)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, stderr
-    assert len(download.body) < size  # cut short, never completed with wrong bytes
+    config = str(_config(tmp_path, drain_seconds=0.2))
+    stopped = _sigterm_during_download(fakehub, data, "cut.bin", "--config", config, after=MiB)
+    assert stopped.returncode == 0, stopped.stderr
+    assert len(stopped.download.body) < size  # cut short, never completed with wrong bytes
     assert _blobs(data) == []
     assert _parts(data)  # the bytes fetched so far stay for the next start
-    assert "drain time over: 1 fill(s) cut" in stderr
+    assert "drain time over: 1 fill(s) cut" in stopped.stderr
     fakehub.reset_faults()
     fakehub.clear_log()
     proc, port = _start(fakehub, data)
     try:
-        answer = get(f"http://127.0.0.1:{port}{target}")
+        answer = get(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/cut.bin")
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
@@ -158,25 +157,13 @@ def test_sigterm_past_the_drain_time_cuts_the_fill_and_keeps_it_for_resume(fakeh
 
 @pytest.mark.timeout(90)
 def test_sigterm_to_the_parent_drains_every_worker(fakehub, tmp_path):
-    size = 8 * MiB
-    sha256 = fakehub.add_large_file("model", MODEL, "workers.bin", size, seed=24)
+    sha256 = fakehub.add_large_file("model", MODEL, "workers.bin", 8 * MiB, seed=24)
     fakehub.faults.bandwidth = 3 * MiB
-    data = tmp_path / "d"
-    proc, port = _start(fakehub, data, "--workers", "2")
-    try:
-        download = Download(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/workers.bin")
-        _wait_for(lambda: len(download.body) > 0, "the first bytes of the download")
-        proc.send_signal(signal.SIGTERM)
-        _wait_for(lambda: _refused(port), "every worker to close the port")
-        download.join(60)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, stderr
-    assert (download.status, download.error) == (200, None)
-    assert hashlib.sha256(download.body).hexdigest() == sha256
-    assert "draining:" in stderr  # a worker still starting up just exits
+    stopped = _sigterm_during_download(fakehub, tmp_path / "d", "workers.bin", "--workers", "2")
+    assert stopped.returncode == 0, stopped.stderr
+    assert (stopped.download.status, stopped.download.error) == (200, None)
+    assert hashlib.sha256(stopped.download.body).hexdigest() == sha256
+    assert "draining:" in stopped.stderr  # a worker still starting up just exits
 
 
 def _config(tmp_path: Path, **settings: float) -> Path:
