@@ -7,6 +7,7 @@ against it by a test, so a setting cannot exist without documentation.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -64,6 +65,17 @@ def _as_choice(*choices: str) -> Callable[[Any], str]:
         return text
 
     return convert
+
+
+def _as_networks(value: Any) -> tuple[str, ...]:
+    """A list of IP addresses or networks, each checked now rather than at the first request."""
+    items = _as_list(value)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"not an IP address or network: {item!r}") from None
+    return items
 
 
 def _as_optional_str(value: Any) -> str | None:
@@ -259,6 +271,13 @@ SETTINGS: tuple[Setting, ...] = (
         "On SIGTERM: seconds running downloads and fills may take to finish before they are "
         "cut (cut fills keep their bytes for resume).",
     ),
+    Setting(
+        "trusted_proxies",
+        _as_networks,
+        (),
+        "Reverse proxies (IPs or networks) whose X-Forwarded-For names the client, for the "
+        "per-client limits and the audit log.",
+    ),
 )
 
 
@@ -297,6 +316,7 @@ class Settings:
     rate_burst: int = 200
     max_size: int = 0
     drain_seconds: float = 30.0
+    trusted_proxies: tuple[str, ...] = ()
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

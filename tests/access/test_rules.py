@@ -59,7 +59,7 @@ def test_request_in_approval_mode_is_recorded_once_with_a_count(records):
     caller = Caller("10.0.0.7", None, None)
 
     for _ in range(3):
-        admission._verdicts.pop(BERT.key)  # noqa: SLF001 - ask the index every time
+        admission.forget(BERT)  # ask the index every time
         with pytest.raises(AwaitingApproval, match="awaits approval"):
             admission.admit(caller, BERT)
 

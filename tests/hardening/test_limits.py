@@ -183,3 +183,15 @@ def test_oversized_headers_are_refused_hub_style_and_write_nothing(mirror, fakeh
     assert "error" in json.loads(answer.body)
     assert fakehub.log == []
     assert [p for p in (mirror.data_dir / "blobs").rglob("*") if p.is_file()] == []
+
+
+def test_clients_behind_a_trusted_proxy_are_limited_one_by_one(make_mirror, fakehub):
+    """Behind nginx every request comes from the proxy; its X-Forwarded-For names the client."""
+    server = make_mirror(rate_limit=0.001, rate_burst=2, trusted_proxies=("127.0.0.1",))
+    url = f"{server.url}/acme/tiny-bert/resolve/main/config.json"
+
+    def as_client(address):
+        return get(url, headers={"X-Forwarded-For": address}).status
+
+    assert [as_client("203.0.113.1") for _ in range(3)] == [200, 200, 429]
+    assert as_client("203.0.113.2") == 200  # another client behind the same proxy

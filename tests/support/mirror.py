@@ -74,6 +74,7 @@ class MirrorThread:
                 max_fills_per_client=self.settings.max_fills_per_client,
                 rate_limit=self.settings.rate_limit,
                 rate_burst=self.settings.rate_burst,
+                trusted_proxies=self.settings.trusted_proxies,
             )
             self._ready.set()
             try:

@@ -83,6 +83,7 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
             max_fills_per_client=settings.max_fills_per_client,
             rate_limit=settings.rate_limit,
             rate_burst=settings.rate_burst,
+            trusted_proxies=settings.trusted_proxies,
         )
         url = settings.public_url or f"http://{settings.host}:{port}"
         logging.getLogger("hubmirror").info(

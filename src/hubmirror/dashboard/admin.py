@@ -126,10 +126,8 @@ def decide(ctx: DashboardContext, repo: RepoId, state: str, who: str) -> None:
 
 def _forget_verdict(mirror, repo: RepoId) -> None:
     """Admission keeps a repo's verdict a few seconds; the operator who just clicked
-    Approve expects the repo to serve now. (Admission has no public ``forget`` yet.)"""
-    verdicts = getattr(mirror.admission, "_verdicts", None)
-    if verdicts is not None:
-        verdicts.pop(repo.key)
+    Approve expects the repo to serve now."""
+    mirror.admission.forget(repo)
 
 
 def _sync_done(task: asyncio.Task) -> None:

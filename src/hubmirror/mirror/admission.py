@@ -86,6 +86,10 @@ class Admission:
         self.on_decision(caller, repo, verdict)
         raise _refusal(repo, verdict)
 
+    def forget(self, repo: RepoId) -> None:
+        """Drop the remembered verdict: an operator here just decided on ``repo``."""
+        self._verdicts.pop(repo.key)
+
     def _verdict(self, repo: RepoId) -> Verdict:
         now = self.clock()
         known = self._verdicts.get(repo.key)

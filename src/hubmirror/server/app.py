@@ -26,9 +26,10 @@ from hubmirror.hub.routes import (
 )
 from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.mirror.service import Mirror
+from hubmirror.server.addresses import parse_networks
 from hubmirror.server.admin import handle_offline, handle_sync
 from hubmirror.server.api import handle_api, handle_housekeeping
-from hubmirror.server.context import CALLER, CONTEXT, ServerContext, base_url
+from hubmirror.server.context import CALLER, CONTEXT, ServerContext, address_of, base_url
 from hubmirror.server.errors import error_response
 from hubmirror.server.limits import client_limits
 from hubmirror.server.metrics import handle_health, handle_metrics
@@ -90,7 +91,7 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
         return await _dashboard(request)
     rate = request[CONTEXT].limits.rate  # None unless rate_limit is set: nothing to pay
     if rate is not None and not isinstance(route, Housekeeping):
-        rate.check(request.remote or "-")
+        rate.check(address_of(request))
     if request.method not in _ALLOWED[type(route)]:
         raise InvalidInput(f"Method {request.method} is not allowed here")
     if isinstance(route, Resolve):
@@ -232,7 +233,7 @@ def _audit(request: web.BaseRequest, outcome: dict) -> None:
         return
     caller = request.get(CALLER)  # missing when refused before the caller was identified
     outcome |= {
-        "address": caller.address if caller else request.remote or "-",
+        "address": caller.address if caller else address_of(request),
         "identity": caller.identity if caller else None,
         "fingerprint": caller.fingerprint if caller else _fingerprint(request),
         "repo_type": route.repo.repo_type.value,
@@ -267,13 +268,20 @@ async def start_server(
     max_fills_per_client: int = 0,
     rate_limit: float = 0.0,
     rate_burst: int = 200,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> tuple[web.BaseRunner, int]:
     """Start listening; return the runner (to clean up) and the bound port.
 
     The limits are per client address and per server process (0 = no limit).
     """
     limits = client_limits(max_fills_per_client, rate_limit, rate_burst)
-    context = ServerContext(mirror, (public_url or "").rstrip("/"), admin_token, limits)
+    context = ServerContext(
+        mirror,
+        (public_url or "").rstrip("/"),
+        admin_token,
+        limits,
+        parse_networks(trusted_proxies),
+    )
     server = HubServer(
         Dispatcher(context),
         context=context,

@@ -12,6 +12,7 @@ from hubmirror.errors import InvalidCredentials, InvalidInput
 from hubmirror.mirror.callers import Caller
 from hubmirror.mirror.identities import INVALID_CREDENTIALS
 from hubmirror.mirror.service import Mirror
+from hubmirror.server.addresses import Network, client_address
 from hubmirror.server.limits import NO_LIMITS, ClientLimits
 
 
@@ -23,6 +24,7 @@ class ServerContext:
     public_url: str = ""  # scheme://host[/prefix] clients use, or "" to take it from requests
     admin_token: str | None = None
     limits: ClientLimits = NO_LIMITS  # per client address: request rate, fills at once
+    trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For names the client
 
     @property
     def prefix(self) -> str:
@@ -51,13 +53,23 @@ def authorization_of(request: web.BaseRequest) -> str | None:
     return value
 
 
+def address_of(request: web.BaseRequest) -> str:
+    """The client's address; behind a trusted proxy, the one it forwarded for."""
+    context = request.get(CONTEXT)
+    remote = request.remote or "-"
+    if context is None or not context.trusted_proxies:
+        return remote
+    forwarded = request.headers.get("X-Forwarded-For")
+    return client_address(remote, forwarded, context.trusted_proxies)
+
+
 def caller_of(request: web.BaseRequest) -> Caller:
     """Who sent this request (identified once, then kept on the request for the audit log)."""
     caller = request.get(CALLER)
     if caller is None:
         authorization = authorization_of(request)
         caller = request[CALLER] = request[CONTEXT].mirror.identify(
-            request.remote or "-", authorization
+            address_of(request), authorization
         )
     return caller
 
