@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hubmirror.index.queries import AuditRecord
+from hubmirror.index.audit import AuditRecord
 from tests.support.mirror import MirrorThread
 
 

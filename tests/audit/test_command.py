@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from hubmirror.index.queries import AuditRecord
+from hubmirror.index.audit import AuditRecord
 from hubmirror.mirror.audit import as_dict
 from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.runtime import open_store

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
 
+from hubmirror.index.access import AccessRecords
+from hubmirror.index.audit import AuditRecords
 from hubmirror.index.database import Database
 from hubmirror.types import FileEntry, RepoId, RepoType
 
@@ -56,19 +57,6 @@ class RepoRecord:
     entries: dict[str, list[FileEntry]]  # commit -> entries
     missing: dict[str, list[str]]  # commit -> paths upstream confirmed absent
     answers: dict[str, ApiAnswer]  # API answer key -> answer
-
-
-@dataclass(frozen=True, slots=True)
-class Approval:
-    """An operator's decision on a repo, or a request still waiting for one."""
-
-    repo: RepoId
-    state: str  # pending | approved | denied
-    requested_at: float | None
-    requested_by: str | None
-    requests: int
-    decided_at: float | None
-    decided_by: str | None
 
 
 class Index:
@@ -446,142 +434,6 @@ def _mirror_token(row: tuple) -> MirrorToken:
 
 def _entry(row: tuple) -> FileEntry:
     return FileEntry(path=row[0], size=row[1], etag=row[2], lfs=bool(row[3]), sha256=row[4])
-
-
-# access: approvals and confirmed tokens ------------------------------------------
-_APPROVAL_COLUMNS = (
-    "repo_type, repo_id, state, requested_at, requested_by, requests, decided_at, decided_by"
-)
-
-
-def _approval(row: tuple) -> Approval:
-    return Approval(RepoId(RepoType(row[0]), row[1]), *row[2:])
-
-
-class AccessRecords:
-    """Approval requests and decisions, and tokens confirmed for restricted repos."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def approval(self, repo: RepoId) -> Approval | None:
-        row = self.db.execute(
-            f"SELECT {_APPROVAL_COLUMNS} FROM repo_approvals WHERE repo_type=? AND repo_id=?",
-            (repo.repo_type.value, repo.name),
-        ).fetchone()
-        return _approval(row) if row else None
-
-    def approvals(self, state: str | None = None) -> list[Approval]:
-        sql = f"SELECT {_APPROVAL_COLUMNS} FROM repo_approvals"
-        rows = self.db.execute(
-            sql + (" WHERE state=?" if state else "") + " ORDER BY requested_at, repo_id",
-            (state,) if state else (),
-        ).fetchall()
-        return [_approval(row) for row in rows]
-
-    def request_approval(self, repo: RepoId, who: str, now: float) -> None:
-        """Count a request for a repo nobody decided on yet; the first asker is kept."""
-        self.db.execute(
-            "INSERT INTO repo_approvals (repo_type, repo_id, state, requested_at, requested_by,"
-            " requests) VALUES (?, ?, 'pending', ?, ?, 1) ON CONFLICT(repo_type, repo_id)"
-            " DO UPDATE SET requests = requests + 1",
-            (repo.repo_type.value, repo.name, now, who),
-        )
-
-    def decide(self, repo: RepoId, state: str, who: str, now: float) -> None:
-        self.db.execute(
-            "INSERT INTO repo_approvals (repo_type, repo_id, state, decided_at, decided_by)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(repo_type, repo_id)"
-            " DO UPDATE SET state=excluded.state, decided_at=excluded.decided_at,"
-            " decided_by=excluded.decided_by",
-            (repo.repo_type.value, repo.name, state, now, who),
-        )
-
-    def put_grant(self, fingerprint: str, repo: RepoId, now: float) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO access_grants VALUES (?, ?, ?, ?)",
-            (fingerprint, repo.repo_type.value, repo.name, now),
-        )
-
-    def has_grant(self, fingerprint: str, repo: RepoId) -> bool:
-        row = self.db.execute(
-            "SELECT 1 FROM access_grants WHERE fingerprint=? AND repo_type=? AND repo_id=?",
-            (fingerprint, repo.repo_type.value, repo.name),
-        ).fetchone()
-        return row is not None
-
-
-# audit: downloads and access decisions ----------------------------------------
-class AuditRecord(NamedTuple):
-    """One audited event; field names are the JSON line's keys (never a token).
-
-    A named tuple, not a dataclass: thousands are written a second, straight as rows.
-    """
-
-    time: float
-    event: str  # download | refused | decision
-    address: str
-    identity: str | None
-    fingerprint: str
-    repo_type: str
-    repo: str
-    revision: str | None = None
-    commit: str | None = None
-    path: str | None = None
-    method: str | None = None
-    action: str | None = None
-    bytes: int = 0
-    status: int | None = None
-    cache: str | None = None
-    verdict: str | None = None
-    reason: str | None = None
-
-
-_AUDIT_COLUMNS = (
-    "at, event, address, identity, fingerprint, repo_type, repo_id, revision, commit_sha,"
-    " path, method, action, bytes, status, cache, verdict, reason"
-)
-
-
-class AuditRecords:
-    """The audit table: appended in batches, read back newest first."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def add(self, records: list[AuditRecord]) -> None:
-        """One transaction per batch: in autocommit mode every row would be its own commit
-        (measured: 30 µs a row instead of 6)."""
-        sql = f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join('?' * 17)})"
-        if self.db.conn.in_transaction:
-            self.db.executemany(sql, records)
-            return
-        with self.db.transaction():
-            self.db.executemany(sql, records)
-
-    def find(
-        self, repo: RepoId | None, since: float | None, who: str | None, limit: int
-    ) -> list[AuditRecord]:
-        """The newest ``limit`` records matching every filter given, oldest first.
-
-        ``who`` matches a mirror identity, a token fingerprint or a client address.
-        """
-        clauses, params = [], []
-        if repo is not None:
-            clauses.append("repo_type=? AND repo_id=?")
-            params += [repo.repo_type.value, repo.name]
-        if since is not None:
-            clauses.append("at>=?")
-            params.append(since)
-        if who:
-            clauses.append("(identity=? OR fingerprint=? OR address=?)")
-            params += [who, who, who]
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self.db.execute(
-            f"SELECT {_AUDIT_COLUMNS} FROM audit{where} ORDER BY at DESC, id DESC LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        return [AuditRecord(*row) for row in reversed(rows)]
 
 
 # cache management ------------------------------------------------------------

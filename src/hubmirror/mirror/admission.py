@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from hubmirror.errors import AwaitingApproval, NotAllowed
 from hubmirror.hub.repoglobs import RepoGlob, matches
-from hubmirror.index.queries import AccessRecords
+from hubmirror.index.access import AccessRecords
 from hubmirror.mirror.callers import Caller
 from hubmirror.mirror.lru import LRU
 from hubmirror.types import RepoId

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hubmirror.index.audit import AuditRecord, AuditRecords
 from hubmirror.index.database import Database
-from hubmirror.index.queries import AuditRecord, AuditRecords
 from hubmirror.mirror.callers import Caller
 from hubmirror.types import RepoId, RepoPath, Revision
 
