@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -142,3 +143,15 @@ def test_full_disk_refuses_new_fills_with_507_and_keeps_serving(make_mirror, fak
     assert get(cached).body == body
     assert not list((small_disk / "data" / "tmp").glob("*.part"))
     assert os.path.ismount(small_disk)
+
+
+@pytest.mark.timeout(60)
+def test_fill_that_would_eat_the_reserve_gets_507_on_any_machine(make_mirror, fakehub, tmp_path):
+    """The same refusal without a mount: the reserve is set above what the disk has free."""
+    free_mib = shutil.disk_usage(tmp_path).free // MiB
+    server = make_mirror(data=str(tmp_path / "data"), min_free_mib=free_mib + 1024)
+    answer = get(f"{server.url}/{MODEL}/resolve/main/config.json")
+    assert answer.status == 507
+    assert answer.header("X-Error-Code") == "InsufficientStorage"
+    assert _blobs(tmp_path / "data") == []
+    assert not list((tmp_path / "data" / "tmp").glob("*.part"))
