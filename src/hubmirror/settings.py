@@ -278,6 +278,58 @@ SETTINGS: tuple[Setting, ...] = (
         "Reverse proxies (IPs or networks) whose X-Forwarded-For names the client, for the "
         "per-client limits and the audit log.",
     ),
+    Setting(
+        "index",
+        _as_optional_str,
+        None,
+        "Index database: a postgresql:// URL shared by several nodes. Default: DATA/index.sqlite.",
+    ),
+    Setting(
+        "store",
+        _as_optional_str,
+        None,
+        "Blob store: s3://BUCKET[/PREFIX] in S3-compatible object storage. Default: DATA/blobs.",
+    ),
+    Setting(
+        "s3_endpoint",
+        _as_optional_str,
+        None,
+        "S3 endpoint URL (MinIO, Ceph RGW, OSS, COS). Default: AWS for the region.",
+    ),
+    Setting("s3_region", str, "us-east-1", "S3 region."),
+    Setting(
+        "s3_access_key",
+        _as_optional_str,
+        None,
+        "S3 access key. Default: AWS_ACCESS_KEY_ID and the usual AWS credential chain.",
+    ),
+    Setting(
+        "s3_secret_key",
+        _as_optional_str,
+        None,
+        "S3 secret key. Default: AWS_SECRET_ACCESS_KEY and the usual AWS credential chain.",
+    ),
+    Setting(
+        "local_tier_size",
+        parse_size,
+        20 * 1024**3,
+        "With an s3:// store: bytes of hot blobs kept on local disk in front of it, served at "
+        "disk speed (suffix K, M, G, T; 0 = none, blobs stream from the store).",
+    ),
+    Setting(
+        "node_url",
+        _as_optional_str,
+        None,
+        "With a shared index: URL other nodes reach this node at, to read its running fills. "
+        "Default: http://HOSTNAME:PORT.",
+    ),
+    Setting(
+        "node_secret",
+        _as_optional_str,
+        None,
+        "With a shared index: secret that signs node-to-node requests. Default: generated once "
+        "and kept in the shared index.",
+    ),
 )
 
 
@@ -317,6 +369,15 @@ class Settings:
     max_size: int = 0
     drain_seconds: float = 30.0
     trusted_proxies: tuple[str, ...] = ()
+    index: str | None = None
+    store: str | None = None
+    s3_endpoint: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key: str | None = field(default=None, repr=False)
+    s3_secret_key: str | None = field(default=None, repr=False)
+    local_tier_size: int = 20 * 1024**3
+    node_url: str | None = None
+    node_secret: str | None = field(default=None, repr=False)
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -19,13 +19,15 @@ from hubmirror.settings import Settings, SettingsError, load_settings
 
 
 def store_options(command: Callable) -> Callable:
-    """``--data``, ``--upstream``, ``--offline/--online`` and ``--config``, as for ``serve``."""
+    """The store flags every command shares: data dir, upstreams, offline, index, store, config."""
     options = [
         click.option("--data", help="Data directory [$HUBMIRROR_HOME or ~/.cache/hubmirror]."),
         click.option(
             "--upstream", multiple=True, help="Upstream Hub URL; repeat for failover order."
         ),
         click.option("--offline/--online", default=None, help="Never contact upstream [online]."),
+        click.option("--index", help="Index database: postgresql://... [DATA/index.sqlite]."),
+        click.option("--store", help="Blob store: s3://BUCKET[/PREFIX] [DATA/blobs]."),
         click.option(
             "--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file."
         ),
