@@ -15,17 +15,22 @@ from typing import Any
 
 from hubmirror.hub.redirects import redirect_allow_list
 from hubmirror.hub.repoglobs import parse_repo_globs
-from hubmirror.index.database import Database
+from hubmirror.index.database import open_database
 from hubmirror.index.queries import Index
 from hubmirror.mirror.admission import AccessRules, Admission
 from hubmirror.mirror.audit import AuditLog, NoAudit
+from hubmirror.mirror.cluster import Cluster, node_name
 from hubmirror.mirror.fillstate import FillPlan
 from hubmirror.mirror.identities import MirrorIdentities
+from hubmirror.mirror.localtier import LocalTier
 from hubmirror.mirror.service import Mirror
+from hubmirror.mirror.sharing import Shared
 from hubmirror.settings import Settings
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.layout import DataLayout, prepare_data_dir
+from hubmirror.storage.objects import ObjectStore, parse_store_url
 from hubmirror.upstream.client import HubClient, create_session
+from hubmirror.upstream.peers import PeerClient, create_peer_session
 from hubmirror.upstream.pool import UpstreamPool
 
 
@@ -42,7 +47,7 @@ class Store:
 def open_store(settings: Settings) -> Iterator[Store]:
     """Index and blob store of ``settings.data``, without upstream or server (export, import)."""
     layout = prepare_data_dir(settings.data)
-    database = Database(layout.index)
+    database = open_database(settings.index, layout.index)
     try:
         yield Store(layout, Index(database), BlobStore(layout.blobs, layout.tmp))
     finally:
@@ -53,7 +58,7 @@ def open_store(settings: Settings) -> Iterator[Store]:
 async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
     """Prepare the data directory, open the index and upstream sessions, yield a Mirror."""
     layout = prepare_data_dir(settings.data)
-    database = Database(layout.index)
+    database = open_database(settings.index, layout.index)
     session = create_session(settings.upstream_timeout)
     redirect_hosts = redirect_allow_list(settings.upstream, settings.redirect_hosts)
     pool = UpstreamPool(
@@ -61,9 +66,11 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         offline=settings.offline,
     )
     index = Index(database)
+    store = BlobStore(layout.blobs, layout.tmp)
+    shared = await open_shared(settings, index, store)
     mirror = Mirror(
         index=index,
-        store=BlobStore(layout.blobs, layout.tmp),
+        store=store,
         pool=pool,
         metadata_ttl=settings.metadata_ttl,
         access_ttl=settings.access_ttl,
@@ -81,8 +88,11 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         admission=Admission(access_rules(settings), index.access),
         offline_access=settings.offline_access,
         audit=open_audit(settings, layout),
-        max_size=settings.max_size,
+        max_size=0 if shared else settings.max_size,  # the local tier has its own limit
+        shared=shared,
     )
+    if shared is not None:
+        shared.tier.busy = mirror.blob_in_use
     try:
         yield mirror
     finally:
@@ -107,7 +117,8 @@ def open_audit(settings: Settings, layout: DataLayout) -> AuditLog | NoAudit:
     if not settings.audit:
         return NoAudit()
     path = Path(settings.audit_file).expanduser() if settings.audit_file else None
-    return AuditLog(Database(layout.index), path or layout.root / "audit.jsonl")
+    database = open_database(settings.index, layout.index)
+    return AuditLog(database, path or layout.root / "audit.jsonl")
 
 
 # glibc mallopt parameters (malloc.h)
@@ -156,3 +167,28 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
         asyncio.run(main)
         return
     uvloop.run(main)
+
+
+async def open_shared(settings: Settings, index: Index, store: BlobStore) -> Shared | None:
+    """The object store and, with a shared index, this node's place in the cluster.
+
+    ``None`` for the embedded default (blobs on local disk). A shared index without
+    an object store still gets fill leases, but every node keeps its own blobs.
+    """
+    if not settings.store:
+        return None
+    objects = await ObjectStore.open(
+        parse_store_url(settings.store),
+        endpoint=settings.s3_endpoint,
+        region=settings.s3_region,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+    )
+    tier = LocalTier(store, settings.local_tier_size, busy=lambda _digest: True)
+    await asyncio.to_thread(tier.scan)
+    cluster = None
+    if index.db.shared:
+        secret = settings.node_secret or index.cluster_secret()
+        peers = PeerClient(create_peer_session(settings.upstream_timeout), node_name(), secret)
+        cluster = Cluster(index.leases, peers.node, settings.node_url or "", peers)
+    return Shared(objects, tier, cluster)

@@ -23,11 +23,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-import aiohttp
-
-from hubmirror.errors import IntegrityError, LinkExpired, StorageFull, UpstreamUnavailable
+from hubmirror.errors import IntegrityError, StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource, Segment, fill_key
+from hubmirror.mirror.origins import RETRYABLE, PeerOrigin, StoreOrigin, UpstreamOrigin
+from hubmirror.mirror.sharing import Shared
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.layout import is_resumable
 from hubmirror.storage.locks import FileLock, is_locked
@@ -40,12 +40,11 @@ from hubmirror.storage.progress import (
 )
 from hubmirror.storage.writer import BlobWriter, Expected
 from hubmirror.types import FileEntry
-from hubmirror.upstream.client import HubClient
+from hubmirror.upstream.peers import PeerRefused
 from hubmirror.upstream.pool import UpstreamPool
 
 log = logging.getLogger(__name__)
 
-CHUNK = 256 * 1024  # measured: larger chunks collapse under concurrent fills
 MAX_RESUMES = 5  # consecutive attempts of one segment that bring no new byte
 PUBLISH_INTERVAL = 0.01  # seconds between progress records for other processes
 FOLLOW_INTERVAL = 0.02  # seconds between polls of another process's progress
@@ -60,11 +59,15 @@ class Fills:
         clock: Callable[[], float] = time.time,
         on_filled: Callable[[FileEntry, StoredBlob], None] | None = None,
         plan: FillPlan | None = None,
+        shared: Shared | None = None,
     ) -> None:
+        """``shared``: the object store (and cluster) blobs go to, when there is one."""
         self.on_filled = on_filled or (lambda _entry, _blob: None)
         self.store = store
         self.index = index
         self.pool = pool
+        self.upstream = UpstreamOrigin(pool)
+        self.shared = shared
         self.clock = clock
         self.plan = plan or FillPlan()
         self.running: dict[str, Fill] = {}
@@ -89,19 +92,46 @@ class Fills:
             return fill
         try:
             self._check_room(source.entry.size)
-        except StorageFull:
+            fill.origin, fill.leader = self._origin(fill, stored)
+        except BaseException:
             lock.release()
             raise
         resumed = _resume(fill)
         writer = BlobWriter(fill.temp, _expected(source.entry), keep=resumed)
         return self._track(fill, self._run(fill, writer, lock))
 
+    def _origin(self, fill: Fill, stored: StoredBlob | None):
+        """Where this fill reads, and whether it leads (fetches upstream, shares the blob).
+
+        In the store already → the store; else the fill's lease decides: this node
+        takes it and reads upstream, or reads the node that has it.
+        """
+        shared = self.shared
+        if stored is not None and shared is not None:
+            return StoreOrigin(shared.objects, stored.sha256), False
+        if shared is None or shared.cluster is None:
+            return self.upstream, True
+        for _ in range(3):  # the holder may finish between our two questions
+            if shared.cluster.lead(fill.key):
+                stored = self.index.blob_for(fill.source.entry)
+                if stored is None:
+                    return self.upstream, True
+                shared.cluster.release(fill.key)  # shared a moment ago
+                return StoreOrigin(shared.objects, stored.sha256), False
+            holder = shared.cluster.holder(fill.key)
+            if holder is not None:
+                return PeerOrigin(shared.cluster.peers, holder.node, holder.address), False
+        raise UpstreamUnavailable("another node keeps taking and leaving this fill; retry")
+
     def _unindexed(self, entry: FileEntry) -> StoredBlob | None:
         """An LFS blob in the store that the index lost (a crash between rename and insert).
 
         Only verified bytes are ever renamed into the store, so its name can be trusted.
+        With a shared store, this disk is no store of record: nothing to adopt.
         """
-        if not entry.sha256 or self.store.size_of(entry.sha256) != entry.size:
+        if self.shared is not None or not entry.sha256:
+            return None
+        if self.store.size_of(entry.sha256) != entry.size:
             return None
         blob = StoredBlob(entry.sha256, "", entry.size)
         self.index.put_blob(blob, self.clock())
@@ -143,11 +173,16 @@ class Fills:
             verified = await asyncio.to_thread(writer.finish)
             blob = StoredBlob(verified.sha256, verified.git_sha1, verified.size)
             final = self.store.commit(fill.temp, blob.sha256)
-            self.index.put_blob(blob, self.clock())
-            publisher.publish(DONE)
+            if self.shared is None:
+                self.index.put_blob(blob, self.clock())
+                publisher.publish(DONE)
             self.on_filled(entry, blob)
-            fill.finish(blob, final)
+            fill.finish(blob, final)  # this node's readers get their last byte now
+            if self.shared is not None:
+                await self._share(fill, blob, final)
+                publisher.publish(DONE)
             self.outcomes["completed"] += 1
+            self.outcomes[f"from_{fill.origin.kind}"] += 1  # the origin that finished it
             _log_filled(fill, time.monotonic() - started)
         except asyncio.CancelledError as exc:  # shutting down: keep the bytes to resume
             self.outcomes["interrupted"] += 1
@@ -166,6 +201,32 @@ class Fills:
             self.running.pop(fill.key, None)
             lock.release()
             publisher.close()
+            self._settle_shared(fill)
+
+    async def _share(self, fill: Fill, blob: StoredBlob, final) -> None:
+        """Lead fill: upload the verified blob, then index it, then let go of the lease.
+
+        The index names only complete objects, so no node ever looks for a blob the
+        store does not hold yet; until then, other nodes read this node's copy.
+        """
+        if not fill.leader:
+            return
+        try:
+            await self.shared.objects.upload(final, blob.sha256, blob.size)
+            self.index.put_blob(blob, self.clock())
+        except Exception as exc:  # noqa: BLE001 - the blob stays served from this disk
+            self.outcomes["unshared"] += 1
+            log.warning("could not put %s in the object store: %s", blob.sha256, exc)
+
+    def _settle_shared(self, fill: Fill) -> None:
+        """Give the lease back (when the fill led) and let the local tier count the blob."""
+        shared = self.shared
+        if shared is None:
+            return
+        if fill.leader and shared.cluster is not None:
+            shared.cluster.release(fill.key)
+        if fill.blob is not None:
+            shared.tier.added(fill.blob.sha256, fill.blob.size)
 
     async def _follow(self, fill: Fill) -> None:
         """Mirror another process's fill: poll its progress until it is stored or gone."""
@@ -212,66 +273,69 @@ class Fills:
 
         Only attempts that bring no new byte count against ``MAX_RESUMES``: a link
         that drops every few megabytes still finishes, a dead one gives up quickly.
+        A failing peer is no failure of its own: the fill looks where to read next.
         """
+        sink = _Sink(fill, segment, writer, publisher)
         failures = 0
         while not segment.complete:  # a resumed fill may bring complete segments
-            client = self.pool.pick(failures)
+            origin = fill.origin
             before = segment.position
             try:
-                await self._copy(client, fill, segment, writer, publisher)
-                self.pool.succeeded(client)
-            except (aiohttp.ClientError, TimeoutError, UpstreamUnavailable) as exc:
-                self.pool.failed(client, exc)
+                await origin.copy(fill, segment, failures, sink)
+                if not segment.complete:
+                    raise UpstreamUnavailable(f"{origin.kind} closed the body early")
+            except PeerRefused:
+                raise
+            except RETRYABLE as exc:
                 failures = 0 if segment.position > before else failures + 1
+                if origin.kind == "peer" and await self._reconsider(fill, origin):
+                    failures = 0
+                    continue
                 if failures > MAX_RESUMES:
                     raise UpstreamUnavailable(f"fill of {fill.source.entry.path} gave up") from exc
                 await asyncio.sleep(min(0.2 * failures, 2.0))
 
-    async def _copy(
-        self,
-        client: HubClient,
-        fill: Fill,
-        segment: Segment,
-        writer: BlobWriter,
-        publisher: _Publisher,
-    ) -> None:
-        src = fill.source
-        whole = segment.position == 0 and segment.end == fill.size
-        end = None if whole else segment.end - 1
-        url = fill.locations.get(client.name)
-        if url is None:  # one redirect lookup per fill, not one per segment and retry
-            url = await client.file_location(src.repo, src.commit, src.entry.path, src.auth)
-            fill.locations[client.name] = url
-        started = time.monotonic()
-        try:
-            async with client.open_url(url, src.auth, start=segment.position, end=end) as resp:
-                self.pool.record_latency(client, time.monotonic() - started)
-                await self._write_body(client, resp, fill, segment, writer, publisher)
-        except LinkExpired:
-            fill.locations.pop(client.name, None)
-            raise
-        if not segment.complete:
-            raise UpstreamUnavailable("upstream closed the body early")
+    async def _reconsider(self, fill: Fill, failed: PeerOrigin) -> bool:
+        """After a peer failed us: wait for it while its lease lives, then read elsewhere.
 
-    async def _write_body(
-        self,
-        client: HubClient,
-        resp,
-        fill: Fill,
-        segment: Segment,
-        writer: BlobWriter,
-        publisher: _Publisher,
-    ) -> None:
-        fill.upstreams.add(client.name)
-        async for chunk in resp.content.iter_chunked(CHUNK):
-            if segment.position + len(chunk) > segment.end:
-                raise IntegrityError("upstream sent more bytes than the range asked for")
-            writer.write_at(segment.position, chunk)
-            segment.position += len(chunk)
-            fill.upstream_bytes += len(chunk)
-            self.pool.record_bytes(client, len(chunk))
-            fill.advance()
-            publisher.maybe_publish()
+        Returns ``True`` when the fill should simply try again (the peer still holds
+        the lease, or the fill now reads from the store, upstream, or another node).
+        """
+        if fill.origin is not failed:
+            return True  # another segment already moved the fill on
+        cluster = self.shared.cluster
+        holder = cluster.holder(fill.key)
+        if holder is not None and holder.node == failed.node:
+            await asyncio.sleep(cluster.ttl / 4)  # alive, or not yet known dead
+            return True
+        stored = self.index.blob_for(fill.source.entry)
+        if stored is not None:
+            fill.origin = StoreOrigin(self.shared.objects, stored.sha256)
+        elif holder is None and cluster.lead(fill.key):
+            fill.origin, fill.leader = self.upstream, True
+            log.info("took over the fill of %s from node %s", fill.key, failed.address)
+        elif holder is not None:
+            fill.origin = PeerOrigin(cluster.peers, holder.node, holder.address)
+        else:
+            return False
+        return True
+
+
+class _Sink:
+    """Writes one segment's bytes where they belong and tells the readers."""
+
+    def __init__(self, fill: Fill, segment: Segment, writer: BlobWriter, publisher) -> None:
+        self.fill, self.segment, self.writer, self.publisher = fill, segment, writer, publisher
+
+    def __call__(self, chunk: bytes) -> None:
+        segment = self.segment
+        if segment.position + len(chunk) > segment.end:
+            raise IntegrityError("upstream sent more bytes than the range asked for")
+        self.writer.write_at(segment.position, chunk)
+        segment.position += len(chunk)
+        self.fill.upstream_bytes += len(chunk)
+        self.fill.advance()
+        self.publisher.maybe_publish()
 
 
 async def _hash_along(fill: Fill, writer: BlobWriter) -> None:

@@ -75,6 +75,8 @@ class Fill:
         self.upstream_bytes = 0
         self.upstreams: set[str] = set()
         self.locations: dict[str, str] = {}  # upstream → where its bytes are (CDN link)
+        self.origin = None  # where the bytes come from now (mirror.origins); may change
+        self.leader = False  # this node fetches from upstream and shares the blob
         self._progress = asyncio.Event()
 
     @property

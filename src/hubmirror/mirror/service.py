@@ -38,6 +38,7 @@ from hubmirror.mirror.apianswers import (
 )
 from hubmirror.mirror.audit import AuditLog, NoAudit
 from hubmirror.mirror.callers import Caller, PassThrough, token_fingerprint
+from hubmirror.mirror.cluster import default_node_url
 from hubmirror.mirror.eviction import Eviction, fill_running
 from hubmirror.mirror.fills import Fills
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
@@ -46,6 +47,7 @@ from hubmirror.mirror.lru import LRU
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
 from hubmirror.mirror.quota import Quota
 from hubmirror.mirror.revisions import Revisions
+from hubmirror.mirror.sharing import Shared
 from hubmirror.mirror.snapshots import Snapshots
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
@@ -56,6 +58,7 @@ _MISSING = "missing"  # entry cache value for a path upstream confirmed absent
 ENTRY_CACHE_SIZE = 200_000
 SMALL_FILE_MAX = 1024 * 1024  # blobs up to this size are served from memory once read
 SMALL_FILE_CACHE = 128 * 1024 * 1024
+RELAY_CHUNK = 256 * 1024  # bytes relayed per write for a direct ranged read
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,7 @@ class Mirror:
         offline_access: str = "confirmed-tokens",
         audit: AuditLog | NoAudit | None = None,
         max_size: int = 0,
+        shared: Shared | None = None,
     ) -> None:
         self.metadata_deadline = metadata_deadline
         self.identities = identities or PassThrough()
@@ -103,7 +107,10 @@ class Mirror:
         self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
         self.access.offline_access = offline_access
         self.access.is_offline = lambda: self.pool.offline
-        self.fills = Fills(store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan)
+        self.shared = shared  # object store, local tier, cluster (sharing.py), or None
+        self.fills = Fills(
+            store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan, shared=shared
+        )
         self.flights = Flights()
         self.served = ServedCounters()
         self.store_totals = StoreTotals(index)  # blob count and bytes for /metrics
@@ -153,6 +160,8 @@ class Mirror:
     async def close(self) -> None:
         await self.quota.close()
         await self.fills.close()
+        if self.shared is not None:
+            await self.shared.close()
         self.flush_access_times()
         self.audit.close()
 
@@ -237,17 +246,25 @@ class Mirror:
     async def upstream_range(
         self, answer: FileAnswer, auth: str | None, start: int, end: int
     ) -> AsyncIterator:
-        """A direct ranged read from upstream, for a Range far ahead of a running fill."""
+        """A direct ranged read, for a Range far ahead of a running fill: chunks of bytes
+        from the object store when it holds the blob, else from upstream."""
+        if answer.blob is not None and self.shared is not None:
+            objects = self.shared.objects
+            async with objects.open_range(answer.blob.sha256, start, end) as body:
+                yield body.iter_chunks(RELAY_CHUNK)
+            return
         client = self.pool.pick(0)
         async with client.open_file(
             answer.repo, answer.commit, answer.entry.path, auth, start=start, end=end
         ) as resp:
-            yield resp
+            yield resp.content.iter_chunked(RELAY_CHUNK)
 
     def touch(self, blob: StoredBlob) -> None:
         """Note a read for LRU eviction; written to the index in batches."""
         now = self.clock()
         self._touched[blob.sha256] = now
+        if self.shared is not None:
+            self.shared.tier.read(blob.sha256)
         if len(self._touched) > 1000 or now - self._last_touch_flush > 10:
             self.flush_access_times()
 
@@ -310,14 +327,25 @@ class Mirror:
 
     def without_blob(self, answer: FileAnswer) -> FileAnswer:
         """The same answer once its blob file turned out to be gone: a MISS to refill."""
+        if answer.blob is not None and self.shared is not None:
+            # Gone from this disk only (the local tier let it go): the store has it.
+            self._small.pop(answer.blob.sha256)
+            self._hits = LRU(ENTRY_CACHE_SIZE)
+            return _file_answer(answer.repo, answer.commit, answer.entry, answer.blob, None)
         if answer.blob is not None:
             self.forget_blob(answer.entry, answer.blob)
         return _file_answer(answer.repo, answer.commit, answer.entry, None, None)
 
     def _answer(self, repo: RepoId, commit: str, entry: FileEntry) -> FileAnswer:
         blob = self._blob_for(entry)
-        path = self.store.path_for(blob.sha256) if blob else None
+        local = blob is not None and not self.streams_from_store
+        path = self.store.path_for(blob.sha256) if local else None
         return _file_answer(repo, commit, entry, blob, path)
+
+    @property
+    def streams_from_store(self) -> bool:
+        """No local tier: stored blobs are sent straight from the object store."""
+        return self.shared is not None and self.shared.tier.limit == 0
 
     def _blob_for(self, entry: FileEntry) -> StoredBlob | None:
         key = entry.sha256 or entry.etag
@@ -352,9 +380,24 @@ class Mirror:
             if self.readers[key] <= 0:
                 del self.readers[key]
                 self.quota.check()  # it may have been all that kept the store over quota
+                if self.shared is not None:
+                    self.shared.tier.trim()
 
     def blobs_in_use(self) -> frozenset[str]:
         return frozenset(self.readers) | frozenset(self.fills.running)
+
+    def blob_in_use(self, digest: str) -> bool:
+        """Being sent or filled on this node (the local tier keeps it on disk)."""
+        if digest in self.readers or digest in self.fills.running:
+            return True
+        return any(f.blob and f.blob.sha256 == digest for f in self.fills.running.values())
+
+    def listening_on(self, host: str, port: int) -> None:
+        """Where other nodes reach this one, unless ``node_url`` said so: the address
+        the server is bound to, or this host's name when it listens on all of them."""
+        cluster = self.shared.cluster if self.shared is not None else None
+        if cluster is not None and not cluster.address:
+            cluster.address = default_node_url(host, port)
 
     def blob_busy(self, blob: Eviction) -> bool:
         """Being sent by this process, or filled by any: not to be evicted now."""

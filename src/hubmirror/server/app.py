@@ -33,6 +33,7 @@ from hubmirror.server.context import CALLER, CONTEXT, ServerContext, address_of,
 from hubmirror.server.errors import error_response
 from hubmirror.server.limits import client_limits
 from hubmirror.server.metrics import handle_health, handle_metrics
+from hubmirror.server.peers import handle_node_fill, is_node_route
 from hubmirror.server.protocol import HubServer
 from hubmirror.server.resolve import handle_resolve
 from hubmirror.server.responses import BODY_STARTED, abort
@@ -78,6 +79,8 @@ class Dispatcher:
 
 
 async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
+    if is_node_route(request.raw_path):  # another node of the cluster, signed
+        return await handle_node_fill(request)
     route = _route(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
     if route == _METRICS:
         return await handle_metrics(request)
@@ -293,4 +296,5 @@ async def start_server(
     site = web.TCPSite(runner, host, port, backlog=1024, reuse_port=reuse_port or None)
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
+    mirror.listening_on(host, bound)
     return runner, bound

@@ -41,10 +41,14 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
         except FileNotFoundError:
             answer = mirror.without_blob(answer)  # deleted behind our back: refill
             headers = answer.headers
+    if answer.blob is not None and mirror.streams_from_store:
+        mirror.touch(answer.blob)
+        return await _direct_range(request, answer, auth, headers, (start, end), span)
     with limits_of(request).fill_slot(caller_of(request).address):  # started or joined
         fill = mirror.start_fill(answer, auth)
         if span and fill.distance_ahead(start) > DIRECT_RANGE_AHEAD:
-            return await _direct_range(request, answer, auth, headers, span)
+            headers = headers | {X_CACHE_STATUS: str(CacheStatus.MISS)}
+            return await _direct_range(request, answer, auth, headers, span, span)
         resp = await responses.start(request, headers, size, span)
         with mirror.reading(fill.key):  # the quota leaves a blob alone while it is sent
             await responses.send_fill(request, resp, fill, start, end)
@@ -74,9 +78,14 @@ async def _send_stored(request, answer, headers, span) -> web.StreamResponse:
     return resp
 
 
-async def _direct_range(request, answer, auth, headers, span) -> web.StreamResponse:
-    headers = headers | {X_CACHE_STATUS: str(CacheStatus.MISS)}
-    async with mirror_of(request).upstream_range(answer, auth, *span) as upstream:
+async def _direct_range(request, answer, auth, headers, wanted, span) -> web.StreamResponse:
+    """Bytes ``wanted`` relayed as they come (from the object store when it holds the blob,
+    else upstream), not kept: a 206 for a client ``span``, else the whole file."""
+    if wanted[1] < wanted[0]:  # an empty file: nothing to read anywhere
+        resp = await responses.start(request, headers, 0, None)
+        await resp.write_eof()
+        return resp
+    async with mirror_of(request).upstream_range(answer, auth, *wanted) as chunks:
         resp = await responses.start(request, headers, answer.entry.size, span)
-        await responses.send_upstream(resp, upstream, span[1] - span[0] + 1)
+        await responses.send_upstream(resp, chunks, wanted[1] - wanted[0] + 1)
     return resp

@@ -137,10 +137,10 @@ async def send_fill(
     await resp.write_eof()
 
 
-async def send_upstream(resp: web.StreamResponse, upstream, length: int) -> None:
-    """Relay an upstream ranged body as it arrives (bytes not kept)."""
+async def send_upstream(resp: web.StreamResponse, chunks, length: int) -> None:
+    """Relay a ranged body (upstream's or the object store's) as it arrives, not kept."""
     sent = 0
-    async for chunk in upstream.content.iter_chunked(256 * 1024):
+    async for chunk in chunks:
         await resp.write(chunk)
         sent += len(chunk)
     if sent != length:

@@ -1,0 +1,25 @@
+"""What a node shares with others: the object store, its local tier, and the cluster.
+
+Built by ``runtime`` when ``store`` is an ``s3://`` URL (and, with a shared index,
+the cluster); ``None`` everywhere means the embedded default: the local disk is
+the store of record and this node is alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hubmirror.mirror.cluster import Cluster
+from hubmirror.mirror.localtier import LocalTier
+
+
+@dataclass
+class Shared:
+    objects: object  # storage.objects.ObjectStore: every verified blob, for every node
+    tier: LocalTier  # the hot blobs kept on this node's disk
+    cluster: Cluster | None = None  # fill leases and peer reads, with a shared index
+
+    async def close(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.close()
+        await self.objects.close()

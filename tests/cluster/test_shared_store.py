@@ -1,0 +1,78 @@
+"""Blobs in the object store: verified before they are indexed, and served by any node."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tests.e2e.clients import TINY_BERT
+from tests.support.http import get
+
+from .conftest import BIG, BIG_SIZE, settled
+
+
+def _url(node, path: str) -> str:
+    return f"{node.url}/{TINY_BERT}/resolve/main/{path}"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_a_filled_blob_is_in_the_object_store_and_the_index(
+    make_node, fakehub, big_file, s3_admin, s3_store_url
+):
+    node = make_node()
+    resp = get(_url(node, BIG))
+    assert resp.status == 200 and _sha256(resp.body) == big_file
+    settled(node)
+    bucket = s3_store_url.removeprefix("s3://").split("/")[0]
+    key = f"mirror/blobs/sha256/{big_file[:2]}/{big_file[2:4]}/{big_file}"
+    head = s3_admin.head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == BIG_SIZE
+    stored = node.call(lambda: node.mirror.index.blob_by_id(big_file))
+    assert stored is not None and stored.size == BIG_SIZE
+
+
+def test_a_node_with_an_empty_disk_serves_from_the_shared_store(make_node, fakehub, big_file):
+    first = make_node()
+    assert _sha256(get(_url(first, BIG)).body) == big_file
+    settled(first)
+    fakehub.clear_log()
+
+    second = make_node()  # another data directory: nothing on its disk
+    resp = get(_url(second, BIG))
+    again = get(_url(second, BIG), headers={"Range": "bytes=10-19"})
+
+    assert resp.status == 200 and _sha256(resp.body) == big_file
+    assert again.status == 206 and again.body == resp.body[10:20]
+    assert fakehub.body_bytes(host="cdn") == 0  # no byte from upstream
+    assert (second.data_dir / "blobs").exists()
+
+
+def test_without_a_local_tier_bytes_stream_from_the_store(make_node, fakehub, big_file):
+    node = make_node(local_tier_size=0)
+    whole = get(_url(node, BIG))
+    settled(node)
+    part = get(_url(node, BIG), headers={"Range": "bytes=-100"})
+    again = get(_url(node, BIG))
+
+    assert _sha256(whole.body) == big_file and _sha256(again.body) == big_file
+    assert part.status == 206 and part.body == whole.body[-100:]
+    assert again.headers["X-Cache-Status"] == "HIT"
+    blobs = list((node.data_dir / "blobs").rglob(big_file))
+    assert blobs == []  # nothing kept on this disk
+    assert fakehub.body_bytes(host="cdn") == BIG_SIZE
+
+
+def test_the_local_tier_lets_go_of_least_recently_read_blobs(make_node, fakehub, big_file):
+    node = make_node(local_tier_size=BIG_SIZE)
+    assert _sha256(get(_url(node, BIG)).body) == big_file
+    settled(node)
+    assert get(_url(node, "config.json")).status == 200  # pushes the total over the limit
+    settled(node)
+
+    assert not list((node.data_dir / "blobs").rglob(big_file))
+    fakehub.clear_log()
+    resp = get(_url(node, BIG))
+    assert _sha256(resp.body) == big_file
+    assert fakehub.body_bytes(host="cdn") == 0  # back from the store, not upstream
