@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from tests.e2e.clients import TINY_BERT
+from tests.support.commands import hubmirror
 from tests.support.http import get
 
 from .conftest import BIG, BIG_SIZE, settled
@@ -76,3 +77,12 @@ def test_the_local_tier_lets_go_of_least_recently_read_blobs(make_node, fakehub,
     resp = get(_url(node, BIG))
     assert _sha256(resp.body) == big_file
     assert fakehub.body_bytes(host="cdn") == 0  # back from the store, not upstream
+
+
+def test_blob_file_commands_refuse_an_object_store_and_say_what_to_do(tmp_path, s3_settings):
+    flags = ["--data", str(tmp_path / "d"), "--store", s3_settings["store"]]
+    result = hubmirror("export", "acme/tiny-bert", "--to", str(tmp_path / "out"), *flags)
+
+    assert result.returncode == 1
+    assert "works on blobs on local disk" in result.stderr
+    assert "hubmirror sync --upstream" in result.stderr

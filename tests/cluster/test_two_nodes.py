@@ -15,6 +15,7 @@ import pytest
 from hubmirror.hub.nodeauth import sign
 from tests.e2e.clients import TINY_BERT
 from tests.support.http import get
+from tests.support.mirror import MirrorThread
 
 from .conftest import BIG, BIG_SIZE, settled
 
@@ -87,3 +88,22 @@ def _wait_for_fill(node, timeout: float = 10.0) -> None:
     while not node.call(lambda: bool(node.mirror.fills.running)):
         assert time.monotonic() < deadline, "the fill never started"
         time.sleep(0.02)
+
+
+def test_any_worker_of_a_node_serves_the_fill_another_worker_runs(make_node, fakehub, big_file):
+    worker = make_node()
+    other_worker = MirrorThread(worker.settings).start()  # same data directory, same port role
+    try:
+        fakehub.faults.bandwidth = SLOW
+        with ThreadPoolExecutor(1) as pool:
+            leading = pool.submit(get, _url(worker, BIG))
+            _wait_for_fill(worker)
+            path = f"/_node/fills/{big_file}"
+            secret = other_worker.call(lambda: other_worker.mirror.shared.cluster.peers.secret)
+            headers = sign(secret, "peer", "GET", path, _now()) | {"Range": "bytes=0-99"}
+            part = get(other_worker.url + path, headers=headers)
+            whole = leading.result(timeout=60)
+    finally:
+        other_worker.stop()
+
+    assert part.status == 206 and part.body == whole.body[:100]

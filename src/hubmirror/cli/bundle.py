@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from hubmirror.cli.common import configure_logging, fail, settings_from, store_options
+from hubmirror.cli.common import (
+    configure_logging,
+    fail,
+    require_local_store,
+    settings_from,
+    store_options,
+)
 
 FORMATS = click.Choice(["bundle", "hf-cache", "dir"])
 REPO_TYPES = click.Choice(["model", "dataset", "space"])
@@ -69,6 +75,7 @@ def import_(source: Path, config_file: str | None, **flags) -> None:
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
+    require_local_store(settings, "hubmirror import")
     progress = TransferProgress("import")
     try:
         with open_store(settings) as store:
@@ -86,6 +93,7 @@ def _export(settings, specs, file_filter, target: Path, fmt: str):
     from hubmirror.progress import TransferProgress
     from hubmirror.runtime import open_store
 
+    require_local_store(settings, "hubmirror export")
     with open_store(settings) as store:
         snapshots = complete_snapshots(store.index, specs, file_filter)
         progress = TransferProgress("export")

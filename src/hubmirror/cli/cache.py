@@ -18,7 +18,13 @@ from datetime import datetime
 
 import click
 
-from hubmirror.cli.common import configure_logging, fail, settings_from, store_options
+from hubmirror.cli.common import (
+    configure_logging,
+    fail,
+    require_local_store,
+    settings_from,
+    store_options,
+)
 
 _SHARED_NOTE = "a blob listed by several repos counts for each of them, once in the total"
 
@@ -181,6 +187,7 @@ def _store(settings) -> Iterator:
     from hubmirror.runtime import open_store
     from hubmirror.storage.layout import LayoutMismatch
 
+    require_local_store(settings, "hubmirror cache")
     try:
         with open_store(settings) as store:
             yield store

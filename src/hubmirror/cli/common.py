@@ -51,6 +51,16 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
+def require_local_store(settings: Settings, command: str) -> None:
+    """Commands that read or write blob files work on a local store only (for now)."""
+    if settings.store:
+        fail(
+            f"'{command}' works on blobs on local disk, and this mirror keeps them in "
+            f"{settings.store}: run it against a mirror with a local store that uses this one "
+            "as its upstream (fill it with 'hubmirror sync --upstream http://THIS-MIRROR')"
+        )
+
+
 def fail(message: str) -> NoReturn:
     click.echo(f"hubmirror: {message}", err=True)
     sys.exit(1)

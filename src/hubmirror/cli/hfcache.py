@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from hubmirror.cli.common import configure_logging, fail, settings_from, store_options
+from hubmirror.cli.common import (
+    configure_logging,
+    fail,
+    require_local_store,
+    settings_from,
+    store_options,
+)
 
 
 @click.command("import-hf-cache")
@@ -47,6 +53,7 @@ def import_hf_cache(
     if not root.is_dir():
         fail(f"{root}: no such directory (expected a huggingface_hub cache)")
     only = _repos(repos) if repos else None
+    require_local_store(settings, "hubmirror import-hf-cache")
     try:
         with open_store(settings) as store:
             progress = TransferProgress(f"import {root}")

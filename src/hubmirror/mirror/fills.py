@@ -100,6 +100,24 @@ class Fills:
         writer = BlobWriter(fill.temp, _expected(source.entry), keep=resumed)
         return self._track(fill, self._run(fill, writer, lock))
 
+    def follow_local(self, key: str) -> Fill | None:
+        """Join the fill of ``key`` that another worker process on this node runs.
+
+        For another node's request, which may reach any worker (they share the port):
+        without one, it would see "no fill here" for as long as the fill runs.
+        """
+        paths = self.store.fill_paths(key)
+        progress = read_progress(paths.progress)
+        if progress is None or progress.state != RUNNING or not is_locked(paths.lock):
+            return None
+        size = progress.segments[-1][1] if progress.segments else 0
+        if key.startswith("git-"):  # a regular file, known by its git blob sha1
+            entry = FileEntry(key, size, key.removeprefix("git-"), lfs=False)
+        else:
+            entry = FileEntry(key, size, key, lfs=True, sha256=key)
+        fill = Fill(key, FillSource(None, "", entry, None), paths, self.plan)  # no repo: bytes only
+        return self._track(fill, self._follow(fill))
+
     def _origin(self, fill: Fill, stored: StoredBlob | None):
         """Where this fill reads, and whether it leads (fetches upstream, shares the blob).
 

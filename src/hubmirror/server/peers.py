@@ -40,7 +40,7 @@ async def handle_node_fill(request: web.BaseRequest) -> web.StreamResponse:
     if not _KEY.fullmatch(key):
         raise InvalidInput(f"not a blob key: {key!r}")
     range_spec = parse_range(request.headers.get("Range"))
-    fill = mirror.fills.running.get(key)
+    fill = mirror.fills.running.get(key) or mirror.fills.follow_local(key)
     if fill is not None:
         start, end = range_spec.span(fill.size) if range_spec else (0, fill.size - 1)
         resp = await responses.start(request, {}, fill.size, (start, end))
