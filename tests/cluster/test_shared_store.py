@@ -86,3 +86,15 @@ def test_blob_file_commands_refuse_an_object_store_and_say_what_to_do(tmp_path, 
     assert result.returncode == 1
     assert "works on blobs on local disk" in result.stderr
     assert "hubmirror sync --upstream" in result.stderr
+
+
+def test_metrics_show_the_local_tier_and_where_fills_came_from(make_node, fakehub, big_file):
+    node = make_node()
+    assert _sha256(get(_url(node, BIG)).body) == big_file
+    settled(node)
+    text = get(node.url + "/metrics").body.decode()
+
+    assert 'hubmirror_fills_by_origin_total{origin="upstream"} 1' in text
+    assert f"hubmirror_local_tier_bytes {BIG_SIZE}" in text
+    assert "hubmirror_fills_unshared_total 0" in text
+    assert "hubmirror_fill_leases_held 0" in text

@@ -129,6 +129,30 @@ def _fills(lines: list[str], mirror: Mirror) -> None:
         name = f"hubmirror_fills_{outcome}_total"
         _family(lines, name, "counter", help_text)
         lines.append(f"{name} {fills.outcomes[outcome]}")
+    name = "hubmirror_fills_by_origin_total"
+    _family(lines, name, "counter", "Completed fills by where their bytes came from at the end.")
+    for origin in ("upstream", "store", "peer"):
+        lines.append(f'{name}{{origin="{origin}"}} {fills.outcomes[f"from_{origin}"]}')
+    if mirror.shared is not None:
+        _shared(lines, mirror)
+
+
+def _shared(lines: list[str], mirror: Mirror) -> None:
+    """The object store's local tier and, in a cluster, this node's fill leases."""
+    shared, fills = mirror.shared, mirror.fills
+    _gauge(
+        lines, "hubmirror_local_tier_bytes", "Bytes of blobs on this node's disk.", shared.tier.used
+    )
+    _gauge(lines, "hubmirror_local_tier_limit_bytes", "local_tier_size.", shared.tier.limit)
+    name = "hubmirror_local_tier_removed_total"
+    _family(lines, name, "counter", "Blobs removed from this disk (the object store keeps them).")
+    lines.append(f"{name} {shared.tier.removed}")
+    name = "hubmirror_fills_unshared_total"
+    _family(lines, name, "counter", "Fills whose blob could not be put in the object store.")
+    lines.append(f"{name} {fills.outcomes['unshared']}")
+    if shared.cluster is not None:
+        held = len(shared.cluster.held)
+        _gauge(lines, "hubmirror_fill_leases_held", "Fill leases this node holds.", held)
 
 
 def _store(lines: list[str], mirror: Mirror) -> None:
