@@ -7,6 +7,7 @@ import pytest
 from hubmirror.settings import Settings
 from tests.fakehub.fixtures import _fakehub_session, fakehub  # noqa: F401 - fixtures
 from tests.support.mirror import MirrorThread
+from tests.support.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures
 
 
 def _settings(hub, data_dir, **overrides) -> Settings:

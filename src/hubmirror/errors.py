@@ -22,6 +22,7 @@
     │   └── UpstreamRateLimited      429, with the wait upstream asked for
     ├── IntegrityError               fetched bytes do not match their announced hash or size
     ├── StorageFull                  no room on disk for a new fill
+    ├── IndexUnavailable             the shared index database (PostgreSQL) cannot be reached
     ├── RedirectRefused              an upstream redirected to a host not on the allow-list
     └── TooManyRequests              a client passed its request rate or concurrent-fill limit
 
@@ -129,6 +130,10 @@ class IntegrityError(HubMirrorError):
 
 class StorageFull(HubMirrorError):
     """The data directory has no room for a new blob; cached ones keep being served."""
+
+
+class IndexUnavailable(HubMirrorError):
+    """The shared index database is unreachable, or its connection broke mid-transaction."""
 
 
 class RedirectRefused(HubMirrorError):

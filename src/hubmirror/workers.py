@@ -10,7 +10,7 @@ import multiprocessing
 import signal
 from collections.abc import Callable
 
-from hubmirror.index.database import Database
+from hubmirror.index.database import open_database
 from hubmirror.settings import Settings
 from hubmirror.storage.layout import prepare_data_dir
 
@@ -18,7 +18,7 @@ from hubmirror.storage.layout import prepare_data_dir
 def prepare_store(settings: Settings) -> None:
     """Create or check the data directory and migrate the index, before any worker starts."""
     layout = prepare_data_dir(settings.data)
-    Database(layout.index).close()
+    open_database(settings.index, layout.index).close()
 
 
 def spawn_workers(settings: Settings, target: Callable[[Settings], None]) -> int:

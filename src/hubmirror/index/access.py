@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hubmirror.index.database import Database
+from hubmirror.index.database import SqlDatabase, upsert_sql
 from hubmirror.types import RepoId, RepoType
 
 
@@ -30,6 +30,13 @@ _APPROVAL_COLUMNS = (
 )
 
 
+_PUT_GRANT = upsert_sql(
+    "access_grants",
+    ("fingerprint", "repo_type", "repo_id", "confirmed_at"),
+    ("fingerprint", "repo_type", "repo_id"),
+)
+
+
 def _approval(row: tuple) -> Approval:
     return Approval(RepoId(RepoType(row[0]), row[1]), *row[2:])
 
@@ -37,7 +44,7 @@ def _approval(row: tuple) -> Approval:
 class AccessRecords:
     """Approval requests and decisions, and tokens confirmed for restricted repos."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 
     def approval(self, repo: RepoId) -> Approval | None:
@@ -60,7 +67,7 @@ class AccessRecords:
         self.db.execute(
             "INSERT INTO repo_approvals (repo_type, repo_id, state, requested_at, requested_by,"
             " requests) VALUES (?, ?, 'pending', ?, ?, 1) ON CONFLICT(repo_type, repo_id)"
-            " DO UPDATE SET requests = requests + 1",
+            " DO UPDATE SET requests = repo_approvals.requests + 1",
             (repo.repo_type.value, repo.name, now, who),
         )
 
@@ -75,7 +82,7 @@ class AccessRecords:
 
     def put_grant(self, fingerprint: str, repo: RepoId, now: float) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO access_grants VALUES (?, ?, ?, ?)",
+            _PUT_GRANT,
             (fingerprint, repo.repo_type.value, repo.name, now),
         )
 

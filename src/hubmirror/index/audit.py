@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from hubmirror.index.database import Database
+from hubmirror.index.database import SqlDatabase
 from hubmirror.types import RepoId
 
 
@@ -45,18 +45,14 @@ _AUDIT_COLUMNS = (
 class AuditRecords:
     """The audit table: appended in batches, read back newest first."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
 
     def add(self, records: list[AuditRecord]) -> None:
         """One transaction per batch: in autocommit mode every row would be its own commit
         (measured: 30 µs a row instead of 6)."""
         sql = f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join('?' * 17)})"
-        if self.db.conn.in_transaction:
-            self.db.executemany(sql, records)
-            return
-        with self.db.transaction():
-            self.db.executemany(sql, records)
+        self.db.executemany(sql, records)  # joins the caller's transaction, if any
 
     def find(
         self, repo: RepoId | None, since: float | None, who: str | None, limit: int

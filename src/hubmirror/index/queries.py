@@ -12,8 +12,30 @@ from dataclasses import dataclass
 
 from hubmirror.index.access import AccessRecords
 from hubmirror.index.audit import AuditRecords
-from hubmirror.index.database import Database
+from hubmirror.index.database import SqlDatabase, upsert_sql
+from hubmirror.index.leases import FillLeases, cluster_secret
 from hubmirror.types import FileEntry, RepoId, RepoType
+
+# portable INSERT OR REPLACE (SQLite and PostgreSQL): the key's row replaced whole
+_RK = ("repo_type", "repo_id")
+_PUT_COMMIT = upsert_sql(
+    "revisions", (*_RK, "revision", "commit_sha", "fetched_at"), (*_RK, "revision")
+)
+_PUT_ENTRY = upsert_sql(
+    "entries",
+    (*_RK, "commit_sha", "path", "size", "etag", "lfs", "sha256"),
+    (*_RK, "commit_sha", "path"),
+)
+_PUT_MISSING = upsert_sql(
+    "missing_entries", (*_RK, "commit_sha", "path", "fetched_at"), (*_RK, "commit_sha", "path")
+)
+_PUT_ANSWER = upsert_sql(
+    "api_answers", ("key", *_RK, "status", "body", "link_next", "fetched_at"), ("key",)
+)
+_PUT_SNAPSHOT = upsert_sql(
+    "snapshots", (*_RK, "commit_sha", "info", "tree", "fetched_at"), (*_RK, "commit_sha")
+)
+_PUT_VISIBILITY = upsert_sql("repos", (*_RK, "visibility", "checked_at"), _RK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +82,15 @@ class RepoRecord:
 
 
 class Index:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self.db = db
         self.access = AccessRecords(db)
         self.audit = AuditRecords(db)
+        self.leases = FillLeases(db)
+
+    def cluster_secret(self) -> str:
+        """The node-to-node signing secret every node sharing this index reads alike."""
+        return cluster_secret(self.db)
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -82,7 +109,7 @@ class Index:
 
     def put_commit(self, repo: RepoId, revision: str, commit: str, now: float) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO revisions VALUES (?, ?, ?, ?, ?)",
+            _PUT_COMMIT,
             (repo.repo_type.value, repo.name, revision, commit, now),
         )
 
@@ -100,7 +127,7 @@ class Index:
             (repo.repo_type.value, repo.name, commit, e.path, e.size, e.etag, int(e.lfs), e.sha256)
             for e in entries
         ]
-        self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.executemany(_PUT_ENTRY, rows)
 
     def is_missing(self, repo: RepoId, commit: str, path: str) -> bool:
         row = self.db.execute(
@@ -121,7 +148,7 @@ class Index:
 
     def put_missing(self, repo: RepoId, commit: str, path: str, now: float) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO missing_entries VALUES (?, ?, ?, ?, ?)",
+            _PUT_MISSING,
             (repo.repo_type.value, repo.name, commit, path, now),
         )
 
@@ -168,7 +195,7 @@ class Index:
 
     def put_answer(self, key: str, repo: RepoId, answer: ApiAnswer) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO api_answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _PUT_ANSWER,
             (
                 key,
                 repo.repo_type.value,
@@ -191,7 +218,7 @@ class Index:
 
     def put_snapshot(self, repo: RepoId, snapshot: Snapshot) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?, ?)",
+            _PUT_SNAPSHOT,
             (
                 repo.repo_type.value,
                 repo.name,
@@ -281,7 +308,7 @@ class Index:
 
     def put_visibility(self, repo: RepoId, visibility: str, now: float) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO repos VALUES (?, ?, ?, ?)",
+            _PUT_VISIBILITY,
             (repo.repo_type.value, repo.name, visibility, now),
         )
 
@@ -328,8 +355,10 @@ class Index:
     # metrics ---------------------------------------------------------------
     def blob_totals(self) -> tuple[int, int]:
         """How many blobs the store holds and their bytes, for ``/metrics``."""
-        count, size = self.db.execute("SELECT count(*), sum(size) FROM blobs").fetchone()
-        return count, size or 0
+        count, size = self.db.execute(  # PostgreSQL's sum of BIGINT is NUMERIC: cast back
+            "SELECT count(*), CAST(COALESCE(sum(size), 0) AS BIGINT) FROM blobs"
+        ).fetchone()
+        return count, size
 
     # cache management ------------------------------------------------------
     def blob_usage(self) -> list[BlobUsage]:
@@ -401,10 +430,10 @@ class Index:
     def cached_files(self, repo: RepoId, commit: str) -> list[CachedFile]:
         """Files of one commit, each with whether its blob is stored and when it was read."""
         rows = self.db.execute(
-            "SELECT e.path, e.size, b.sha256 IS NOT NULL, b.last_access FROM entries e"
+            "SELECT e.path, e.size, count(b.sha256) > 0, max(b.last_access) FROM entries e"
             " LEFT JOIN blobs b ON (e.sha256 IS NOT NULL AND b.sha256 = e.sha256)"
             " OR (e.sha256 IS NULL AND b.git_sha1 = e.etag)"
-            " WHERE e.repo_type=? AND e.repo_id=? AND e.commit_sha=? GROUP BY e.path"
+            " WHERE e.repo_type=? AND e.repo_id=? AND e.commit_sha=? GROUP BY e.path, e.size"
             " ORDER BY e.path",
             (repo.repo_type.value, repo.name, commit),
         ).fetchall()

@@ -45,6 +45,7 @@ ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
     e.UpstreamRateLimited: (503, ErrorCode.RATE_LIMITED),
     e.IntegrityError: (502, ErrorCode.INTEGRITY),
     e.StorageFull: (507, ErrorCode.STORAGE_FULL),
+    e.IndexUnavailable: (503, None),
     e.RedirectRefused: (502, ErrorCode.REDIRECT_REFUSED),
     e.TooManyRequests: (429, ErrorCode.TOO_MANY_REQUESTS),
 }
