@@ -23,9 +23,10 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from hubmirror.errors import IntegrityError, StorageFull, UpstreamUnavailable
+from hubmirror.errors import StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource, Segment, fill_key
+from hubmirror.mirror.fillwrites import ProgressPublisher, SegmentSink, hash_along
 from hubmirror.mirror.origins import RETRYABLE, PeerOrigin, StoreOrigin, UpstreamOrigin
 from hubmirror.mirror.sharing import Shared
 from hubmirror.storage.blobs import BlobStore
@@ -35,7 +36,6 @@ from hubmirror.storage.progress import (
     DONE,
     FAILED,
     RUNNING,
-    ProgressWriter,
     read_progress,
 )
 from hubmirror.storage.writer import BlobWriter, Expected
@@ -46,7 +46,6 @@ from hubmirror.upstream.pool import UpstreamPool
 log = logging.getLogger(__name__)
 
 MAX_RESUMES = 5  # consecutive attempts of one segment that bring no new byte
-PUBLISH_INTERVAL = 0.01  # seconds between progress records for other processes
 FOLLOW_INTERVAL = 0.02  # seconds between polls of another process's progress
 
 
@@ -185,7 +184,7 @@ class Fills:
     async def _run(self, fill: Fill, writer: BlobWriter, lock: FileLock) -> None:
         entry = fill.source.entry
         started = time.monotonic()
-        publisher = _Publisher(fill)
+        publisher = ProgressPublisher(fill)
         try:
             await self._download(fill, writer, publisher)
             verified = await asyncio.to_thread(writer.finish)
@@ -270,12 +269,12 @@ class Fills:
         else:
             fill.fail(UpstreamUnavailable("the process filling this file stopped; retry"))
 
-    async def _download(self, fill: Fill, writer: BlobWriter, publisher: _Publisher) -> None:
+    async def _download(self, fill: Fill, writer: BlobWriter, publisher: ProgressPublisher) -> None:
         """Fetch every segment concurrently while hashing the growing prefix."""
         tasks = [
             asyncio.ensure_future(self._segment(fill, s, writer, publisher)) for s in fill.segments
         ]
-        hasher = asyncio.ensure_future(_hash_along(fill, writer))
+        hasher = asyncio.ensure_future(hash_along(fill, writer))
         try:
             await asyncio.gather(*tasks)
             await hasher
@@ -285,7 +284,7 @@ class Fills:
             await asyncio.gather(*tasks, hasher, return_exceptions=True)
 
     async def _segment(
-        self, fill: Fill, segment: Segment, writer: BlobWriter, publisher: _Publisher
+        self, fill: Fill, segment: Segment, writer: BlobWriter, publisher: ProgressPublisher
     ) -> None:
         """Download one segment, resuming after drops from its last byte.
 
@@ -293,7 +292,7 @@ class Fills:
         that drops every few megabytes still finishes, a dead one gives up quickly.
         A failing peer is no failure of its own: the fill looks where to read next.
         """
-        sink = _Sink(fill, segment, writer, publisher)
+        sink = SegmentSink(fill, segment, writer, publisher)
         failures = 0
         while not segment.complete:  # a resumed fill may bring complete segments
             origin = fill.origin
@@ -337,66 +336,6 @@ class Fills:
         else:
             return False
         return True
-
-
-class _Sink:
-    """Writes one segment's bytes where they belong and tells the readers."""
-
-    def __init__(self, fill: Fill, segment: Segment, writer: BlobWriter, publisher) -> None:
-        self.fill, self.segment, self.writer, self.publisher = fill, segment, writer, publisher
-
-    def __call__(self, chunk: bytes) -> None:
-        segment = self.segment
-        if segment.position + len(chunk) > segment.end:
-            raise IntegrityError("upstream sent more bytes than the range asked for")
-        self.writer.write_at(segment.position, chunk)
-        segment.position += len(chunk)
-        self.fill.upstream_bytes += len(chunk)
-        self.fill.advance()
-        self.publisher.maybe_publish()
-
-
-async def _hash_along(fill: Fill, writer: BlobWriter) -> None:
-    """Hash the contiguous prefix as it grows, in a worker thread (the other core).
-
-    A cancelled fill still waits for the thread's current read to end: the writer's
-    file descriptor must not be closed (and its number reused) under a running pread.
-    """
-    loop = asyncio.get_running_loop()
-    while writer.hashed < fill.size:
-        target = fill.contiguous
-        if target <= writer.hashed:
-            await fill.wait_progress()
-            continue
-        running = loop.run_in_executor(None, writer.hash_until, target)
-        try:
-            await asyncio.shield(running)
-        except asyncio.CancelledError:
-            await asyncio.wait([running])
-            raise
-
-
-class _Publisher:
-    """Writes the fill's progress for other processes, at most every ``PUBLISH_INTERVAL``."""
-
-    def __init__(self, fill: Fill) -> None:
-        self.fill = fill
-        self.keep = False  # leave the record behind: the fill stopped and may be resumed
-        self.writer = ProgressWriter(fill.paths.progress)
-        self.writer.publish(fill.progress())
-        self.last = time.monotonic()
-
-    def maybe_publish(self) -> None:
-        now = time.monotonic()
-        if now - self.last >= PUBLISH_INTERVAL:
-            self.publish(RUNNING)
-            self.last = now
-
-    def publish(self, state: int) -> None:
-        self.writer.publish(self.fill.progress(state))
-
-    def close(self) -> None:
-        self.writer.close(remove=not self.keep)
 
 
 def _log_filled(fill: Fill, seconds: float) -> None:
