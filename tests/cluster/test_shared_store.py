@@ -98,3 +98,25 @@ def test_metrics_show_the_local_tier_and_where_fills_came_from(make_node, fakehu
     assert f"hubmirror_local_tier_bytes {BIG_SIZE}" in text
     assert "hubmirror_fills_unshared_total 0" in text
     assert "hubmirror_fill_leases_held 0" in text
+
+
+def test_a_blob_the_store_lost_is_fetched_again(
+    make_node, fakehub, big_file, s3_admin, s3_store_url
+):
+    first = make_node()
+    assert _sha256(get(_url(first, BIG)).body) == big_file
+    settled(first)
+    bucket = s3_store_url.removeprefix("s3://").split("/")[0]
+    s3_admin.delete_object(
+        Bucket=bucket, Key=f"mirror/blobs/sha256/{big_file[:2]}/{big_file[2:4]}/{big_file}"
+    )
+    fakehub.clear_log()
+
+    second = make_node()  # its index row says "stored", the store has nothing
+    resp = get(_url(second, BIG))
+    settled(second)
+
+    assert resp.status == 200 and _sha256(resp.body) == big_file
+    assert fakehub.body_bytes(host="cdn") == BIG_SIZE
+    key = f"mirror/blobs/sha256/{big_file[:2]}/{big_file[2:4]}/{big_file}"
+    assert s3_admin.head_object(Bucket=bucket, Key=key)["ContentLength"] == BIG_SIZE

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from hubmirror.errors import StorageFull, UpstreamUnavailable
+from hubmirror.errors import BlobMissing, StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource, Segment, fill_key
 from hubmirror.mirror.fillwrites import ProgressPublisher, SegmentSink, hash_along
@@ -303,6 +303,9 @@ class Fills:
                     raise UpstreamUnavailable(f"{origin.kind} closed the body early")
             except PeerRefused:
                 raise
+            except BlobMissing:
+                self._refetch_lost(fill, origin)
+                continue
             except RETRYABLE as exc:
                 failures = 0 if segment.position > before else failures + 1
                 if origin.kind == "peer" and await self._reconsider(fill, origin):
@@ -311,6 +314,14 @@ class Fills:
                 if failures > MAX_RESUMES:
                     raise UpstreamUnavailable(f"fill of {fill.source.entry.path} gave up") from exc
                 await asyncio.sleep(min(0.2 * failures, 2.0))
+
+    def _refetch_lost(self, fill: Fill, lost: StoreOrigin) -> None:
+        """The index names a blob the object store does not have: forget it, fetch again."""
+        if fill.origin is not lost:
+            return  # another segment already did
+        log.warning("the object store lost blob %s: fetching it again", lost.digest)
+        self.index.forget_blob(lost.digest)
+        fill.origin, fill.leader = self._origin(fill, None)
 
     async def _reconsider(self, fill: Fill, failed: PeerOrigin) -> bool:
         """After a peer failed us: wait for it while its lease lives, then read elsewhere.

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import aiohttp
 
-from hubmirror.errors import LinkExpired, UpstreamUnavailable
+from hubmirror.errors import BlobMissing, LinkExpired, UpstreamUnavailable
 from hubmirror.mirror.fillstate import Fill, Segment
 from hubmirror.upstream.client import HubClient
 from hubmirror.upstream.peers import PeerClient
@@ -90,7 +90,7 @@ class StoreOrigin:
             ) as body:
                 async for chunk in body.iter_chunks(CHUNK):
                     sink(chunk)
-        except RETRYABLE:
+        except (*RETRYABLE, BlobMissing):
             raise
         except Exception as exc:  # noqa: BLE001 - any store failure is an outage here
             raise UpstreamUnavailable(f"object store: {exc}") from exc

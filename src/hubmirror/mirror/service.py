@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from hubmirror.errors import EntryNotFound, UpstreamTimeout, UpstreamUnavailable
+from hubmirror.errors import BlobMissing, EntryNotFound, UpstreamTimeout, UpstreamUnavailable
 from hubmirror.hub import payloads
 from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.hub.routes import RepoApi, api_path
@@ -249,9 +249,12 @@ class Mirror:
         """A direct ranged read, for a Range far ahead of a running fill: chunks of bytes
         from the object store when it holds the blob, else from upstream."""
         if answer.blob is not None and self.shared is not None:
-            objects = self.shared.objects
-            async with objects.open_range(answer.blob.sha256, start, end) as body:
-                yield body.iter_chunks(RELAY_CHUNK)
+            try:
+                async with self.shared.objects.open_range(answer.blob.sha256, start, end) as body:
+                    yield body.iter_chunks(RELAY_CHUNK)
+            except BlobMissing:
+                self.forget_blob(answer.entry, answer.blob)  # the next request refills it
+                raise UpstreamUnavailable("the object store lost this file; retry") from None
             return
         client = self.pool.pick(0)
         async with client.open_file(
