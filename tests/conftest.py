@@ -8,6 +8,7 @@ from hubmirror.settings import Settings
 from tests.fakehub.fixtures import _fakehub_session, fakehub  # noqa: F401 - fixtures
 from tests.support.mirror import MirrorThread
 from tests.support.postgres import postgres_server, postgres_url  # noqa: F401 - fixtures
+from tests.support.s3 import *  # noqa: F403 - fixtures (see its __all__)
 
 
 def _settings(hub, data_dir, **overrides) -> Settings:

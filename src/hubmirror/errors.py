@@ -19,8 +19,11 @@
     ├── UpstreamUnavailable          no upstream could answer: never a "not found"
     │   ├── UpstreamTimeout          silence past the deadline
     │   ├── LinkExpired              a CDN link refused us (expired signature): ask for a new one
-    │   └── UpstreamRateLimited      429, with the wait upstream asked for
+    │   ├── UpstreamRateLimited      429, with the wait upstream asked for
+    │   └── StoreUnavailable         the object store (S3) cannot be reached or fails
+    │       └── StoreMisconfigured   no such bucket, refused credentials: an operator must act
     ├── IntegrityError               fetched bytes do not match their announced hash or size
+    ├── BlobMissing                  the object store has no object for a digest (refill it)
     ├── StorageFull                  no room on disk for a new fill
     ├── IndexUnavailable             the shared index database (PostgreSQL) cannot be reached
     ├── RedirectRefused              an upstream redirected to a host not on the allow-list
@@ -124,8 +127,30 @@ class LinkExpired(UpstreamUnavailable):
     pass
 
 
+class StoreUnavailable(UpstreamUnavailable):
+    """The object store did not answer or failed (5xx, throttling, broken stream).
+
+    An outage like an upstream's: clients see a 503 and use their cache, never a 404.
+    """
+
+
+class StoreMisconfigured(StoreUnavailable):
+    """The object store answered but cannot serve us: missing bucket, refused credentials."""
+
+
 class IntegrityError(HubMirrorError):
     """Bytes whose hash or size differ from what the Hub announced; they are thrown away."""
+
+
+class BlobMissing(HubMirrorError):
+    """The object store has no object for a digest: the index and the store disagree.
+
+    Not a "not found" for clients (the file exists upstream): the mirror refills it.
+    """
+
+    def __init__(self, message: str, *, digest: str) -> None:
+        super().__init__(message)
+        self.digest = digest
 
 
 class StorageFull(HubMirrorError):
