@@ -25,11 +25,25 @@ from hubmirror.errors import (
 )
 from hubmirror.hub import headers as h
 
+# What a hubmirror upstream (a tier's central mirror, docs/scaling.md) sends with a 5xx
+# when its *own* upstream failed: the answer comes from a healthy server.
+_RELAYED_OUTAGES = frozenset({"UpstreamUnavailable", "UpstreamTimeout", "RateLimited"})
+
 _REFUSALS = {
     "RepoNotFound": RepoNotFound,
     "GatedRepo": GatedRepo,
     "RevisionNotFound": RevisionNotFound,
 }
+
+
+class RelayedOutage(UpstreamUnavailable):
+    """A mirror upstream answered that the Hub behind it cannot be reached.
+
+    Still an outage for this request (5xx, never "not found"), but the upstream itself
+    is up and serves what it has cached: the pool must not open its circuit breaker,
+    or one tier's outage would hide the other tier's cache. It lives here, beside the
+    reading of the wire that makes it, and maps to ``UpstreamUnavailable``'s row.
+    """
 
 
 def hub_error(
@@ -49,6 +63,8 @@ def hub_error(
         return EntryNotFound(message, commit=commit, authenticated=authenticated)
     if code in _REFUSALS:
         return _REFUSALS[code](message, authenticated=authenticated)
+    if status >= 500 and code in _RELAYED_OUTAGES:
+        return RelayedOutage(f"upstream mirror: {message}", retry_after=retry_after(headers))
     return _without_code(status, headers, message, authenticated)
 
 

@@ -20,6 +20,7 @@ from hubmirror.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from hubmirror.hub.statuses import RelayedOutage
 from hubmirror.upstream.client import HubClient
 
 T = TypeVar("T")
@@ -155,7 +156,8 @@ class UpstreamPool:
 
         A round that failed on 5xx or broken connections is tried once more after a short
         pause: a flapping upstream then still answers. Timeouts and 429s are not retried:
-        the first would double the caller's wait, the second would hammer.
+        the first would double the caller's wait, the second would hammer. Nor is an
+        outage a mirror upstream relayed: it has already retried its own upstreams.
         """
         last: UpstreamUnavailable | None = None
         for round_number in range(ROUNDS):
@@ -166,7 +168,7 @@ class UpstreamPool:
                 raise self.unavailable()
             try:
                 return await self._round(candidates, action)
-            except (UpstreamTimeout, UpstreamRateLimited):
+            except (UpstreamTimeout, UpstreamRateLimited, RelayedOutage):
                 raise
             except UpstreamUnavailable as exc:
                 last = exc
@@ -204,6 +206,9 @@ class UpstreamPool:
         self.breakers[client.name].record_success()
 
     def failed(self, client: HubClient, exc: Exception) -> None:
+        if isinstance(exc, RelayedOutage):
+            self.succeeded(client)  # a mirror upstream answered: what is behind it failed
+            return
         log.warning("upstream %s failed: %s", client.name, exc)
         stats = self.stats[client.name]
         stats.requests += 1
