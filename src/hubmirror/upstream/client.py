@@ -169,7 +169,19 @@ class HubClient:
             resp.release()
         if resp.status >= 400:
             raise_for_hub_status(resp.status, resp.headers, auth)
-        return JsonAnswer(resp.status, body, h.parse_link_next(resp.headers.get("Link")))
+        link_next = self.below_base(h.parse_link_next(resp.headers.get("Link")))
+        return JsonAnswer(resp.status, body, link_next)
+
+    def below_base(self, link: str | None) -> str | None:
+        """A link under this upstream's URL as the path after it (``/api/...?cursor=``).
+
+        A mirror upstream behind a path prefix (``http://gw/hubmirror``) names its next
+        pages with the prefix; kept, it would be asked for below the prefix twice and
+        shown to clients under a prefix this mirror does not serve.
+        """
+        if link and link.startswith(self.base_url + "/"):
+            return link[len(self.base_url) :]
+        return link
 
     async def _follow(
         self, method: str, url: str, headers: dict[str, str], auth: str | None, data=None
