@@ -84,3 +84,22 @@ def test_hub_down_behind_a_healthy_central_keeps_the_centrals_cache_reachable(ch
     assert {m.header("X-Error-Code") for m in misses}.isdisjoint(NOT_FOUND_CODES)
     assert served.status == 200
     assert served.body == fakehub.file_bytes(MODEL, TINY_BERT, "main", "config.json")
+
+
+@pytest.mark.parametrize(
+    ("mode", "code"), [("allowlist", "RepoNotAllowed"), ("approval", "AwaitingApproval")]
+)
+def test_the_centrals_own_refusals_reach_site_clients_with_their_code(
+    make_mirror, fakehub, mode, code
+):
+    """A central serving only some repos: its 403 and code are what site users see."""
+    central = make_mirror(access_mode=mode, allow=(f"model:{TINY_BERT}",))
+    site = make_mirror(upstream=(central.url,))
+    path = "/acme/many-files/resolve/main/README.md"
+
+    refused, allowed = get(site.url + path), get(site.url + f"/{TINY_BERT}/resolve/main/vocab.txt")
+
+    direct = get(central.url + path)
+    assert (refused.status, refused.header("X-Error-Code")) == (403, code)
+    assert (direct.status, direct.header("X-Error-Code")) == (403, code)
+    assert allowed.status == 200

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hubmirror.errors import (
+    AwaitingApproval,
     DisabledRepo,
     EntryNotFound,
     Forbidden,
@@ -17,6 +18,7 @@ from hubmirror.errors import (
     HubMirrorError,
     InvalidCredentials,
     InvalidInput,
+    NotAllowed,
     RangeNotSatisfiable,
     RepoNotFound,
     RevisionNotFound,
@@ -28,6 +30,8 @@ from hubmirror.hub import headers as h
 # What a hubmirror upstream (a tier's central mirror, docs/scaling.md) sends with a 5xx
 # when its *own* upstream failed: the answer comes from a healthy server.
 _RELAYED_OUTAGES = frozenset({"UpstreamUnavailable", "UpstreamTimeout", "RateLimited"})
+# ... and with a 403 when its own rules refuse the repo: the site says the same.
+_MIRROR_REFUSALS = {"RepoNotAllowed": NotAllowed, "AwaitingApproval": AwaitingApproval}
 
 _REFUSALS = {
     "RepoNotFound": RepoNotFound,
@@ -63,6 +67,8 @@ def hub_error(
         return EntryNotFound(message, commit=commit, authenticated=authenticated)
     if code in _REFUSALS:
         return _REFUSALS[code](message, authenticated=authenticated)
+    if status == 403 and code in _MIRROR_REFUSALS:
+        return _MIRROR_REFUSALS[code](message)
     if status >= 500 and code in _RELAYED_OUTAGES:
         return RelayedOutage(f"upstream mirror: {message}", retry_after=retry_after(headers))
     return _without_code(status, headers, message, authenticated)
