@@ -62,7 +62,7 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
     session = create_session(settings.upstream_timeout)
     redirect_hosts = redirect_allow_list(settings.upstream, settings.redirect_hosts)
     pool = UpstreamPool(
-        [HubClient(session, url, redirect_hosts) for url in settings.upstream],
+        [HubClient(session, url, redirect_hosts, tier_auth(settings)) for url in settings.upstream],
         offline=settings.offline,
     )
     index = Index(database)
@@ -99,6 +99,14 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         await mirror.close()
         await session.close()
         database.close()
+
+
+def tier_auth(settings: Settings) -> str | None:
+    """A mirror token (``hm_``) as ``upstream_token`` names a central mirror's client: send
+    it for callers without a token, or the central would refuse them. An organisation's
+    Hugging Face token stays reserved for this mirror's own token holders."""
+    token = settings.upstream_token
+    return f"Bearer {token}" if token and token.startswith("hm_") else None
 
 
 def access_rules(settings: Settings) -> AccessRules:

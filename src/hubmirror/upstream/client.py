@@ -71,10 +71,13 @@ class HubClient:
         session: aiohttp.ClientSession,
         base_url: str,
         redirect_hosts: Collection[str] = (),
+        default_auth: str | None = None,
     ) -> None:
         """``redirect_hosts``: host patterns redirects may lead to; this upstream's own
-        host is always one of them."""
+        host is always one of them. ``default_auth`` goes with requests whose caller
+        brings no token: a site mirror's token for a central mirror that requires one."""
         self.session = session
+        self.default_auth = default_auth
         self.base_url = base_url.rstrip("/")
         self.name = _host_name(self.base_url)
         self.redirect_hosts = frozenset(redirect_hosts) | {normalize_pattern(self.base_url)}
@@ -102,7 +105,7 @@ class HubClient:
         self, repo: RepoId, revision: str, path: str, auth: str | None
     ) -> tuple[aiohttp.ClientResponse, str]:
         url = self.url(resolve_path(repo, revision, path))
-        headers = _auth_headers(auth) | {"Accept-Encoding": "identity"}
+        headers = _auth_headers(auth or self.default_auth) | {"Accept-Encoding": "identity"}
         for _ in range(_MAX_REDIRECTS):
             async with _translate(url):
                 resp = await self.session.head(url, headers=headers, allow_redirects=False)
@@ -191,7 +194,7 @@ class HubClient:
         for _ in range(_MAX_REDIRECTS):
             self.check_redirect(url)
             own = _same_origin(url, self.base_url)
-            hop_headers = headers | _auth_headers(auth if own else None)
+            hop_headers = headers | _auth_headers((auth or self.default_auth) if own else None)
             async with _translate(url):
                 resp = await self.session.request(
                     method, url, headers=hop_headers, data=data, allow_redirects=False
