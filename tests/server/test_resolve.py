@@ -119,6 +119,8 @@ def test_range_past_end_is_416(mirror):
     answer = get(url(mirror, "config.json"), headers={"Range": "bytes=999999-"})
     assert answer.status == 416
     assert answer.header("X-Error-Code") == "RangeNotSatisfiable"
+    size = len(get(url(mirror, "config.json")).body)
+    assert answer.header("Content-Range") == f"bytes */{size}"
 
 
 def test_gzip_from_upstream_is_never_passed_on(mirror, fakehub):

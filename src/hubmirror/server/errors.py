@@ -71,6 +71,8 @@ def error_response(exc: e.HubMirrorError) -> web.Response:
     commit = getattr(exc, "commit", None)
     if commit:
         headers[X_REPO_COMMIT] = commit
+    if isinstance(exc, e.RangeNotSatisfiable):  # RFC 9110: the size a valid Range fits
+        headers["Content-Range"] = f"bytes */{exc.size}"
     if isinstance(exc, e.UpstreamUnavailable | e.TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after or RETRY_AFTER)
     body = json.dumps({"error": exc.message}).encode()
