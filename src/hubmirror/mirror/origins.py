@@ -17,8 +17,10 @@ import aiohttp
 
 from hubmirror.errors import BlobMissing, LinkExpired, UpstreamUnavailable
 from hubmirror.mirror.fillstate import Fill, Segment
+from hubmirror.storage.objects import ObjectStore
 from hubmirror.upstream.client import HubClient
 from hubmirror.upstream.peers import PeerClient
+from hubmirror.upstream.pool import UpstreamPool
 
 CHUNK = 256 * 1024  # measured: larger chunks collapse under concurrent fills
 
@@ -40,7 +42,7 @@ class UpstreamOrigin:
 
     kind = "upstream"
 
-    def __init__(self, pool) -> None:
+    def __init__(self, pool: UpstreamPool) -> None:
         self.pool = pool
 
     async def copy(self, fill: Fill, segment: Segment, attempt: int, sink: Sink) -> None:
@@ -78,7 +80,7 @@ class StoreOrigin:
 
     kind = "store"
 
-    def __init__(self, objects, digest: str) -> None:
+    def __init__(self, objects: ObjectStore, digest: str) -> None:
         self.objects = objects
         self.digest = digest
 

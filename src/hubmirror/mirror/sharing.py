@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from hubmirror.mirror.cluster import Cluster
 from hubmirror.mirror.localtier import LocalTier
+from hubmirror.storage.objects import ObjectStore
 
 
 @dataclass
 class Shared:
-    objects: object  # storage.objects.ObjectStore: every verified blob, for every node
+    objects: ObjectStore  # every verified blob, for every node
     tier: LocalTier  # the hot blobs kept on this node's disk
     cluster: Cluster | None = None  # fill leases and peer reads, with a shared index
 
