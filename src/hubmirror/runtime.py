@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hubmirror.errors import InvalidInput
 from hubmirror.hub.redirects import redirect_allow_list
 from hubmirror.hub.repoglobs import parse_repo_globs
 from hubmirror.index.database import open_database
@@ -28,7 +29,6 @@ from hubmirror.mirror.sharing import Shared
 from hubmirror.settings import Settings
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.layout import DataLayout, prepare_data_dir
-from hubmirror.storage.objects import ObjectStore, parse_store_url
 from hubmirror.upstream.client import HubClient, create_session
 from hubmirror.upstream.peers import PeerClient, create_peer_session
 from hubmirror.upstream.pool import UpstreamPool
@@ -185,6 +185,12 @@ async def open_shared(settings: Settings, index: Index, store: BlobStore) -> Sha
     """
     if not settings.store:
         return None
+    try:
+        from hubmirror.storage.objects import ObjectStore, parse_store_url
+    except ImportError as exc:
+        raise InvalidInput(
+            f"an s3:// store needs aiobotocore ({exc}): pip install 'hubmirror[s3]'"
+        ) from None
     objects = await ObjectStore.open(
         parse_store_url(settings.store),
         endpoint=settings.s3_endpoint,

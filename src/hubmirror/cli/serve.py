@@ -10,7 +10,7 @@ import sys
 import click
 
 from hubmirror.cli.common import configure_logging, fail, settings_from, store_options
-from hubmirror.errors import InvalidInput
+from hubmirror.errors import IndexUnavailable, InvalidInput, StoreUnavailable
 from hubmirror.settings import Settings
 from hubmirror.storage.layout import LayoutMismatch
 
@@ -43,6 +43,8 @@ def serve(config_file: str | None, **flags) -> None:
         fail(str(exc))
     except InvalidInput as exc:  # a bad allow/deny pattern, named in the message
         fail(f"bad setting: {exc}")
+    except (StoreUnavailable, IndexUnavailable) as exc:  # at start: say which and why
+        fail(f"cannot start: {exc}")
     except OSError as exc:
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 

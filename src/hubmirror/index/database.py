@@ -60,8 +60,12 @@ def open_database(url: str | None, default_path: Path) -> SqlDatabase:
     if not url:
         return Database(default_path)
     if url.startswith(("postgresql://", "postgres://")):
-        from hubmirror.index.postgres import PostgresDatabase  # psycopg only when asked for
-
+        try:
+            from hubmirror.index.postgres import PostgresDatabase  # psycopg only when asked for
+        except ImportError as exc:
+            raise InvalidInput(
+                f"a postgresql index needs psycopg ({exc}): pip install 'hubmirror[postgres]'"
+            ) from None
         return PostgresDatabase(url)
     raise InvalidInput("index must be empty (DATA/index.sqlite) or a postgresql:// URL")
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
 from hubmirror.errors import BlobMissing, LinkExpired, UpstreamUnavailable
 from hubmirror.mirror.fillstate import Fill, Segment
-from hubmirror.storage.objects import ObjectStore
 from hubmirror.upstream.client import HubClient
 from hubmirror.upstream.peers import PeerClient
 from hubmirror.upstream.pool import UpstreamPool
+
+if TYPE_CHECKING:  # aiobotocore loads only when an s3:// store is configured
+    from hubmirror.storage.objects import ObjectStore
 
 CHUNK = 256 * 1024  # measured: larger chunks collapse under concurrent fills
 

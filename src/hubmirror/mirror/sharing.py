@@ -8,10 +8,13 @@ the store of record and this node is alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hubmirror.mirror.cluster import Cluster
 from hubmirror.mirror.localtier import LocalTier
-from hubmirror.storage.objects import ObjectStore
+
+if TYPE_CHECKING:  # aiobotocore loads only when an s3:// store is configured
+    from hubmirror.storage.objects import ObjectStore
 
 
 @dataclass
