@@ -44,7 +44,7 @@ def serve(config_file: str | None, **flags) -> None:
     except InvalidInput as exc:  # a bad allow/deny pattern, named in the message
         fail(f"bad setting: {exc}")
     except (StoreUnavailable, IndexUnavailable) as exc:  # at start: say which and why
-        fail(f"cannot start: {exc}")
+        fail("cannot start: " + " ".join(str(exc).split()))
     except OSError as exc:
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 
