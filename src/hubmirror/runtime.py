@@ -191,12 +191,17 @@ async def open_shared(settings: Settings, index: Index, store: BlobStore) -> Sha
         raise InvalidInput(
             f"an s3:// store needs aiobotocore ({exc}): pip install 'hubmirror[s3]'"
         ) from None
+    try:
+        location = parse_store_url(settings.store)
+    except ValueError as exc:
+        raise InvalidInput(f"store: {exc}") from None
     objects = await ObjectStore.open(
-        parse_store_url(settings.store),
+        location,
         endpoint=settings.s3_endpoint,
         region=settings.s3_region,
         access_key=settings.s3_access_key,
         secret_key=settings.s3_secret_key,
+        addressing=settings.s3_addressing_style,
     )
     tier = LocalTier(store, settings.local_tier_size, busy=lambda _digest: True)
     await asyncio.to_thread(tier.scan)

@@ -298,6 +298,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("s3_region", str, "us-east-1", "S3 region."),
     Setting(
+        "s3_addressing_style",
+        _as_choice("auto", "path", "virtual"),
+        "auto",
+        "How buckets are addressed: path (MinIO, Ceph RGW), virtual (Alibaba OSS, Tencent COS), "
+        "or auto: path with an s3_endpoint, AWS's choice without.",
+    ),
+    Setting(
         "s3_access_key",
         _as_optional_str,
         None,
@@ -373,6 +380,7 @@ class Settings:
     store: str | None = None
     s3_endpoint: str | None = None
     s3_region: str = "us-east-1"
+    s3_addressing_style: str = "auto"
     s3_access_key: str | None = field(default=None, repr=False)
     s3_secret_key: str | None = field(default=None, repr=False)
     local_tier_size: int = 20 * 1024**3

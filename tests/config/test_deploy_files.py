@@ -56,7 +56,18 @@ def test_dockerfile_runs_serve_as_a_non_root_user_on_a_data_volume():
     assert json.loads(first["CMD"]) == [
         "hubmirror", "serve", "--host", "0.0.0.0", "--data", "/data"
     ]  # fmt: skip
-    assert any(i == ("RUN", "pip install . && rm -rf /src") for i in instructions)
+    assert first["ARG"] == 'EXTRAS=""'  # EXTRAS=cluster for the cluster compose file
+    assert ("RUN", 'pip install ".${EXTRAS:+[$EXTRAS]}" && rm -rf /src') in instructions
+
+
+def test_dockerfile_extras_expand_to_a_plain_or_an_extra_install():
+    """The shell expansion the Dockerfile's RUN uses, run by a real shell."""
+    expand = 'printf %s ".${EXTRAS:+[$EXTRAS]}"'
+    plain = subprocess.run(["sh", "-c", expand], env={"EXTRAS": ""}, capture_output=True, text=True)
+    extra = subprocess.run(
+        ["sh", "-c", expand], env={"EXTRAS": "cluster"}, capture_output=True, text=True
+    )
+    assert (plain.stdout, extra.stdout) == (".", ".[cluster]")
 
 
 def test_dockerfile_copies_only_files_that_exist():

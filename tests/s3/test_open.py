@@ -95,3 +95,14 @@ def test_store_url_gives_bucket_and_prefix(url, location):
 def test_malformed_store_url_says_how_to_write_it(url):
     with pytest.raises(ValueError, match="s3://BUCKET|bucket name"):
         parse_store_url(url)
+
+
+def test_addressing_style_is_path_with_an_endpoint_unless_told_otherwise():
+    from hubmirror.storage.objectconfig import client_config
+
+    def style(endpoint, addressing="auto"):
+        return client_config(endpoint, 1, addressing).s3["addressing_style"]
+
+    assert style("http://minio:9000") == "path"
+    assert style(None) == "auto"
+    assert style("https://oss-cn-hangzhou.aliyuncs.com", "virtual") == "virtual"

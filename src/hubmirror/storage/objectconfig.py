@@ -72,12 +72,16 @@ def _is_server_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.path.strip("/")
 
 
-def client_config(endpoint: str | None, attempts: int) -> AioConfig:
+def client_config(endpoint: str | None, attempts: int, addressing: str = "auto") -> AioConfig:
+    """``addressing`` "auto": path-style with an endpoint (MinIO, moto and most self-hosted
+    stores have no bucket DNS), botocore's choice for AWS; "virtual" for stores that only
+    take the bucket in the host name (Alibaba OSS)."""
+    if addressing == "auto":
+        addressing = "path" if endpoint else "auto"
     return AioConfig(
         signature_version="s3v4",
-        # MinIO, moto and most self-hosted stores only speak path-style (no bucket DNS).
         s3={
-            "addressing_style": "path" if endpoint else "auto",
+            "addressing_style": addressing,
             # Content-MD5 guards every body; hashing it again for the signature would
             # block the event loop on plain-http endpoints for nothing.
             "payload_signing_enabled": False,

@@ -74,6 +74,7 @@ class ObjectStore:
         secret_key: str | None,
         part_size: int = DEFAULT_PART_SIZE,
         attempts: int = 4,
+        addressing: str = "auto",
     ) -> ObjectStore:
         """Connect and check the bucket: a wrong bucket, endpoint or key fails here, in one
         line, instead of at the first request. ``attempts`` counts tries per S3 call."""
@@ -86,7 +87,7 @@ class ObjectStore:
                 endpoint_url=endpoint,
                 aws_access_key_id=access_key,
                 aws_secret_access_key=secret_key,
-                config=client_config(endpoint, attempts),
+                config=client_config(endpoint, attempts, addressing),
             )
         )
         store = cls(client, stack, location, StoreTarget(location.bucket, endpoint or region))
