@@ -88,7 +88,7 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         admission=Admission(access_rules(settings), index.access),
         offline_access=settings.offline_access,
         audit=open_audit(settings, layout),
-        max_size=0 if shared else settings.max_size,  # the local tier has its own limit
+        max_size=settings.max_size,  # with an object store: the bucket's quota
         shared=shared,
     )
     if shared is not None:

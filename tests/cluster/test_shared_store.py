@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from tests.e2e.clients import TINY_BERT
 from tests.support.commands import hubmirror
@@ -120,3 +121,25 @@ def test_a_blob_the_store_lost_is_fetched_again(
     assert fakehub.body_bytes(host="cdn") == BIG_SIZE
     key = f"mirror/blobs/sha256/{big_file[:2]}/{big_file[2:4]}/{big_file}"
     assert s3_admin.head_object(Bucket=bucket, Key=key)["ContentLength"] == BIG_SIZE
+
+
+def test_max_size_bounds_the_bucket(make_node, fakehub, big_file, s3_admin, s3_store_url):
+    node = make_node(max_size=BIG_SIZE)
+    assert _sha256(get(_url(node, BIG)).body) == big_file
+    settled(node)
+    assert get(_url(node, "config.json")).status == 200  # the newer blob: over the quota
+    settled(node)
+    _quota_idle(node)
+
+    bucket = s3_store_url.removeprefix("s3://").split("/")[0]
+    keys = [o["Key"] for o in s3_admin.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert not any(k.endswith(big_file) for k in keys) and len(keys) == 1
+    assert node.call(lambda: node.mirror.index.blob_by_id(big_file)) is None
+    assert not list((node.data_dir / "blobs").rglob(big_file))
+
+
+def _quota_idle(node, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not node.call(lambda: node.mirror.quota.idle):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)

@@ -62,6 +62,7 @@ class Fills:
     ) -> None:
         """``shared``: the object store (and cluster) blobs go to, when there is one."""
         self.on_filled = on_filled or (lambda _entry, _blob: None)
+        self.on_shared: Callable[[StoredBlob], None] = lambda _blob: None  # indexed, shared
         self.store = store
         self.index = index
         self.pool = pool
@@ -231,6 +232,7 @@ class Fills:
         try:
             await self.shared.objects.upload(final, blob.sha256, blob.size)
             self.index.put_blob(blob, self.clock())
+            self.on_shared(blob)
         except Exception as exc:  # noqa: BLE001 - the blob stays served from this disk
             self.outcomes["unshared"] += 1
             log.warning("could not put %s in the object store: %s", blob.sha256, exc)

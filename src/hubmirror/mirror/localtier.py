@@ -56,6 +56,12 @@ class LocalTier:
         if digest in self.sizes:
             self.reads[digest] = self.clock()
 
+    def forget(self, digest: str) -> None:
+        """The blob left the store (evicted): remove this disk's copy too."""
+        self.used -= self.sizes.pop(digest, 0)
+        self.reads.pop(digest, None)
+        self.store.remove(digest)
+
     def trim(self) -> None:
         """Remove least recently read blobs until the disk holds at most ``limit`` bytes."""
         excess = self.used - self.limit

@@ -5,6 +5,10 @@ The store's size is a running total (the index's sum at the first fill, plus eac
 fill) so a fill costs no query; every eviction recounts it from the index. Blobs
 being sent or filled are skipped; when the last reader of a blob finishes while
 the store is still over quota, eviction runs again.
+
+With an object store, ``max_size`` bounds the bucket: evicted blobs leave the index
+first, then the bucket and this node's disk; other nodes' local tiers let them go in
+time, or fetch them again on their next request.
 """
 
 from __future__ import annotations
@@ -75,7 +79,10 @@ class Quota:
                 len(removal.skipped),
                 self.total,
             )
-        await asyncio.to_thread(unlink, removal, mirror.store)
+        if mirror.shared is not None:  # the quota is the object store's, for every node
+            await mirror.shared.remove([blob.sha256 for blob in removal.removed])
+        else:
+            await asyncio.to_thread(unlink, removal, mirror.store)
 
     async def close(self) -> None:
         if self._task is not None:

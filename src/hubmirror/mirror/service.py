@@ -111,6 +111,7 @@ class Mirror:
         self.fills = Fills(
             store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan, shared=shared
         )
+        self.fills.on_shared = self.blob_shared
         self.flights = Flights()
         self.served = ServedCounters()
         self.store_totals = StoreTotals(index)  # blob count and bytes for /metrics
@@ -362,6 +363,11 @@ class Mirror:
     def blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
         """A fill just stored ``entry``'s bytes: later lookups see it without the index."""
         self._blobs.put(entry.sha256 or entry.etag, blob)
+        if self.shared is None:  # else counted once shared (``blob_shared``), on one node
+            self.quota.added(blob.size)
+
+    def blob_shared(self, blob: StoredBlob) -> None:
+        """A fill this node led put a blob in the object store and the index."""
         self.quota.added(blob.size)
 
     def forget_blob(self, entry: FileEntry, blob: StoredBlob) -> None:

@@ -23,6 +23,12 @@ class Shared:
     tier: LocalTier  # the hot blobs kept on this node's disk
     cluster: Cluster | None = None  # fill leases and peer reads, with a shared index
 
+    async def remove(self, digests: list[str]) -> None:
+        """Blobs evicted from the index: delete their objects and this node's copies."""
+        for digest in digests:
+            await self.objects.delete(digest)
+            self.tier.forget(digest)
+
     async def close(self) -> None:
         if self.cluster is not None:
             await self.cluster.close()
