@@ -19,10 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench.procs import Child, free_port, start_server
 from bench.servers import MIRROR_ENV, REPO_ROOT
+from tests.support.s3 import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, admin_client
 
-S3_ACCESS_KEY = "bench"
-S3_SECRET_KEY = "bench-secret"
-S3_REGION = "us-east-1"
 BUCKET = "hubmirror-bench"
 
 
@@ -80,22 +78,8 @@ def start_s3(log_dir: Path) -> Child:
     """moto's S3 server (``moto_server``) in its own process, with the bench's bucket."""
     port = free_port()
     child = start_server("moto", ["moto_server", "-H", "127.0.0.1", "-p", str(port)], port, log_dir)
-    _s3_client(child.url).create_bucket(Bucket=BUCKET)
+    admin_client(child.url).create_bucket(Bucket=BUCKET)
     return child
-
-
-def _s3_client(endpoint: str):
-    import botocore.session
-    from botocore.config import Config
-
-    return botocore.session.get_session().create_client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=S3_REGION,
-        aws_access_key_id=S3_ACCESS_KEY,
-        aws_secret_access_key=S3_SECRET_KEY,
-        config=Config(s3={"addressing_style": "path"}),
-    )
 
 
 @dataclass(frozen=True)

@@ -56,18 +56,33 @@ def open_store(settings: Settings) -> Iterator[Store]:
 
 @contextlib.asynccontextmanager
 async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
-    """Prepare the data directory, open the index and upstream sessions, yield a Mirror."""
-    layout = prepare_data_dir(settings.data)
-    database = open_database(settings.index, layout.index)
-    session = create_session(settings.upstream_timeout)
+    """Prepare the data directory, open the index, object store and upstream sessions,
+    yield a Mirror; whatever was opened is closed again, also when a later step fails."""
+    async with contextlib.AsyncExitStack() as opened:
+        layout = prepare_data_dir(settings.data)
+        database = open_database(settings.index, layout.index)
+        opened.callback(database.close)
+        index = Index(database)
+        store = BlobStore(layout.blobs, layout.tmp)
+        shared = await open_shared(settings, index, store)
+        if shared is not None:
+            opened.push_async_callback(shared.close)
+        session = create_session(settings.upstream_timeout)
+        opened.push_async_callback(session.close)
+        mirror = _mirror(settings, layout, index, store, _pool(settings, session), shared)
+        opened.push_async_callback(mirror.close)
+        yield mirror
+
+
+def _pool(settings: Settings, session) -> UpstreamPool:
     redirect_hosts = redirect_allow_list(settings.upstream, settings.redirect_hosts)
-    pool = UpstreamPool(
+    return UpstreamPool(
         [HubClient(session, url, redirect_hosts, tier_auth(settings)) for url in settings.upstream],
         offline=settings.offline,
     )
-    index = Index(database)
-    store = BlobStore(layout.blobs, layout.tmp)
-    shared = await open_shared(settings, index, store)
+
+
+def _mirror(settings, layout, index, store, pool, shared) -> Mirror:
     mirror = Mirror(
         index=index,
         store=store,
@@ -93,12 +108,7 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
     )
     if shared is not None:
         shared.tier.busy = mirror.blob_in_use
-    try:
-        yield mirror
-    finally:
-        await mirror.close()
-        await session.close()
-        database.close()
+    return mirror
 
 
 def tier_auth(settings: Settings) -> str | None:

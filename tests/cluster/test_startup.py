@@ -20,34 +20,27 @@ def test_the_embedded_default_loads_no_object_store_or_postgresql_library():
     assert out.stdout.strip() == "[]"
 
 
+def _serve(tmp_path, *flags: str, env: dict | None = None):
+    """``hubmirror serve`` that should stop at once: its exit code and stderr."""
+    return hubmirror("serve", "--port", "0", "--data", str(tmp_path), *flags, env=env)
+
+
 def test_a_missing_bucket_stops_serve_with_one_line_naming_it(tmp_path, s3_server):
-    result = hubmirror(
-        "serve",
-        "--port",
-        "0",
-        "--data",
-        str(tmp_path),
-        "--store",
-        "s3://no-such-bucket/x",
-        env={
-            "HUBMIRROR_S3_ENDPOINT": s3_server,
-            "HUBMIRROR_S3_ACCESS_KEY": "test",
-            "HUBMIRROR_S3_SECRET_KEY": "test",
-        },
-    )
+    keys = {"HUBMIRROR_S3_ACCESS_KEY": "test", "HUBMIRROR_S3_SECRET_KEY": "test"}
+    env = {"HUBMIRROR_S3_ENDPOINT": s3_server, **keys}
+    result = _serve(tmp_path, "--store", "s3://no-such-bucket/x", env=env)
     assert result.returncode == 1
     assert "no-such-bucket" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_an_unreachable_postgresql_stops_serve_with_one_line(tmp_path):
-    result = hubmirror(
-        "serve",
-        "--port",
-        "0",
-        "--data",
-        str(tmp_path),
-        "--index",
-        "postgresql://nobody@127.0.0.1:1/none",
-    )
+    result = _serve(tmp_path, "--index", "postgresql://nobody@127.0.0.1:1/none")
     assert result.returncode == 1
     assert "cannot start" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_malformed_store_url_stops_serve_saying_how_to_write_it(tmp_path):
+    result = _serve(tmp_path, "--store", "s3://Bad_Bucket")
+    assert result.returncode == 1
+    assert "not a valid bucket name" in result.stderr
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr

@@ -5,13 +5,13 @@ the settings they name exist and parse, and nginx -t accepts the balancer."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
 from hubmirror.settings import ENV_PREFIX, SETTINGS, load_settings
+from tests.support.nginx import assert_nginx_accepts
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -96,15 +96,4 @@ def test_cluster_balancer_round_robins_both_nodes_and_passes_nginx_t(tmp_path):
     for port, name in enumerate(NODES, start=18081):  # nginx -t resolves upstream names
         site = site.replace(f"{name}:8080", f"127.0.0.1:{port}")
     site = site.replace("listen 80;", "listen 127.0.0.1:18080;")
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{ access_log off; include {tmp_path}/site.conf; }}\n"
-    )
-    done = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "[warn]" not in done.stderr
+    assert_nginx_accepts(tmp_path, site)

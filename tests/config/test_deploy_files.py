@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from hubmirror.settings import ENV_PREFIX, SETTINGS, Settings
+from tests.support.nginx import assert_nginx_accepts
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -131,15 +132,4 @@ def test_nginx_example_passes_nginx_t(tmp_path):
     certificate(certs)
     site = (DEPLOY / "nginx" / "hubmirror.conf").read_text()
     site = site.replace("mirror:8080", "127.0.0.1:8080").replace("/etc/nginx/certs", str(certs))
-    (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{ access_log off; include {tmp_path}/site.conf; }}\n"
-    )
-    done = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "[warn]" not in done.stderr
+    assert_nginx_accepts(tmp_path, site)

@@ -160,9 +160,7 @@ class Mirror:
 
     async def close(self) -> None:
         await self.quota.close()
-        await self.fills.close()
-        if self.shared is not None:
-            await self.shared.close()
+        await self.fills.close()  # the object store and cluster close after (runtime)
         self.flush_access_times()
         self.audit.close()
 
