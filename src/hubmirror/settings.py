@@ -337,6 +337,19 @@ SETTINGS: tuple[Setting, ...] = (
         "With a shared index: secret that signs node-to-node requests. Default: generated once "
         "and kept in the shared index.",
     ),
+    Setting(
+        "xet_serve",
+        _as_bool,
+        False,
+        "Serve hf_xet clients: advertise Xet hashes the mirror computed and answer the Xet "
+        "token, reconstruction and xorb requests itself (else Xet is stripped).",
+    ),
+    Setting(
+        "xet_upstream",
+        _as_bool,
+        False,
+        "Fetch Xet-backed files from upstream with hf_xet (verified like any fill).",
+    ),
 )
 
 
@@ -386,6 +399,8 @@ class Settings:
     local_tier_size: int = 20 * 1024**3
     node_url: str | None = None
     node_secret: str | None = field(default=None, repr=False)
+    xet_serve: bool = False
+    xet_upstream: bool = False
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
