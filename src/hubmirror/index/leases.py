@@ -77,12 +77,12 @@ class FillLeases:
         return [Lease(*row) for row in rows]
 
 
-def cluster_secret(db: SqlDatabase) -> str:
-    """The secret that signs node-to-node requests: created once by whichever node asks
-    first (a losing racer's candidate is discarded), then the same for every node."""
+def cluster_secret(db: SqlDatabase, name: str = "node_secret") -> str:
+    """A secret every node shares (``node_secret`` signs node-to-node requests): created
+    once by whichever node asks first (a losing racer's candidate is discarded)."""
     db.execute(
         "INSERT INTO cluster_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-        ("node_secret", secrets.token_hex(32)),
+        (name, secrets.token_hex(32)),
     )
-    row = db.execute("SELECT value FROM cluster_settings WHERE name=?", ("node_secret",))
+    row = db.execute("SELECT value FROM cluster_settings WHERE name=?", (name,))
     return row.fetchone()[0]

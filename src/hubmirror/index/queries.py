@@ -14,6 +14,8 @@ from hubmirror.index.access import AccessRecords
 from hubmirror.index.audit import AuditRecords
 from hubmirror.index.database import SqlDatabase, upsert_sql
 from hubmirror.index.leases import FillLeases, cluster_secret
+from hubmirror.index.records import ApiAnswer, KnownCommit, RepoRecord, Snapshot, StoredBlob
+from hubmirror.index.xet import XetRecords
 from hubmirror.types import FileEntry, RepoId, RepoType
 
 # portable INSERT OR REPLACE (SQLite and PostgreSQL): the key's row replaced whole
@@ -38,55 +40,13 @@ _PUT_SNAPSHOT = upsert_sql(
 _PUT_VISIBILITY = upsert_sql("repos", (*_RK, "visibility", "checked_at"), _RK)
 
 
-@dataclass(frozen=True, slots=True)
-class KnownCommit:
-    commit: str
-    fetched_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBlob:
-    sha256: str
-    git_sha1: str
-    size: int
-
-
-@dataclass(frozen=True, slots=True)
-class ApiAnswer:
-    status: int
-    body: bytes
-    link_next: str | None
-    fetched_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A commit's complete listing: repo info and recursive tree, both as rewritten JSON."""
-
-    commit: str
-    info: bytes
-    tree: bytes
-    fetched_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class RepoRecord:
-    """Everything the index knows of one repo, for bundles: carried whole between mirrors."""
-
-    visibility: tuple[str, float] | None
-    revisions: dict[str, str]  # revision -> commit
-    snapshots: list[Snapshot]
-    entries: dict[str, list[FileEntry]]  # commit -> entries
-    missing: dict[str, list[str]]  # commit -> paths upstream confirmed absent
-    answers: dict[str, ApiAnswer]  # API answer key -> answer
-
-
 class Index:
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
         self.access = AccessRecords(db)
         self.audit = AuditRecords(db)
         self.leases = FillLeases(db)
+        self.xet = XetRecords(db)  # Xet hashes of stored blobs (issue 9)
 
     def cluster_secret(self) -> str:
         """The node-to-node signing secret every node sharing this index reads alike."""

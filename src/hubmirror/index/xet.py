@@ -1,0 +1,53 @@
+"""Xet hashes of stored blobs, and the secret that signs the mirror's Xet tokens and URLs.
+
+A Xet client asks by Xet hash only; these queries lead from it to the blob, and
+from a token's repo to whether that repo has the blob at all.
+"""
+
+from __future__ import annotations
+
+from hubmirror.index.database import SqlDatabase
+from hubmirror.index.leases import cluster_secret
+from hubmirror.index.records import StoredBlob
+from hubmirror.types import RepoId
+
+
+class XetRecords:
+    def __init__(self, db: SqlDatabase) -> None:
+        self.db = db
+
+    def put(self, sha256: str, xet_hash: str, now: float) -> None:
+        self.db.execute(
+            "INSERT INTO xet_hashes (sha256, xet_hash, computed_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (sha256) DO UPDATE SET xet_hash=excluded.xet_hash,"
+            " computed_at=excluded.computed_at",
+            (sha256, xet_hash, now),
+        )
+
+    def xet_hash_of(self, sha256: str) -> str | None:
+        row = self.db.execute(
+            "SELECT xet_hash FROM xet_hashes WHERE sha256=?", (sha256,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def blob_of(self, xet_hash: str) -> StoredBlob | None:
+        """The stored blob whose bytes have this Xet hash."""
+        row = self.db.execute(
+            "SELECT b.sha256, b.git_sha1, b.size FROM xet_hashes x"
+            " JOIN blobs b ON b.sha256 = x.sha256 WHERE x.xet_hash=?",
+            (xet_hash,),
+        ).fetchone()
+        return StoredBlob(*row) if row else None
+
+    def repo_has_blob(self, repo: RepoId, blob: StoredBlob) -> bool:
+        """Whether any known commit of ``repo`` has a file with these bytes."""
+        row = self.db.execute(
+            "SELECT 1 FROM entries WHERE repo_type=? AND repo_id=?"
+            " AND (sha256=? OR (lfs=0 AND etag=?)) LIMIT 1",
+            (repo.repo_type.value, repo.name, blob.sha256, blob.git_sha1),
+        ).fetchone()
+        return row is not None
+
+    def secret(self) -> str:
+        """Signs the mirror's Xet tokens and xorb URLs; shared by every node of a cluster."""
+        return cluster_secret(self.db, "xet_secret")
