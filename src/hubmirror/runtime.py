@@ -105,6 +105,7 @@ def _mirror(settings, layout, index, store, pool, shared) -> Mirror:
         audit=open_audit(settings, layout),
         max_size=settings.max_size,  # with an object store: the bucket's quota
         shared=shared,
+        xet_serve=settings.xet_serve,
     )
     if shared is not None:
         shared.tier.busy = mirror.blob_in_use

@@ -40,6 +40,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--page-size", type=int, default=1000, help="tree entries per page")
     parser.add_argument("--no-xet", action="store_true", help="do not advertise Xet")
     parser.add_argument(
+        "--xet-files", action="store_true", help="LFS files are Xet-backed (served by the CAS)"
+    )
+    parser.add_argument("--cas-port", type=int, default=0, help="CAS port (default: a free one)")
+    parser.add_argument(
         "--bandwidth",
         type=int,
         default=None,
@@ -127,6 +131,7 @@ def build_hub(args: argparse.Namespace) -> tuple[FakeHub, list[str]]:
 
 def apply_faults(hub: FakeHub, args: argparse.Namespace) -> None:
     hub.xet = not args.no_xet
+    hub.xet_files = args.xet_files
     hub.faults.bandwidth = args.bandwidth
     hub.faults.latency = args.latency
 
@@ -203,9 +208,10 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     hub, large_lines = build_hub(args)
     apply_faults(hub, args)
-    hub.start(port=args.port, cdn_port=args.cdn_port)
+    hub.start(port=args.port, cdn_port=args.cdn_port, cas_port=args.cas_port)
     print(f"hub: {hub.url}", flush=True)
     print(f"cdn: {hub.cdn_url}", flush=True)
+    print(f"cas: {hub.cas_url}", flush=True)
     for line in large_lines:
         print(line, flush=True)
     try:

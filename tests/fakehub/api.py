@@ -12,6 +12,7 @@ from tests.fakehub.access import HubError, commit_at, entry_not_found
 from tests.fakehub.appkeys import HUB
 from tests.fakehub.files import repo_for
 from tests.fakehub.routes import Route
+from tests.fakehub.xetcas import issue_token
 
 EXPAND_PAGE_SIZE = 50  # the Hub's tree page size when expand=true
 COMMITS_PAGE_SIZE = 50
@@ -43,7 +44,8 @@ async def tree(request: web.Request, route: Route) -> web.Response:
     hub = request.app[HUB]
     size = min(hub.page_size, EXPAND_PAGE_SIZE) if expand else hub.page_size
     page, link = paginate(request, listing, size)
-    rows = [payloads.tree_entry(repo, commit, e, xet=hub.xet, expand=expand) for e in page]
+    xet = hub.xet_hash_of if hub.xet else None
+    rows = [payloads.tree_entry(repo, commit, e, xet=xet, expand=expand) for e in page]
     return web.json_response(rows, headers={"Link": link} if link else None)
 
 
@@ -54,7 +56,8 @@ async def paths_info(request: web.Request, route: Route) -> web.Response:
     paths, expand = await _posted_paths(request)
     found = [commit.entry(p.strip("/")) for p in dict.fromkeys(paths)]
     hub = request.app[HUB]
-    rows = [payloads.tree_entry(repo, commit, e, xet=hub.xet, expand=expand) for e in found if e]
+    xet = hub.xet_hash_of if hub.xet else None
+    rows = [payloads.tree_entry(repo, commit, e, xet=xet, expand=expand) for e in found if e]
     return web.json_response(rows)
 
 
@@ -91,13 +94,13 @@ async def xet_read_token(request: web.Request, route: Route) -> web.Response:
     commit_at(repo, route.revision)
     hub = request.app[HUB]
     expires = int(time.time()) + XET_TOKEN_TTL
-    token = f"xet_{repo.object_id}_{expires}"
+    token = issue_token(hub.signing_key, repo.object_id, expires)
     headers = {
-        "X-Xet-Cas-Url": hub.cdn_url,
+        "X-Xet-Cas-Url": hub.xet_cas_url,
         "X-Xet-Access-Token": token,
         "X-Xet-Token-Expiration": str(expires),
     }
-    body = {"casUrl": hub.cdn_url, "accessToken": token, "exp": expires}
+    body = {"casUrl": hub.xet_cas_url, "accessToken": token, "exp": expires}
     return web.json_response(body, headers=headers)
 
 

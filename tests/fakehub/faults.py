@@ -33,6 +33,7 @@ class Faults:
         self.hang: bool = False
         self.reset_connections: bool = False  # accept, then reset the TCP connection unanswered
         self.gzip: bool = False
+        self.corrupt_xorbs: bool = False  # the CAS flips a data byte in every xorb body
         self.down = False
 
     @property

@@ -56,9 +56,10 @@ def _xet_headers(hub, repo: Repo, commit: Commit, blob: Blob) -> dict[str, str]:
     """What huggingface.co adds to announce Xet storage (hub-api.md §5.1)."""
     plural = API_PLURAL[repo.repo_type]
     token_url = f"{hub.url}/api/{plural}/{repo.repo_id}/xet-read-token/{commit.sha}"
-    reconstruction = f"{hub.cdn_url}/v1/reconstructions/{blob.xet_hash}"
+    xet_hash = hub.xet_hash_of(blob)
+    reconstruction = f"{hub.xet_cas_url}/v1/reconstructions/{xet_hash}"
     return {
-        "X-Xet-Hash": blob.xet_hash,
+        "X-Xet-Hash": xet_hash,
         "Link": f'<{token_url}>; rel="xet-auth", <{reconstruction}>; rel="xet-reconstruction-info"',
     }
 

@@ -19,6 +19,11 @@ Faults (apply to both ports unless noted):
     reset_connections  accept requests, then reset the connection (RST) without an answer
     down         connection refused: sockets closed; same ports again when back up
     gzip         gzip regular-file bodies on the hub when the request accepts gzip
+    corrupt_xorbs  the CAS flips a data byte in every xorb body (see xetcas.py)
+
+Xet (a third port, the CAS): with `xet_files` on, LFS files are Xet-backed: their real Xet
+hash is advertised and `cas_url` serves reconstructions and xorbs (xetcas.py). `cas_down()`
+and `cas_up()` take only the CAS port down and up again.
 """
 
 import secrets
@@ -34,6 +39,7 @@ from tests.fakehub.requestlog import LogEntry, total_body_bytes
 from tests.fakehub.server import make_app
 from tests.fakehub.serving import BackgroundLoop, Listener
 from tests.fakehub.signing import signed_query
+from tests.fakehub.xetcas import real_xet_hash
 
 __all__ = ["FakeHub", "LogEntry"]
 
@@ -50,6 +56,9 @@ class FakeHub:
         self.log: list[LogEntry] = []
         self.faults = Faults()
         self.xet = True
+        self.xet_files = False  # LFS files Xet-backed: real Xet hashes, served by the CAS
+        self._xet_hashes: dict[str, str] = {}  # sha256 -> real Xet hash, computed once
+        self._xet_blobs: dict[str, Blob] = {}  # real Xet hash -> blob
         self.cdn_ttl = DEFAULT_CDN_TTL  # seconds a signed CDN link stays valid
         self.signing_key = secrets.token_bytes(32)  # signs CDN links
         self._lock = threading.Lock()
@@ -60,13 +69,14 @@ class FakeHub:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def start(self, port: int = 0, cdn_port: int = 0) -> "FakeHub":
-        """Listen on 127.0.0.1 (free ports by default); returns once both ports accept."""
+    def start(self, port: int = 0, cdn_port: int = 0, cas_port: int = 0) -> "FakeHub":
+        """Listen on 127.0.0.1 (free ports by default); returns once all ports accept."""
         self._loop = BackgroundLoop()
         self._loop.start()
         self._listeners = {
             "hub": Listener(make_app(self, "hub"), port=port),
             "cdn": Listener(make_app(self, "cdn"), port=cdn_port),
+            "cas": Listener(make_app(self, "cas"), port=cas_port),
         }
         for listener in self._listeners.values():
             self._loop.run(listener.setup())
@@ -97,6 +107,22 @@ class FakeHub:
     def cdn_url(self) -> str:
         return f"http://127.0.0.1:{self._listeners['cdn'].port}"
 
+    @property
+    def cas_url(self) -> str:
+        return f"http://127.0.0.1:{self._listeners['cas'].port}"
+
+    @property
+    def xet_cas_url(self) -> str:
+        """The casUrl handed out with Xet tokens: the CAS while files are Xet-backed."""
+        return self.cas_url if self.xet_files else self.cdn_url
+
+    def cas_down(self) -> None:
+        """Refuse connections on the CAS port only (the hub and CDN stay up)."""
+        self._loop.run(self._listeners["cas"].go_dark())
+
+    def cas_up(self) -> None:
+        self._loop.run(self._listeners["cas"].listen())
+
     def go_down(self) -> None:
         """Refuse connections on both ports and cut open ones (faults.down = True)."""
         self.faults.down = True
@@ -126,6 +152,7 @@ class FakeHub:
         self.reset_faults()
         self.clear_log()
         self.xet = True
+        self.xet_files = False
         self.cdn_ttl = DEFAULT_CDN_TTL
         self.page_size = self._initial_page_size
         self.reset_repos()
@@ -167,6 +194,22 @@ class FakeHub:
 
     def lfs_blob(self, sha256: str) -> Blob | None:
         return self._lfs.get(sha256)
+
+    def xet_hash_of(self, blob: Blob) -> str:
+        """The Xet hash advertised for an LFS blob: real while `xet_files`, else a stand-in."""
+        if not self.xet_files:
+            return blob.xet_hash
+        known = self._xet_hashes.get(blob.sha256)
+        if known is None:
+            known = real_xet_hash(blob)
+            with self._lock:
+                self._xet_hashes[blob.sha256] = known
+                self._xet_blobs[known] = blob
+        return known
+
+    def xet_blob(self, xet_hash: str) -> Blob | None:
+        """The Xet-backed blob with this (real) Xet hash, once advertised."""
+        return self._xet_blobs.get(xet_hash) if self.xet_files else None
 
     def move_branch(
         self, repo_type: str, repo_id: str, branch: str, files: dict[str, bytes | None]

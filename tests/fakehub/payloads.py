@@ -7,8 +7,11 @@ from tests.fakehub.repos import Commit, Entry, Repo
 SECURITY_STATUS = {"scansDone": True, "filesWithIssues": []}
 
 
-def tree_entry(repo: Repo, commit: Commit, entry: Entry, *, xet: bool, expand: bool) -> dict:
-    """One tree/paths-info row; `xetHash` only when Xet is advertised, like huggingface.co."""
+def tree_entry(repo: Repo, commit: Commit, entry: Entry, *, xet, expand: bool) -> dict:
+    """One tree/paths-info row; `xetHash` only when Xet is advertised, like huggingface.co.
+
+    `xet`: None, or what gives an LFS blob's Xet hash (the hub's `xet_hash_of`).
+    """
     if entry.is_dir:
         row = {"type": "directory", "oid": entry.oid, "size": 0, "path": entry.path}
     else:
@@ -20,7 +23,7 @@ def tree_entry(repo: Repo, commit: Commit, entry: Entry, *, xet: bool, expand: b
                 "pointerSize": entry.blob.pointer_size,
             }
             if xet:
-                row["xetHash"] = entry.blob.xet_hash
+                row["xetHash"] = xet(entry.blob)
     if expand:
         changed = repo.last_change(commit.sha, entry.path)
         row["lastCommit"] = {"id": changed.sha, "title": changed.title, "date": changed.date}

@@ -17,6 +17,7 @@ from tests.fakehub.access import HubError
 from tests.fakehub.appkeys import ENTRY, HOST, HUB
 from tests.fakehub.requestlog import LogEntry
 from tests.fakehub.routes import Route, parse_cdn, parse_hub
+from tests.fakehub.xetcas import CAS_HANDLERS, parse_cas
 
 Handler = Callable[[web.Request, Route], Awaitable[web.StreamResponse]]
 READ = ("GET", "HEAD")
@@ -36,7 +37,7 @@ CDN_HANDLERS: dict[str, tuple[tuple[str, ...], Handler]] = {"cdn-blob": (READ, f
 
 
 def make_app(hub, host: str) -> web.Application:
-    """The app for one port; `host` ("hub" or "cdn") picks the routes and labels the log."""
+    """The app for one port; `host` ("hub", "cdn" or "cas") picks the routes and labels the log."""
     app = web.Application(middlewares=[exchange], client_max_size=16 * 1024 * 1024)
     app[HUB] = hub
     app[HOST] = host
@@ -47,6 +48,8 @@ def make_app(hub, host: str) -> web.Application:
 async def dispatch(request: web.Request) -> web.StreamResponse:
     if request.app[HOST] == "hub":
         route, table = parse_hub(request.raw_path), HUB_HANDLERS
+    elif request.app[HOST] == "cas":
+        route, table = parse_cas(request.raw_path), CAS_HANDLERS
     else:
         route, table = parse_cdn(request.raw_path), CDN_HANDLERS
     methods, handler = table.get(route.kind, ((), None))

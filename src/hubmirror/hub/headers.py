@@ -11,7 +11,7 @@ import enum
 import re
 from urllib.parse import quote
 
-from hubmirror.types import FileEntry
+from hubmirror.types import FileEntry, RepoId
 
 X_REPO_COMMIT = "X-Repo-Commit"
 X_LINKED_ETAG = "X-Linked-Etag"
@@ -22,6 +22,12 @@ X_CACHE_STATUS = "X-Cache-Status"
 
 XET_HEADERS = ("X-Xet-Hash", "X-Xet-Refresh-Route", "X-Xet-Cas-Url", "X-Xet-Access-Token")
 XET_LINK_RELS = ("xet-auth", "xet-reconstruction-info")
+X_XET_HASH = "X-Xet-Hash"
+X_XET_CAS_URL = "X-Xet-Cas-Url"
+X_XET_ACCESS_TOKEN = "X-Xet-Access-Token"
+X_XET_TOKEN_EXPIRATION = "X-Xet-Token-Expiration"
+XET_READ_TOKEN = "xet-read-token"  # the API action that hands out the mirror's Xet tokens
+XET_CAS_PREFIX = "/xet-cas"  # below the mirror's base URL: its own Xet CAS routes
 
 _LINK_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
 
@@ -79,6 +85,17 @@ def file_headers(commit: str, entry: FileEntry, cache_status: CacheStatus) -> di
         "Content-Type": "application/octet-stream",
         "Content-Disposition": content_disposition(name),
         X_CACHE_STATUS: str(cache_status),
+    }
+
+
+def xet_headers(base: str, repo: RepoId, commit: str, xet_hash: str) -> dict[str, str]:
+    """A ``/resolve/`` answer's Xet headers: the hash the mirror computed and its own token
+    and reconstruction URLs (never upstream's), which huggingface_hub follows verbatim."""
+    token = f"{base}/api/{repo.repo_type.plural}/{repo.name}/{XET_READ_TOKEN}/{commit}"
+    reconstruction = f"{base}{XET_CAS_PREFIX}/v1/reconstructions/{xet_hash}"
+    return {
+        X_XET_HASH: xet_hash,
+        "Link": f'<{token}>; rel="xet-auth", <{reconstruction}>; rel="xet-reconstruction-info"',
     }
 
 

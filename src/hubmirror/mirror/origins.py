@@ -9,7 +9,11 @@ keeping every byte it already has.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
+import weakref
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -20,9 +24,12 @@ from hubmirror.mirror.fillstate import Fill, Segment
 from hubmirror.upstream.client import HubClient
 from hubmirror.upstream.peers import PeerClient
 from hubmirror.upstream.pool import UpstreamPool
+from hubmirror.upstream.xetfetch import XetFetcher, XetFetchError, XetSource
 
 if TYPE_CHECKING:  # aiobotocore loads only when an s3:// store is configured
     from hubmirror.storage.objects import ObjectStore
+
+log = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024  # measured: larger chunks collapse under concurrent fills
 
@@ -117,3 +124,60 @@ class PeerOrigin:
         ) as resp:
             async for chunk in resp.content.iter_chunked(CHUNK):
                 sink(chunk)
+
+
+class XetUpstreamOrigin:
+    """Upstream through hf_xet for a file upstream keeps in Xet storage (setting
+    ``xet_upstream``); plain HTTP for any other file and for a segment whose Xet
+    fetch failed. The bytes land in the same fill either way and are verified
+    there: hf_xet checks no hash of what it brings."""
+
+    kind = "upstream"
+
+    def __init__(self, http: UpstreamOrigin, fetcher: XetFetcher) -> None:
+        self.http = http
+        self.pool = http.pool
+        self.fetcher = fetcher
+        self.counts: Counter[str] = Counter()  # xet_segments, xet_bytes, xet_fallbacks
+        self._fallen: weakref.WeakKeyDictionary[Fill, set[int]] = weakref.WeakKeyDictionary()
+
+    async def copy(self, fill: Fill, segment: Segment, attempt: int, sink: Sink) -> None:
+        client = self.pool.pick(attempt)
+        fallen = self._fallen.setdefault(fill, set())
+        xet_hash = None if segment.start in fallen else await self._xet_hash(fill, client)
+        if xet_hash is None:
+            return await self.http.copy(fill, segment, attempt, sink)
+        try:
+            await self._copy(client, fill, segment, xet_hash, sink)
+        except XetFetchError as exc:
+            fallen.add(segment.start)
+            self.counts["xet_fallbacks"] += 1
+            log.warning("Xet fetch of %s failed, using HTTP: %s", fill.source.entry.path, exc)
+            return await self.http.copy(fill, segment, attempt, sink)
+        self.pool.succeeded(client)
+        self.counts["xet_segments"] += 1
+
+    async def _xet_hash(self, fill: Fill, client: HubClient) -> str | None:
+        """The file's Xet hash from one HEAD per fill and upstream (its CDN location is
+        kept for the HTTP path too); None for a file upstream serves without Xet."""
+        key = f"xet {client.name}"
+        if key not in fill.locations:
+            src = fill.source
+            found = await client.file_source(src.repo, src.commit, src.entry.path, src.auth)
+            fill.locations[client.name] = found.location
+            fill.locations[key] = found.xet_hash if src.entry.lfs and found.xet_hash else ""
+        return fill.locations[key] or None
+
+    async def _copy(
+        self, client: HubClient, fill: Fill, segment: Segment, xet_hash: str, sink: Sink
+    ) -> None:
+        src = fill.source
+        source = XetSource(
+            src.repo, src.commit, src.auth, xet_hash, fill.size, segment.position, segment.end
+        )
+        fill.upstreams.add(f"{client.name} (xet)")
+        async with contextlib.aclosing(self.fetcher.stream(client, source)) as chunks:
+            async for chunk in chunks:
+                sink(chunk)
+                self.pool.record_bytes(client, len(chunk))
+                self.counts["xet_bytes"] += len(chunk)

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from hubmirror.errors import BlobMissing, EntryNotFound, UpstreamTimeout, UpstreamUnavailable
+from hubmirror.errors import (
+    BlobMissing,
+    EntryNotFound,
+    RevisionNotFound,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from hubmirror.hub import payloads
 from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.hub.routes import RepoApi, api_path
@@ -49,8 +55,9 @@ from hubmirror.mirror.quota import Quota
 from hubmirror.mirror.revisions import Revisions
 from hubmirror.mirror.sharing import Shared
 from hubmirror.mirror.snapshots import Snapshots
+from hubmirror.mirror.xethashes import XetHashes
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
+from hubmirror.types import FileEntry, FileRef, RepoId, RepoPath, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
 
 T = TypeVar("T")
@@ -93,6 +100,7 @@ class Mirror:
         audit: AuditLog | NoAudit | None = None,
         max_size: int = 0,
         shared: Shared | None = None,
+        xet_serve: bool = False,
     ) -> None:
         self.metadata_deadline = metadata_deadline
         self.identities = identities or PassThrough()
@@ -126,6 +134,8 @@ class Mirror:
         self._blobs: LRU[str, StoredBlob] = LRU(ENTRY_CACHE_SIZE)
         self._small: LRU[str, bytes] = LRU(SMALL_FILE_CACHE, weigh=len)
         self._hits: LRU[tuple[str, str, str], FileAnswer] = LRU(ENTRY_CACHE_SIZE)
+        self.xet = XetHashes(index, store, clock, xet_serve)  # hashes advertised (issue 9)
+        self.xet.reading = self.reading
 
     def identify(self, address: str, authorization: str | None) -> Caller:
         """Who sent a request: a mirror identity, and the token to forward upstream."""
@@ -161,6 +171,7 @@ class Mirror:
     async def close(self) -> None:
         await self.quota.close()
         await self.fills.close()  # the object store and cluster close after (runtime)
+        await self.xet.close()
         self.flush_access_times()
         self.audit.close()
 
@@ -361,8 +372,38 @@ class Mirror:
     def blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
         """A fill just stored ``entry``'s bytes: later lookups see it without the index."""
         self._blobs.put(entry.sha256 or entry.etag, blob)
+        self.xet.compute(blob)  # with xet_serve: its Xet hash, from the verified bytes
         if self.shared is None:  # else counted once shared (``blob_shared``), on one node
             self.quota.added(blob.size)
+
+    # Xet ------------------------------------------------------------------
+    def xet_hash(self, blob: StoredBlob | None) -> str | None:
+        """The Xet hash to advertise for ``blob``: ``None`` unless xet_serve is on and this
+        mirror computed it (an unknown one is computed now, for later requests)."""
+        return self.xet.hash_of(blob)
+
+    def xet_listing(self, body: bytes) -> bytes:
+        """A tree/paths-info body with ``xetHash`` on the files whose hash is known."""
+        return self.xet.listing(body, self._blob_for)
+
+    async def xet_read_access(self, repo: RepoId, revision: Revision, auth: str | None) -> str:
+        """The commit ``revision`` names, once ``auth`` may download files of ``repo`` there.
+
+        A Xet token is the right to read this repo's blobs, so it takes the decision of
+        a download: for a gated or private repo, the one ``file`` makes for a file of it.
+        """
+        info = await self.api(RepoApi(repo, "revision", revision), [], None, auth)
+        data = json.loads(info.body)
+        commit = payloads.commit_of_info(data)
+        if commit is None:
+            raise RevisionNotFound(f"Invalid rev id: {revision}")
+        if await self._visibility(repo) != "public":
+            names = [s.get("rfilename") for s in data.get("siblings") or []]
+            name = next((n for n in names if isinstance(n, str) and n), None)
+            if name is None:
+                raise EntryNotFound(f"{repo} has no file to download at {commit}")
+            await self.file(FileRef(repo, Revision(commit), RepoPath(name)), auth)
+        return commit
 
     def blob_shared(self, blob: StoredBlob) -> None:
         """A fill this node led put a blob in the object store and the index."""

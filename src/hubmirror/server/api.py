@@ -2,7 +2,8 @@
 
 Bodies come rewritten from the mirror (no ``xetHash``); here they only get a
 ``Link`` whose next URL is absolute and points at this mirror, as clients follow
-it verbatim (hub-api.md §1.2).
+it verbatim (hub-api.md §1.2). With xet_serve, tree and paths-info listings get
+``xetHash`` back for the files whose Xet hash this mirror computed itself.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hubmirror.hub.routes import Housekeeping, RepoApi
 from hubmirror.server.context import base_url, caller_of, mirror_of
 
 _SERVED_ACTIONS = ("info", "revision", "tree", "paths-info", "refs", "commits", "treesize")
+_LISTINGS = ("tree", "paths-info")  # where Xet clients look for ``xetHash``
 _AGENT_HARNESSES = b'{"standardEnvVars":[],"harnesses":{}}'
 
 
@@ -34,8 +36,11 @@ async def handle_api(request: web.Request, route: RepoApi) -> web.Response:
     headers = {}
     if answer.link_next:
         headers["Link"] = f'<{base}{answer.link_next}>; rel="next"'
+    body = answer.body
+    if mirror.xet.enabled and route.action in _LISTINGS and answer.status == 200:
+        body = mirror.xet_listing(body)
     return web.Response(
-        status=answer.status, body=answer.body, headers=headers, content_type="application/json"
+        status=answer.status, body=body, headers=headers, content_type="application/json"
     )
 
 

@@ -37,6 +37,7 @@ from hubmirror.server.peers import handle_node_fill, is_node_route
 from hubmirror.server.protocol import HubServer
 from hubmirror.server.resolve import handle_resolve
 from hubmirror.server.responses import BODY_STARTED, abort
+from hubmirror.server.xettoken import handle_xet_token, is_xet_token_route
 
 log = logging.getLogger("hubmirror.server")
 access_log = logging.getLogger("hubmirror.access")
@@ -99,6 +100,8 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
         raise InvalidInput(f"Method {request.method} is not allowed here")
     if isinstance(route, Resolve):
         return await handle_resolve(request, route)
+    if is_xet_token_route(route):  # the mirror's own Xet tokens (xet_serve)
+        return await handle_xet_token(request, route)
     if isinstance(route, RepoApi):
         return await handle_api(request, route)
     return await handle_housekeeping(request, route)

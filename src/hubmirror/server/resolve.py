@@ -11,10 +11,10 @@ import os
 
 from aiohttp import web
 
-from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
+from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus, xet_headers
 from hubmirror.hub.routes import Resolve
 from hubmirror.server import responses
-from hubmirror.server.context import caller_of, limits_of, mirror_of
+from hubmirror.server.context import base_url, caller_of, limits_of, mirror_of
 from hubmirror.server.ranges import parse_range
 
 # A Range starting this far past what its fill segment has written is read from upstream
@@ -29,9 +29,10 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
     mirror.admit(caller, route.repo)
     auth = caller.upstream_auth
     answer = mirror.fresh_file(route.file, auth) or await mirror.file(route.file, auth)
+    xet = _xet_headers(request, answer)
     if request.method == "HEAD":  # metadata only: one write, Content-Length the real size
-        return web.Response(headers=answer.head_headers)
-    headers = answer.headers
+        return web.Response(headers=answer.head_headers | xet if xet else answer.head_headers)
+    headers = answer.headers | xet if xet else answer.headers
     size = answer.entry.size
     span = range_spec.span(size) if range_spec else None
     start, end = span if span else (0, size - 1)
@@ -40,7 +41,7 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
             return await _send_stored(request, answer, headers, span)
         except FileNotFoundError:
             answer = mirror.without_blob(answer)  # deleted behind our back: refill
-            headers = answer.headers
+            headers = answer.headers | xet if xet else answer.headers
     if answer.blob is not None and mirror.streams_from_store:
         mirror.touch(answer.blob)
         return await _direct_range(request, answer, auth, headers, (start, end), span)
@@ -53,6 +54,14 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
         with mirror.reading(fill.key):  # the quota leaves a blob alone while it is sent
             await responses.send_fill(request, resp, fill, start, end)
     return resp
+
+
+def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
+    """``X-Xet-Hash`` and its ``Link``s, with xet_serve on and the blob's hash computed."""
+    xet_hash = mirror_of(request).xet_hash(answer.blob)
+    if xet_hash is None:
+        return None
+    return xet_headers(base_url(request), answer.repo, answer.commit, xet_hash)
 
 
 async def _send_stored(request, answer, headers, span) -> web.StreamResponse:

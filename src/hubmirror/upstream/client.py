@@ -45,6 +45,16 @@ class FileMetadata:
 
     commit: str
     entry: FileEntry
+    xet_hash: str | None = None  # upstream keeps the file in Xet storage (X-Xet-Hash)
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    """Where a file's bytes are: its CDN ``Location`` (or resolve URL) and, for a file
+    upstream keeps in Xet storage, its Xet hash."""
+
+    location: str
+    xet_hash: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +105,16 @@ class HubClient:
     async def file_location(self, repo: RepoId, commit: str, path: str, auth: str | None) -> str:
         """Where the file's bytes are: the CDN ``Location`` of a cross-origin redirect, or
         the resolve URL itself. Fills ask once and send every segment there directly."""
+        return (await self.file_source(repo, commit, path, auth)).location
+
+    async def file_source(self, repo: RepoId, commit: str, path: str, auth: str | None):
+        """``file_location`` and the Xet hash upstream announces with it, from one HEAD."""
         resp, url = await self._head_resolve(repo, commit, path, auth)
+        xet_hash = _xet_hash(resp.headers)
         location = resp.headers.get("Location")
         if resp.status in _REDIRECTS and location:
-            return urljoin(url, location)  # checked by _head_resolve
-        return url
+            return FileSource(urljoin(url, location), xet_hash)  # checked by _head_resolve
+        return FileSource(url, xet_hash)
 
     async def _head_resolve(
         self, repo: RepoId, revision: str, path: str, auth: str | None
@@ -277,7 +292,13 @@ def _metadata_from_headers(headers, path: str) -> FileMetadata:
         raise UpstreamUnavailable(f"upstream answer for {path} has no ETag")
     lfs = len(etag) == 64 and headers.get(h.X_LINKED_ETAG) is not None
     entry = FileEntry(path=path, size=size_value, etag=etag, lfs=lfs, sha256=etag if lfs else None)
-    return FileMetadata(commit=commit, entry=entry)
+    return FileMetadata(commit=commit, entry=entry, xet_hash=_xet_hash(headers) if lfs else None)
 
 
-__all__ = ["HubClient", "HubRefusal", "FileMetadata", "JsonAnswer", "create_session"]
+def _xet_hash(headers) -> str | None:
+    """Upstream's ``X-Xet-Hash``, when it is one (64 lowercase hex digits)."""
+    value = (headers.get("X-Xet-Hash") or "").strip()
+    return value if len(value) == 64 and all(c in "0123456789abcdef" for c in value) else None
+
+
+__all__ = ["HubClient", "HubRefusal", "FileMetadata", "FileSource", "JsonAnswer", "create_session"]

@@ -1,0 +1,37 @@
+"""Helpers of the advertise tests: the Xet hash of bytes, computed apart from the mirror."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import hf_xet
+
+from tests.support.http import Answer, head
+
+POLLS = 400  # x 0.05 s: a bound on waiting for a hash computed in the background
+
+
+def xet_hash_of_bytes(data: bytes) -> str:
+    """What hf_xet says the Xet hash of ``data`` is (a file of its own, hashed here)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "file"
+        path.write_bytes(data)
+        return hf_xet.hash_files([str(path)])[0].hash
+
+
+def head_once_hashed(url: str, **kw) -> Answer:
+    """HEAD ``url`` until it carries ``X-Xet-Hash`` (the mirror hashes in the background)."""
+    for _ in range(POLLS):
+        answer = head(url, **kw)
+        if answer.header("X-Xet-Hash"):
+            return answer
+        time.sleep(0.05)
+    raise AssertionError(f"no X-Xet-Hash on {url} after {POLLS} HEADs")
+
+
+def xet_links(base: str, plural: str, repo: str, commit: str, xet_hash: str) -> str:
+    token = f"{base}/api/{plural}/{repo}/xet-read-token/{commit}"
+    reconstruction = f"{base}/xet-cas/v1/reconstructions/{xet_hash}"
+    return f'<{token}>; rel="xet-auth", <{reconstruction}>; rel="xet-reconstruction-info"'
