@@ -96,10 +96,29 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
             ", ".join(without_userinfo(u) for u in settings.upstream),
             url,
         )
+        if settings.index or settings.store:
+            logging.getLogger("hubmirror").info("%s", _sharing(settings, mirror))
         try:
             await _wait_for_signal()
         finally:
             await _drain(runner, mirror, settings.drain_seconds)
+
+
+def _sharing(settings: Settings, mirror) -> str:
+    """What this node shares with others, for the start-up log (no passwords)."""
+    from hubmirror.hub.redirects import without_userinfo
+    from hubmirror.progress import human_bytes
+
+    cluster = mirror.shared.cluster if mirror.shared is not None else None
+    parts = [
+        f"index {without_userinfo(settings.index) if settings.index else 'DATA/index.sqlite'}",
+        f"store {settings.store or 'DATA/blobs'}",
+    ]
+    if mirror.shared is not None:
+        parts.append(f"local tier {human_bytes(mirror.shared.tier.limit)}")
+    if cluster is not None:
+        parts.append(f"node {cluster.node} at {cluster.address}")
+    return ", ".join(parts)
 
 
 async def _drain(runner, mirror, seconds: float) -> None:
