@@ -37,6 +37,7 @@ from hubmirror.server.peers import handle_node_fill, is_node_route
 from hubmirror.server.protocol import HubServer
 from hubmirror.server.resolve import handle_resolve
 from hubmirror.server.responses import BODY_STARTED, abort
+from hubmirror.server.xetcas import handle_xet_cas, is_xet_cas_route
 from hubmirror.server.xettoken import handle_xet_token, is_xet_token_route
 
 log = logging.getLogger("hubmirror.server")
@@ -82,6 +83,8 @@ class Dispatcher:
 async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
     if is_node_route(request.raw_path):  # another node of the cluster, signed
         return await handle_node_fill(request)
+    if is_xet_cas_route(request.raw_path, request[CONTEXT].prefix):  # Xet clients: own tokens
+        return await handle_xet_cas(request, request[CONTEXT].prefix)
     route = _route(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
     if route == _METRICS:
         return await handle_metrics(request)

@@ -1,0 +1,184 @@
+"""``/xet-cas/...``: the Xet CAS routes a Xet client calls with the token the mirror issued.
+
+``casUrl`` (given out by the ``xet-read-token`` route) is ``{base_url}/xet-cas``.
+Reconstructions need the token; xorb fetches carry no token, so their signed URL
+is their authorization. Policy lives in ``mirror.xetcas``; this module parses
+requests and writes bytes. Answered only when the mirror runs with ``xet_serve``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+
+from aiohttp import web
+
+from hubmirror.errors import InvalidInput, NoSuchRoute, RangeNotSatisfiable
+from hubmirror.hub import xet
+from hubmirror.hub.routes import split_raw_path
+from hubmirror.mirror import xetcas
+from hubmirror.server.context import base_url, mirror_of
+from hubmirror.server.ranges import parse_range
+from hubmirror.server.responses import BODY_STARTED
+
+CAS_ROOT = "xet-cas"
+TELEMETRY_MAX = 1024 * 1024  # bytes of a telemetry report read (and dropped); more is refused
+MAX_RANGES = 1024  # ranges in one xorb fetch; clients send one per term (HF: at most ~500)
+_OCTETS = "application/octet-stream"
+_RANGE = re.compile(r"^(\d+)-(\d*)$")
+
+
+def is_xet_cas_route(raw_path: str, prefix: str = "") -> bool:
+    """Cheap on the hot path: most requests never name ``xet-cas`` at all. A model of a
+    user named ``xet-cas`` keeps its ``/xet-cas/{name}/resolve/...`` URLs."""
+    if CAS_ROOT not in raw_path:
+        return False
+    segments = split_raw_path(raw_path, prefix)
+    return segments[:1] == [CAS_ROOT] and segments[2:3] != ["resolve"]
+
+
+async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.StreamResponse:
+    mirror = mirror_of(request)
+    if not mirror.xet.enabled:
+        raise NoSuchRoute("this mirror does not serve Xet (setting xet_serve)")
+    segments = split_raw_path(request.raw_path, prefix)[1:]
+    match request.method, segments:
+        case "GET", ["v1" | "v2" as version, "reconstructions", xet_hash]:
+            return await _reconstruction(request, xet_hash, int(version[1]))
+        case "GET", ["xorbs", xorb_hash]:
+            return await _xorb(request, xorb_hash)
+        case "POST", ["v1", "telemetry"]:
+            return await _telemetry(request)
+        case "HEAD", ["v1", "files", xet_hash]:
+            blob = _authorized_blob(request, xet_hash)
+            return web.Response(headers={"Content-Length": str(blob.size)})
+    raise NoSuchRoute(f"no Xet CAS route {request.method} /{'/'.join(segments)[:200]}")
+
+
+def _authorized_blob(request: web.BaseRequest, xet_hash: str):
+    mirror = mirror_of(request)
+    records = mirror.index.xet
+    repo = xetcas.token_repo(
+        xetcas.secret_of(records), request.headers.get("Authorization"), mirror.clock()
+    )
+    return xetcas.blob_for_hash(records, repo, xet_hash)
+
+
+async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int) -> web.Response:
+    range_spec = parse_range(request.headers.get("Range"))  # bad input: refused before lookups
+    blob = _authorized_blob(request, xet_hash)
+    if blob.size == 0:  # an empty file has no chunk to describe (and is never advertised)
+        raise RangeNotSatisfiable(0)
+    span = range_spec.span(blob.size) if range_spec else (0, blob.size - 1)
+    mirror = mirror_of(request)
+    secret = xetcas.secret_of(mirror.index.xet)
+    expires = int(mirror.clock()) + xetcas.URL_TTL
+    cas_url = f"{base_url(request)}/{CAS_ROOT}"
+
+    def url(xorb: int) -> str:
+        return xetcas.xorb_url(secret, cas_url, blob.sha256, xorb, expires)
+
+    return _json(xetcas.reconstruction(blob, span, url, version))
+
+
+def _json(body: dict) -> web.Response:
+    return web.Response(body=json.dumps(body).encode(), content_type="application/json")
+
+
+async def _telemetry(request: web.BaseRequest) -> web.Response:
+    """Accepted and dropped: the mirror has no use for a client's transfer statistics."""
+    read = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        read += len(chunk)
+        if read > TELEMETRY_MAX:
+            raise InvalidInput("telemetry report too large")
+    return _json({})
+
+
+# -- xorb fetches --------------------------------------------------------------------
+
+
+async def _xorb(request: web.BaseRequest, xorb_hash: str) -> web.StreamResponse:
+    mirror = mirror_of(request)
+    grant = xetcas.verify_xorb_url(
+        xetcas.secret_of(mirror.index.xet), xorb_hash, request.query, mirror.clock()
+    )
+    source = xetcas.xorb_source(mirror, grant.sha256)
+    if source is None:
+        raise NoSuchRoute(f"xorb {xorb_hash} is not on this mirror (any more)")
+    with mirror.reading(source.key):  # the quota leaves a blob alone while it is sent
+        try:
+            length = xet.xorb_length(source.size, grant.xorb)
+            spans = parse_ranges(request.headers.get("Range"), length)
+            return await _send_xorb(request, source, grant.xorb, spans)
+        finally:
+            source.reads.close()
+
+
+def parse_ranges(header: str | None, length: int) -> list[tuple[int, int]] | None:
+    """``bytes=a-b[,c-d...]`` as inclusive spans within ``length`` bytes, or ``None``."""
+    if header is None:
+        return None
+    unit, _, ranges = header.replace(" ", "").partition("=")
+    matches = [_RANGE.match(r) for r in ranges.split(",", MAX_RANGES)]
+    if unit != "bytes" or not all(matches):
+        raise InvalidInput(f"Malformed Range header {header[:60]!r}: use bytes=start-end")
+    spans = []
+    for match in matches:
+        first = int(match[1])
+        last = int(match[2]) if match[2] else max(first, length - 1)
+        if last < first:
+            raise InvalidInput(f"Malformed Range header {header[:60]!r}: end before start")
+        if first >= length:
+            raise RangeNotSatisfiable(length)
+        spans.append((first, min(last, length - 1)))
+    return spans
+
+
+async def _send_xorb(request, source, xorb, spans) -> web.StreamResponse:
+    length = xet.xorb_length(source.size, xorb)
+    if spans is not None and len(spans) > 1:
+        return await _send_multipart(request, source, xorb, spans)
+    first, last = spans[0] if spans else (0, length - 1)
+    resp = web.StreamResponse(status=206 if spans else 200, headers={"Content-Type": _OCTETS})
+    if spans:
+        resp.headers["Content-Range"] = f"bytes {first}-{last}/{length}"
+    resp.content_length = last - first + 1
+    await resp.prepare(request)
+    request[BODY_STARTED] = True
+    await _write_span(resp, source, xorb, (first, last))
+    await resp.write_eof()
+    return resp
+
+
+async def _send_multipart(request, source, xorb, spans) -> web.StreamResponse:
+    """Several ranges: one ``multipart/byteranges`` body, each part exactly its bytes."""
+    length = xet.xorb_length(source.size, xorb)
+    boundary = secrets.token_hex(16)
+    heads = [
+        (
+            f"--{boundary}\r\nContent-Type: {_OCTETS}\r\n"
+            f"Content-Range: bytes {first}-{last}/{length}\r\n\r\n"
+        ).encode()
+        for first, last in spans
+    ]
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    total = sum(len(h) + last - first + 1 for h, (first, last) in zip(heads, spans, strict=True))
+    total += 2 * (len(spans) - 1) + len(tail)  # CRLF before every boundary but the first
+    content_type = f"multipart/byteranges; boundary={boundary}"
+    resp = web.StreamResponse(status=206, headers={"Content-Type": content_type})
+    resp.content_length = total
+    await resp.prepare(request)
+    request[BODY_STARTED] = True
+    for number, (head, span) in enumerate(zip(heads, spans, strict=True)):
+        await resp.write((b"\r\n" if number else b"") + head)
+        await _write_span(resp, source, xorb, span)
+    await resp.write(tail)
+    await resp.write_eof()
+    return resp
+
+
+async def _write_span(resp, source, xorb, span) -> None:
+    async for piece in xetcas.xorb_bytes(source.size, xorb, *span, source.reads):
+        await resp.write(piece)
