@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from hubmirror.hub import xet
+from tests.fakehub.defaults import TINY_BERT
 from tests.xet import cas_support as cas
 
 CLIENT = r"""
@@ -111,3 +113,16 @@ def test_hf_xet_uses_the_v1_reconstruction_when_told_to(tmp_path, server, fakehu
     config = {"client.reconstruction_api_version": 1}
     assert _download(tmp_path, server, served, config=config) == served.data
     assert set(cas_log()) == {"GET /xet-cas/v1/reconstructions 200", "GET /xet-cas/xorbs 206"}
+
+
+def test_hf_xet_downloads_a_file_of_two_xorbs(tmp_path, server, fakehub):
+    size = xet.XORB_CHUNKS * xet.CHUNK + 300_000  # the second virtual xorb holds 5 chunks
+    fakehub.add_large_file("model", TINY_BERT, "two-xorbs.bin", size, seed=4)
+    served = cas.fill(server, "two-xorbs.bin")
+    token, _ = cas.token(server)
+    boundary = xet.XORB_CHUNKS * xet.CHUNK
+    span = {"Range": f"bytes={boundary - 10}-{boundary + 10}"}
+    answer = cas.reconstruction(server, served.xet_hash, 1, token, span)
+    assert len(json.loads(answer.body)["terms"]) == 2
+    assert cas.rebuild(answer, 1, 21) == served.data[boundary - 10 : boundary + 11]
+    assert _download(tmp_path, server, served) == served.data
