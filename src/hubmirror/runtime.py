@@ -24,6 +24,7 @@ from hubmirror.mirror.cluster import Cluster, node_name
 from hubmirror.mirror.fillstate import FillPlan
 from hubmirror.mirror.identities import MirrorIdentities
 from hubmirror.mirror.localtier import LocalTier
+from hubmirror.mirror.origins import XetUpstreamOrigin
 from hubmirror.mirror.service import Mirror
 from hubmirror.mirror.sharing import Shared
 from hubmirror.settings import Settings
@@ -32,6 +33,7 @@ from hubmirror.storage.layout import DataLayout, prepare_data_dir
 from hubmirror.upstream.client import HubClient, create_session
 from hubmirror.upstream.peers import PeerClient, create_peer_session
 from hubmirror.upstream.pool import UpstreamPool
+from hubmirror.upstream.xetfetch import XetFetcher, xet_available
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         opened.push_async_callback(session.close)
         mirror = _mirror(settings, layout, index, store, _pool(settings, session), shared)
         opened.push_async_callback(mirror.close)
+        if settings.xet_upstream:
+            opened.callback(fetch_through_xet(mirror).close)
         yield mirror
 
 
@@ -110,6 +114,17 @@ def _mirror(settings, layout, index, store, pool, shared) -> Mirror:
     if shared is not None:
         shared.tier.busy = mirror.blob_in_use
     return mirror
+
+
+def fetch_through_xet(mirror: Mirror) -> XetFetcher:
+    """Setting ``xet_upstream``: fills of files upstream keeps in Xet storage fetch
+    their bytes with hf_xet (plain HTTP for the rest, and when hf_xet fails)."""
+    fetcher = XetFetcher()
+    if not xet_available():
+        logging.getLogger(__name__).warning("xet_upstream is on but hf_xet is not installed")
+        return fetcher
+    mirror.fills.upstream = XetUpstreamOrigin(mirror.fills.upstream, fetcher)
+    return fetcher
 
 
 def tier_auth(settings: Settings) -> str | None:

@@ -9,6 +9,7 @@ keeping every byte it already has.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -177,7 +178,10 @@ class XetUpstreamOrigin:
         )
         fill.upstreams.add(f"{client.name} (xet)")
         async with contextlib.aclosing(self.fetcher.stream(client, source)) as chunks:
-            async for chunk in chunks:
-                sink(chunk)
+            async for chunk in chunks:  # a whole term (megabytes): written in slices
+                view = memoryview(chunk)
+                for start in range(0, len(view), CHUNK):
+                    sink(view[start : start + CHUNK])
+                    await asyncio.sleep(0)  # readers and other fills between slices
                 self.pool.record_bytes(client, len(chunk))
                 self.counts["xet_bytes"] += len(chunk)
