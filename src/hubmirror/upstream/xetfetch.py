@@ -129,7 +129,8 @@ class XetFetcher:
     async def _open_group(self, client: HubClient, source: XetSource):
         token = await self.token(client, source.repo, source.commit, source.auth)
         loop = asyncio.get_running_loop()
-        group = await loop.run_in_executor(self._threads, self._new_group, token, source.auth)
+        auth = source.auth or client.default_auth  # what the token GET itself sent
+        group = await loop.run_in_executor(self._threads, self._new_group, token, auth)
         return token, group
 
     def _new_group(self, token: XetToken, auth: str | None):
