@@ -117,3 +117,13 @@ def rebuild(answer: http.Answer, version: int, length: int) -> bytes:
         assert sum(map(len, wanted)) == term["unpacked_length"]
         out += b"".join(wanted)
     return out[body["offset_into_first_range"] :][:length]
+
+
+def wait_logged(caplog, fragment: str, polls: int = 400) -> None:
+    """Wait for an access log line with ``fragment``: the mirror logs a request after its
+    answer went out, so a client can be done before the line is written."""
+    for _ in range(polls):
+        if any(fragment in record.getMessage() for record in caplog.records):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"no access log line with {fragment!r}")

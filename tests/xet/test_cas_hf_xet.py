@@ -77,6 +77,7 @@ def cas_log(caplog):
     caplog.set_level(logging.INFO, logger="hubmirror.access")
 
     def lines() -> list[str]:
+        cas.wait_logged(caplog, "/xet-cas/xorbs/")
         found = []
         for record in caplog.records:
             method, target, status = record.getMessage().split()[:3]

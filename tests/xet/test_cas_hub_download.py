@@ -10,8 +10,8 @@ import pytest
 from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.http import get
+from tests.xet import cas_support as cas
 from tests.xet.advertise_support import head_once_hashed
-from tests.xet.cas_support import LARGE_SIZE
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -28,7 +28,7 @@ def test_hf_hub_download_takes_the_xet_path_through_the_mirror(
     make_mirror, fakehub, tmp_path, caplog
 ):
     caplog.set_level(logging.INFO, logger="hubmirror.access")
-    sha256 = fakehub.add_large_file("model", TINY_BERT, "big.bin", LARGE_SIZE, seed=11)
+    sha256 = fakehub.add_large_file("model", TINY_BERT, "big.bin", cas.LARGE_SIZE, seed=11)
     mirror = make_mirror(xet_serve=True)
     url = f"{mirror.url}/{TINY_BERT}/resolve/main/big.bin"
     assert hashlib.sha256(get(url).body).hexdigest() == sha256
@@ -39,9 +39,12 @@ def test_hf_hub_download_takes_the_xet_path_through_the_mirror(
     seen = run_client(DOWNLOAD, mirror.url, tmp_path / "home")
 
     assert seen == {"sha256": sha256}
+    cas.wait_logged(caplog, "/xet-cas/xorbs/")
     commit = fakehub.commit_of("model", TINY_BERT, "main")
-    assert _requests(caplog) == [
-        f"HEAD /{TINY_BERT}/resolve/main/big.bin 200",
+    requests = _requests(caplog)
+    head = f"HEAD /{TINY_BERT}/resolve/main/big.bin 200"  # also the test's last, logged late
+    assert head in requests and set(requests[:-3]) == {head}
+    assert requests[-3:] == [
         f"GET /api/models/{TINY_BERT}/xet-read-token/{commit} 200",
         "GET /xet-cas/v2/reconstructions/* 200",
         "GET /xet-cas/xorbs/* 206",
