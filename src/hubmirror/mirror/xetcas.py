@@ -43,6 +43,10 @@ _BEARER = "bearer "
 _secrets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # index.xet -> its secret
 
 
+def _none(_xet_hash: str) -> None:
+    return None
+
+
 def secret_of(records) -> str:
     """The Xet secret of ``index.xet``, read once: ``secret()`` runs an insert-if-missing
     on every call, too dear for every xorb fetch, and the secret never changes."""
@@ -63,15 +67,19 @@ def token_repo(secret: str, authorization: str | None, now: float) -> RepoId:
     return repo
 
 
-def blob_for_hash(records, repo: RepoId, xet_hash: str) -> StoredBlob:
+def blob_for_hash(
+    records, repo: RepoId, xet_hash: str, pending: Callable[[str], StoredBlob | None] = _none
+) -> StoredBlob:
     """The blob with this Xet hash if the token's repo holds it; 400 or 404 otherwise.
 
     ``records`` is ``index.xet``. A repo without the blob gets the same 404 as an
     unknown hash: a token for one repo must not tell what other repos hold.
+    ``pending`` finds a blob not recorded yet whose running fill checks this hash
+    (a cold file advertised with upstream's hash: its client asks before the fill ends).
     """
     if not xet.is_xet_hash(xet_hash):
         raise InvalidInput(f"not a Xet hash: {xet_hash[:80]!r}")
-    blob = records.blob_of(xet_hash)
+    blob = records.blob_of(xet_hash) or pending(xet_hash)
     if blob is None or not records.repo_has_blob(repo, blob):
         raise EntryNotFound(f"no file with Xet hash {xet_hash} in {repo.name}")
     return blob

@@ -1,0 +1,53 @@
+"""The Xet path beyond a model's main branch: a dataset (its ``/api/datasets/`` token route)
+and a pull-request ref, whose ``/`` the client quotes into the token route's revision."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.clients import TINY_CSV, run_client
+from tests.fakehub.defaults import PR_ONLY_FILE, TINY_BERT
+from tests.xet import clients_support as xc
+
+pytestmark = pytest.mark.timeout(120)
+
+PR = "refs%2Fpr%2F1"
+
+DOWNLOADS = (
+    xc.XET_CHECK
+    + f"""
+from huggingface_hub import hf_hub_download
+
+emit({{
+    "dataset": sha(hf_hub_download({TINY_CSV!r}, "data/train.csv", repo_type="dataset")),
+    "pr": sha(hf_hub_download({TINY_BERT!r}, {PR_ONLY_FILE!r}, revision="refs/pr/1")),
+}})
+"""
+)
+
+
+def test_a_dataset_file_and_a_pull_request_file_take_the_xet_path(
+    make_mirror, fakehub, tmp_path, caplog
+):
+    xc.start_logging(caplog)
+    mirror = make_mirror(xet_serve=True)
+    csv = xc.warm(mirror, f"datasets/{TINY_CSV}", ["data/train.csv"])
+    pr = xc.warm(mirror, TINY_BERT, [PR_ONLY_FILE], revision=PR)
+    caplog.clear()
+
+    seen = run_client(DOWNLOADS, mirror.url, tmp_path / "home", env=xc.XET_ON)
+
+    assert seen == {"dataset": csv["data/train.csv"], "pr": pr[PR_ONLY_FILE]}
+    xc.settle(caplog)
+    lines = xc.requests(caplog)
+    tokens = [line for line in lines if "xet-read-token" in line]
+    assert sorted(tokens) == sorted(
+        [
+            f"GET /api/datasets/{TINY_CSV}/xet-read-token/"
+            f"{fakehub.commit_of('dataset', TINY_CSV, 'main')} 200",
+            f"GET /api/models/{TINY_BERT}/xet-read-token/"
+            f"{fakehub.commit_of('model', TINY_BERT, 'refs/pr/1')} 200",
+        ]
+    )
+    assert xc.plain_gets(lines, f"datasets/{TINY_CSV}", ["data/train.csv"]) == []
+    assert xc.plain_gets(lines, TINY_BERT, [PR_ONLY_FILE], revision=PR) == []
