@@ -7,6 +7,7 @@ import pytest
 
 from tests.e2e.clients import TINY_CSV, run_client
 from tests.fakehub.defaults import PR_ONLY_FILE, TINY_BERT
+from tests.support.http import get
 from tests.xet import clients_support as xc
 
 pytestmark = pytest.mark.timeout(120)
@@ -51,3 +52,15 @@ def test_a_dataset_file_and_a_pull_request_file_take_the_xet_path(
     )
     assert xc.plain_gets(lines, f"datasets/{TINY_CSV}", ["data/train.csv"]) == []
     assert xc.plain_gets(lines, TINY_BERT, [PR_ONLY_FILE], revision=PR) == []
+
+
+def test_an_unquoted_ref_in_the_token_route_is_told_to_quote_it(make_mirror):
+    """huggingface_hub quotes the revision it puts in the token route; a hand-made URL with
+    ``refs/pr/1`` as is gets a 404 that says why, not one about the method."""
+    mirror = make_mirror(xet_serve=True)
+
+    quoted = get(f"{mirror.url}/api/models/{TINY_BERT}/xet-read-token/{PR}")
+    unquoted = get(f"{mirror.url}/api/models/{TINY_BERT}/xet-read-token/refs/pr/1")
+
+    assert quoted.status == 200 and b"accessToken" in quoted.body
+    assert unquoted.status == 404 and b"quote a '/' in it as %2F" in unquoted.body

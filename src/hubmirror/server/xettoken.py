@@ -34,8 +34,10 @@ async def handle_xet_token(request: web.Request, route: RepoApi) -> web.Response
     mirror = mirror_of(request)
     if not mirror.xet.enabled:  # xet_serve off: answered as any API route it does not serve
         return await handle_api(request, route)
-    if request.method == "POST" or (route.path is not None and route.path.value):
+    if request.method == "POST":
         raise NoSuchRoute(f"/api/.../{XET_READ_TOKEN}/{{revision}} takes a GET")
+    if route.path is not None and route.path.value:  # e.g. refs/pr/1 unquoted
+        raise NoSuchRoute(f"/api/.../{XET_READ_TOKEN}/{{revision}}: quote a '/' in it as %2F")
     base = base_url(request)  # a bad Host is refused before any work
     caller = caller_of(request)
     mirror.admit(caller, route.repo)
