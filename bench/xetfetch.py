@@ -6,7 +6,8 @@
 The fake hub runs as its own process with `--xet-files` (its CAS serves the file as
 uncompressed virtual xorbs), each round a fresh `hubmirror serve` with an empty data
 directory. A round is one client GET of the whole file through the mirror, read to the
-end and hashed; the fake hub's log tells which path the bytes took (CAS or CDN).
+end and hashed; the fake hub's log tells which path the bytes took (CAS or CDN), the
+mirror's /metrics the most Xet stream bytes it held at once, /proc its peak RSS.
 """
 
 from __future__ import annotations
@@ -71,12 +72,22 @@ def peak_rss(pid: int) -> int:
     return 0
 
 
+def held_peak(url: str) -> int | None:
+    """The most Xet stream bytes the mirror held at once, in MiB (its /metrics)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith("hubmirror_xet_upstream_held_peak_bytes "):
+                return int(float(line.split()[1])) // (1024 * 1024)
+    return None  # plain HTTP (or a mirror from before the metric)
+
+
 def one_round(hub: FakeUpstream, scratch: Path, xet: bool, round_no: int) -> dict:
     mirror = start_mirror(scratch, hub.url, xet, round_no)
     try:
         hub.clear_log()
         seconds, sha256, total = download(f"{mirror.url}/{REPO}/resolve/main/{PATH}")
         peak = peak_rss(mirror.pid)
+        held = held_peak(mirror.url)
     finally:
         mirror.stop()
     if sha256 != hub.files[0].sha256 or total != hub.files[0].size:
@@ -84,6 +95,7 @@ def one_round(hub: FakeUpstream, scratch: Path, xet: bool, round_no: int) -> dic
     return {
         "seconds": seconds,
         "peak_mib": peak,
+        "held_mib": held,
         "cas_bytes": hub.log_totals("/xorbs/")["body_bytes"],
         "cdn_bytes": hub.log_totals("/repos/")["body_bytes"],
     }
@@ -91,14 +103,16 @@ def one_round(hub: FakeUpstream, scratch: Path, xet: bool, round_no: int) -> dic
 
 def report(size: int, results: dict[str, list[dict]]) -> str:
     rows = [
-        "| upstream path | median s | MB/s | mirror peak RSS MiB | xorb bytes | CDN bytes |",
-        "|---|---|---|---|---|---|",
+        "| upstream path | median s | MB/s | mirror peak RSS MiB | Xet held peak MiB "
+        "| xorb bytes | CDN bytes |",
+        "|---|---|---|---|---|---|---|",
     ]
     for mode, runs in results.items():
         median = statistics.median(r["seconds"] for r in runs)
+        held = [r["held_mib"] for r in runs if r["held_mib"] is not None]
         rows.append(
             f"| {mode} | {median:.2f} | {size / median / 1e6:.0f} | "
-            f"{max(r['peak_mib'] for r in runs)} | "
+            f"{max(r['peak_mib'] for r in runs)} | {max(held) if held else '-'} | "
             f"{runs[-1]['cas_bytes']} | {runs[-1]['cdn_bytes']} |"
         )
     return "\n".join(rows)

@@ -25,7 +25,12 @@ from hubmirror.mirror.fillstate import Fill, Segment
 from hubmirror.upstream.client import HubClient
 from hubmirror.upstream.peers import PeerClient
 from hubmirror.upstream.pool import UpstreamPool
-from hubmirror.upstream.xetfetch import XetFetcher, XetFetchError, XetSource
+from hubmirror.upstream.xetfetch import (
+    STREAMS_PER_FILL,
+    XetFetcher,
+    XetFetchError,
+    XetSource,
+)
 
 if TYPE_CHECKING:  # aiobotocore loads only when an s3:// store is configured
     from hubmirror.storage.objects import ObjectStore
@@ -141,6 +146,10 @@ class XetUpstreamOrigin:
         self.fetcher = fetcher
         self.counts: Counter[str] = Counter()  # xet_segments, xet_bytes, xet_fallbacks
         self._fallen: weakref.WeakKeyDictionary[Fill, set[int]] = weakref.WeakKeyDictionary()
+        # at most STREAMS_PER_FILL Xet streams per fill: memory stays bounded (xetfetch)
+        self._slots: weakref.WeakKeyDictionary[Fill, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def copy(self, fill: Fill, segment: Segment, attempt: int, sink: Sink) -> None:
         client = self.pool.pick(attempt)
@@ -148,8 +157,10 @@ class XetUpstreamOrigin:
         xet_hash = None if segment.start in fallen else await self._xet_hash(fill, client)
         if xet_hash is None:
             return await self.http.copy(fill, segment, attempt, sink)
+        slots = self._slots.setdefault(fill, asyncio.Semaphore(STREAMS_PER_FILL))
         try:
-            await self._copy(client, fill, segment, xet_hash, sink)
+            async with slots:  # segments in order: the fill's prefix comes first
+                await self._copy(client, fill, segment, xet_hash, sink)
         except XetFetchError as exc:
             fallen.add(segment.start)
             self.counts["xet_fallbacks"] += 1
@@ -178,7 +189,7 @@ class XetUpstreamOrigin:
         )
         fill.upstreams.add(f"{client.name} (xet)")
         async with contextlib.aclosing(self.fetcher.stream(client, source)) as chunks:
-            async for chunk in chunks:  # a whole term (megabytes): written in slices
+            async for chunk in chunks:  # a term (up to SUBRANGE bytes): written in slices
                 view = memoryview(chunk)
                 for start in range(0, len(view), CHUNK):
                     sink(view[start : start + CHUNK])

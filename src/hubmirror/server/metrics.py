@@ -15,6 +15,7 @@ import shutil
 
 from aiohttp import web
 
+from hubmirror.mirror.origins import XetUpstreamOrigin
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.context import mirror_of
 from hubmirror.upstream.pool import LATENCY_BUCKETS
@@ -39,6 +40,7 @@ def render(mirror: Mirror) -> str:
     _upstreams(lines, mirror)
     _latency(lines, mirror)
     _fills(lines, mirror)
+    _xet_upstream(lines, mirror)
     _store(lines, mirror)
     return "\n".join(lines) + "\n"
 
@@ -187,3 +189,26 @@ def _gauge(lines: list[str], name: str, help_text: str, value: float) -> None:
 def _family(lines: list[str], name: str, kind: str, help_text: str) -> None:
     lines.append(f"# HELP {name} {help_text}")
     lines.append(f"# TYPE {name} {kind}")
+
+
+def _xet_upstream(lines: list[str], mirror: Mirror) -> None:
+    """Setting ``xet_upstream``: fill segments fetched through hf_xet, their bytes, the
+    segments that fell back to HTTP, and the most streamed bytes held in memory at once."""
+    origin = mirror.fills.upstream
+    if not isinstance(origin, XetUpstreamOrigin):
+        return
+    rows = [
+        ("segments", "xet_segments", "Fill segments fetched from upstream through hf_xet."),
+        ("bytes", "xet_bytes", "Blob bytes fetched from upstream through hf_xet."),
+        ("fallbacks", "xet_fallbacks", "Fill segments whose Xet fetch failed (then HTTP)."),
+    ]
+    for suffix, key, help_text in rows:
+        name = f"hubmirror_xet_upstream_{suffix}_total"
+        _family(lines, name, "counter", help_text)
+        lines.append(f"{name} {origin.counts[key]}")
+    _gauge(
+        lines,
+        "hubmirror_xet_upstream_held_peak_bytes",
+        "Most bytes of Xet streams held in memory at once since start (bounded).",
+        origin.fetcher.held.peak,
+    )

@@ -7,14 +7,19 @@ same fill as HTTP bytes and are verified by sha256 there, because hf_xet checks
 no hash of what it downloads (shared/xet.md §4.2).
 
 hf_xet blocks (releasing the GIL), so every stream is iterated in a worker thread
-and its chunks cross to the event loop through a small bounded queue: a slow
-disk slows the download instead of growing memory. The module imports hf_xet
-only when a fetch happens: a mirror without the wheel simply never uses Xet.
+and its chunks cross to the event loop through a queue bounded in items and bytes:
+a slow disk slows the download instead of growing memory. hf_xet hands over whole
+reconstruction terms (up to a 64 MiB xorb each), so a span is asked for in
+sub-ranges of ``SUBRANGE`` bytes, one after the other: what one stream holds in
+Python is bounded by ``STREAM_BOUND`` whatever the file's size (``Held`` counts
+it). The module imports hf_xet only when a fetch happens: a mirror without the
+wheel simply never uses Xet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -33,6 +38,16 @@ log = logging.getLogger(__name__)
 
 TOKEN_MARGIN = 60  # seconds before expiry a cached token is no longer handed out
 QUEUE_CHUNKS = 2  # chunks between a stream's thread and the loop (hf_xet yields whole terms)
+# Bytes asked of one download_stream call. hf_xet yields a whole term per item, and a
+# term reaches a whole xorb (64 MiB) on the Hub: asking for at most this many bytes
+# bounds every item, and the sub-ranges of a span are fetched one after the other.
+SUBRANGE = 16 * 1024 * 1024
+QUEUE_BYTES = SUBRANGE  # bytes queued per stream (one item always passes, however large)
+# Per stream at most: the item the thread holds, the queue, the item being written.
+STREAM_BOUND = SUBRANGE + max(QUEUE_BYTES, SUBRANGE) + SUBRANGE
+# Xet streams at once per fill (XetUpstreamOrigin): hf_xet parallelises inside each
+# stream, and the other segments of the fill wait for a free one.
+STREAMS_PER_FILL = 4
 SLOT_POLL = 0.1  # seconds a blocked stream thread waits before checking for a stop
 # hf_xet's download buffers (bytes in flight; its defaults are gigabytes). Measured with
 # 64 and 128 MiB: the same speed and peak memory (bench/README.md, "Xet upstream").
@@ -84,6 +99,7 @@ class XetFetcher:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
+        self.held = Held()  # bytes of streamed chunks alive in Python right now
         self._session = None
         self._groups: dict[tuple, tuple[XetToken, Any]] = {}
         self._flights: dict[tuple, asyncio.Future] = {}
@@ -97,19 +113,25 @@ class XetFetcher:
         return XetToken(body["casUrl"], body["accessToken"], int(body["exp"]), client.url(path))
 
     async def stream(self, client: HubClient, source: XetSource) -> AsyncIterator[bytes]:
-        """Bytes ``[start, end)`` of the file, in order; any failure is ``XetFetchError``."""
+        """Bytes ``[start, end)`` of the file, in order, one ``SUBRANGE`` after the
+        other (memory stays bounded); any failure is ``XetFetchError``."""
         try:
             group = await self._group(client, source)
         except Exception as exc:  # noqa: BLE001 - any failure here means "use HTTP"
             raise XetFetchError(f"no Xet session for {source.xet_hash}: {exc}") from exc
-        pump = _Pump(asyncio.get_running_loop())
-        opener = _opener(group, source)
-        asyncio.get_running_loop().run_in_executor(self._threads, pump.run, opener)
-        try:
-            async for chunk in pump.chunks():
-                yield chunk
-        finally:
-            pump.stop()
+        for start in range(source.start, source.end, SUBRANGE):
+            part = dataclasses.replace(source, start=start, end=min(start + SUBRANGE, source.end))
+            pump = _Pump(asyncio.get_running_loop(), self.held)
+            asyncio.get_running_loop().run_in_executor(
+                self._threads, pump.run, _opener(group, part)
+            )
+            self.held.opened(1)
+            try:
+                async for chunk in pump.chunks():
+                    yield chunk
+            finally:
+                self.held.opened(-1)
+                pump.stop()
 
     async def _group(self, client: HubClient, source: XetSource):
         key = (client.name, source.repo.key, source.commit, source.auth)
@@ -184,13 +206,43 @@ def _opener(group, source: XetSource) -> Callable[[], Any]:
 _END = object()
 
 
-class _Pump:
-    """One stream iterated in a worker thread, its chunks handed to the loop in order."""
+class Held:
+    """Bytes of streamed chunks alive in Python (in a thread's hand, queued, or being
+    written), across all streams, and the most there ever were: the memory bound's
+    witness (tests, metrics). hf_xet's own buffers are bounded by ``xet_config``."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+        self.streams = 0  # download_stream calls running now (in the loop's thread)
+        self.peak_streams = 0
+        self._lock = threading.Lock()
+
+    def opened(self, change: int) -> None:
+        self.streams += change
+        self.peak_streams = max(self.peak_streams, self.streams)
+
+    def add(self, count: int) -> None:
+        with self._lock:
+            self.now += count
+            self.peak = max(self.peak, self.now)
+
+    def drop(self, count: int) -> None:
+        with self._lock:
+            self.now -= count
+
+
+class _Pump:
+    """One stream iterated in a worker thread, its chunks handed to the loop in order;
+    at most ``QUEUE_CHUNKS`` chunks and (beyond the first) ``QUEUE_BYTES`` queued."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, held: Held | None = None) -> None:
         self.loop = loop
+        self.held = held or Held()
         self.queue: asyncio.Queue = asyncio.Queue()
-        self.slots = threading.Semaphore(QUEUE_CHUNKS)
+        self.room = threading.Condition()
+        self.queued = [0, 0]  # items, bytes between the thread and the loop
+        self.alive = 0  # bytes of this pump counted in ``held``
         self.stopped = threading.Event()
         self.handle = None
 
@@ -199,18 +251,42 @@ class _Pump:
         try:
             self.handle = open_stream()
             for chunk in self.handle:
-                if not self._take_slot():
+                if not self._count(len(chunk)) or not self._take_room(len(chunk)):
                     return
                 self._put(chunk)
             self._put(_END)
         except BaseException as exc:  # noqa: BLE001 - handed to the loop, raised there
             self._put(exc)
 
-    def _take_slot(self) -> bool:
-        while not self.slots.acquire(timeout=SLOT_POLL):
+    def _count(self, size: int) -> bool:
+        """Count a chunk in ``held`` unless the reader is gone (then it is dropped)."""
+        with self.room:
             if self.stopped.is_set():
                 return False
+            self.alive += size
+        self.held.add(size)
+        return True
+
+    def _uncount(self, size: int) -> None:
+        with self.room:
+            if self.stopped.is_set():
+                return  # stop() dropped this pump's share already
+            self.alive -= size
+        self.held.drop(size)
+
+    def _take_room(self, size: int) -> bool:
+        with self.room:
+            while not self._fits(size):
+                self.room.wait(SLOT_POLL)
+                if self.stopped.is_set():
+                    return False
+            self.queued[0] += 1
+            self.queued[1] += size
         return not self.stopped.is_set()
+
+    def _fits(self, size: int) -> bool:
+        items, queued = self.queued
+        return items == 0 or (items < QUEUE_CHUNKS and queued + size <= QUEUE_BYTES)
 
     def _put(self, item) -> None:
         try:
@@ -225,12 +301,20 @@ class _Pump:
                 return
             if isinstance(item, BaseException):
                 raise XetFetchError(f"hf_xet: {item}") from item
-            self.slots.release()
+            with self.room:
+                self.queued[0] -= 1
+                self.queued[1] -= len(item)
+                self.room.notify()
             yield item
+            self._uncount(len(item))  # the reader is done with it
 
     def stop(self) -> None:
         """The reader is done (or gone): end the thread and cancel hf_xet's stream."""
-        self.stopped.set()
+        with self.room:
+            self.stopped.set()
+            alive, self.alive = self.alive, 0
+            self.room.notify()
+        self.held.drop(alive)
         handle = self.handle
         if handle is not None:
             try:
