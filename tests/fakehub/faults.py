@@ -34,6 +34,7 @@ class Faults:
         self.reset_connections: bool = False  # accept, then reset the TCP connection unanswered
         self.gzip: bool = False
         self.corrupt_xorbs: bool = False  # the CAS flips a data byte in every xorb body
+        self.wrong_xet_hashes: set[str] = set()  # sha256s whose announced Xet hash is wrong
         self.down = False
 
     @property

@@ -20,6 +20,7 @@ Faults (apply to both ports unless noted):
     down         connection refused: sockets closed; same ports again when back up
     gzip         gzip regular-file bodies on the hub when the request accepts gzip
     corrupt_xorbs  the CAS flips a data byte in every xorb body (see xetcas.py)
+    wrong_xet_hashes  sha256s whose advertised Xet hash is wrong (not their bytes' hash)
 
 Xet (a third port, the CAS): with `xet_files` on, LFS files are Xet-backed: their real Xet
 hash is advertised and `cas_url` serves reconstructions and xorbs (xetcas.py). `cas_down()`
@@ -196,15 +197,18 @@ class FakeHub:
         return self._lfs.get(sha256)
 
     def xet_hash_of(self, blob: Blob) -> str:
-        """The Xet hash advertised for an LFS blob: real while `xet_files`, else a stand-in."""
-        if not self.xet_files:
-            return blob.xet_hash
+        """The Xet hash advertised for an LFS blob: always the real one, as huggingface.co's
+        (a mirror with xet_serve checks it); its CAS serves the blob only while `xet_files`."""
         known = self._xet_hashes.get(blob.sha256)
         if known is None:
             known = real_xet_hash(blob)
             with self._lock:
                 self._xet_hashes[blob.sha256] = known
+        if self.xet_files:
+            with self._lock:
                 self._xet_blobs[known] = blob
+        if blob.sha256 in self.faults.wrong_xet_hashes:
+            return known[::-1]  # still 64 hex digits, but not these bytes' hash
         return known
 
     def xet_blob(self, xet_hash: str) -> Blob | None:

@@ -22,8 +22,9 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
-from hubmirror.errors import BlobMissing, StorageFull, UpstreamUnavailable
+from hubmirror.errors import BlobMissing, IntegrityError, StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource, Segment, fill_key
 from hubmirror.mirror.fillwrites import ProgressPublisher, SegmentSink, hash_along
@@ -72,6 +73,8 @@ class Fills:
         self.plan = plan or FillPlan()
         self.running: dict[str, Fill] = {}
         self.outcomes: Counter[str] = Counter()  # completed / failed / interrupted, for metrics
+        self.xet_hasher: Callable[[Path], str] | None = None  # with xet_serve (and hf_xet) on
+        self.xet_refused: Callable[[str], None] = lambda _key: None  # upstream's Xet hash wrong
         self._tasks: set[asyncio.Task] = set()
 
     def start(self, source: FillSource) -> Fill:
@@ -96,6 +99,7 @@ class Fills:
         except BaseException:
             lock.release()
             raise
+        fill.xet_check = source.xet_hash if self.xet_hasher else None
         resumed = _resume(fill)
         writer = BlobWriter(fill.temp, _expected(source.entry), keep=resumed)
         return self._track(fill, self._run(fill, writer, lock))
@@ -189,8 +193,11 @@ class Fills:
         try:
             await self._download(fill, writer, publisher)
             verified = await asyncio.to_thread(writer.finish)
+            await self._check_xet(fill)
             blob = StoredBlob(verified.sha256, verified.git_sha1, verified.size)
             final = self.store.commit(fill.temp, blob.sha256)
+            if fill.xet_check is not None:  # verified: resolve and the CAS find it from now on
+                self.index.xet.put(blob.sha256, fill.xet_check, self.clock())
             if self.shared is None:
                 self.index.put_blob(blob, self.clock())
                 publisher.publish(DONE)
@@ -220,6 +227,20 @@ class Fills:
             lock.release()
             publisher.close()
             self._settle_shared(fill)
+
+    async def _check_xet(self, fill: Fill) -> None:
+        """Hash the verified temp file as Xet does, when the mirror advertised upstream's
+        Xet hash for it: still before the last byte is released, so a wrong hash fails the
+        fill like a wrong sha256 (every reader aborts, nothing is stored or recorded)."""
+        expected = fill.xet_check
+        if expected is None:
+            return
+        computed = await asyncio.to_thread(self.xet_hasher, fill.temp)
+        if computed != expected:
+            self.xet_refused(fill.key)
+            raise IntegrityError(
+                f"Xet hash mismatch: upstream announced {expected}, the bytes hash to {computed}"
+            )
 
     async def _share(self, fill: Fill, blob: StoredBlob, final) -> None:
         """Lead fill: upload the verified blob, then index it, then let go of the lease.

@@ -27,6 +27,7 @@ class FillSource:
     commit: str
     entry: FileEntry
     auth: str | None
+    xet_hash: str | None = None  # the Xet hash upstream announced; the fill checks it
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class Fill:
         self.locations: dict[str, str] = {}  # upstream → where its bytes are (CDN link)
         self.origin = None  # where the bytes come from now (mirror.origins); may change
         self.leader = False  # this node fetches from upstream and shares the blob
+        self.xet_check: str | None = None  # a Xet hash this fill verifies before its last byte
         self._progress = asyncio.Event()
 
     @property

@@ -108,6 +108,15 @@ class XetHashes:
         self.generation += 1
         log.debug("Xet hash of %s is %s", blob.sha256, info.hash)
 
+    def file_hasher(self) -> Callable[[Path], str] | None:
+        """What a fill checks upstream's announced Xet hash with (in a worker thread):
+        ``None`` when xet_serve is off or hf_xet is missing, and then nothing unverified is
+        ever advertised."""
+        hf_xet = self._module() if self.enabled else None
+        if hf_xet is None:
+            return None
+        return lambda path: _hash_file(hf_xet, path).hash
+
     def _module(self) -> Any:
         """``hf_xet``, imported on first use; missing, Xet is logged once and not advertised."""
         if self._hf_xet is None and not self._missing:

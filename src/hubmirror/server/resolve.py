@@ -11,6 +11,7 @@ import os
 
 from aiohttp import web
 
+from hubmirror.errors import TooManyRequests
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus, xet_headers
 from hubmirror.hub.routes import Resolve
 from hubmirror.server import responses
@@ -57,8 +58,20 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
 
 
 def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
-    """``X-Xet-Hash`` and its ``Link``s, with xet_serve on and the blob's hash computed."""
-    xet_hash = mirror_of(request).xet_hash(answer.blob)
+    """``X-Xet-Hash`` and its ``Link``s, with xet_serve on and the blob's hash computed, or
+    for a cold file upstream's hash while the fill this request starts or joins checks it
+    (a Xet client sends no GET: its HEAD starts the fill its xorb reads then follow)."""
+    mirror = mirror_of(request)
+    xet_hash = mirror.xet_hash(answer.blob)
+    announced = None if xet_hash else mirror.xet_cold_hash(answer)
+    if announced is not None:
+        caller = caller_of(request)
+        try:
+            with limits_of(request).fill_slot(caller.address):
+                fill = mirror.start_fill(answer, caller.upstream_auth)
+        except TooManyRequests:  # no Xet then: a GET gets the 429 it always got
+            return None
+        xet_hash = mirror.xet_hash_of_fill(fill, announced)
     if xet_hash is None:
         return None
     return xet_headers(base_url(request), answer.repo, answer.commit, xet_hash)

@@ -1,0 +1,133 @@
+"""Cold files: upstream's Xet hash is advertised only while the fill checks it.
+
+The fill of a file whose Xet hash upstream announced hashes the verified bytes as Xet
+does before releasing the last byte; a wrong announcement fails the fill for every
+reader, like a wrong sha256, and nothing is stored or recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import threading
+import time
+
+import pytest
+
+from tests.fakehub import TINY_BERT
+from tests.support.http import get, head
+from tests.xet.advertise_support import head_once_hashed, xet_hash_of_bytes
+
+pytestmark = pytest.mark.timeout(120)
+
+BIG = "weights/cold.bin"
+SIZE = 3 * 1024 * 1024 + 17
+SLOW = 2 * 1024 * 1024  # bytes per second: the fill runs for about a second and a half
+
+
+@pytest.fixture
+def cold(fakehub):
+    """A Xet-backed LFS file upstream, its bytes and its true Xet hash."""
+    fakehub.xet_files = True
+    sha256 = fakehub.add_large_file("model", TINY_BERT, BIG, SIZE, seed=21)
+    data = fakehub.file_bytes("model", TINY_BERT, "main", BIG)
+    assert hashlib.sha256(data).hexdigest() == sha256
+    fakehub.clear_log()
+    return sha256, data, xet_hash_of_bytes(data)
+
+
+def fetch(url: str) -> bytes | str:
+    """The body, or ``"aborted"`` when the answer broke off before its end."""
+    try:
+        return get(url, timeout=60).body
+    except (http.client.IncompleteRead, ConnectionError):
+        return "aborted"
+
+
+def wait_fill_over(mirror, sha256: str) -> None:
+    for _ in range(600):
+        if sha256 not in mirror.mirror.fills.running:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the fill of {sha256} is still running")
+
+
+def test_a_cold_files_head_announces_upstreams_hash_and_its_fill_records_it(
+    cold, fakehub, make_mirror
+):
+    sha256, data, true_hash = cold
+    fakehub.faults.bandwidth = SLOW
+    mirror = make_mirror(xet_serve=True)
+    url = f"{mirror.url}/{TINY_BERT}/resolve/main/{BIG}"
+
+    answer = head(url)
+
+    assert answer.header("X-Xet-Hash") == true_hash
+    assert sha256 in mirror.mirror.fills.running  # the HEAD started the fill that checks it
+    assert mirror.call(lambda: mirror.mirror.xet_pending_blob(true_hash)).sha256 == sha256
+    assert fetch(url) == data
+    assert mirror.mirror.index.xet.xet_hash_of(sha256) == true_hash
+    assert head(url).header("X-Xet-Hash") == true_hash  # now the verified one
+
+
+def test_a_wrong_announced_hash_fails_the_fill_for_every_reader_and_stores_nothing(
+    cold, fakehub, make_mirror
+):
+    sha256, data, true_hash = cold
+    fakehub.faults.wrong_xet_hashes = {sha256}
+    fakehub.faults.bandwidth = SLOW
+    mirror = make_mirror(xet_serve=True)
+    url = f"{mirror.url}/{TINY_BERT}/resolve/main/{BIG}"
+
+    announced = head(url).header("X-Xet-Hash")
+    bodies = []
+    reader = threading.Thread(target=lambda: bodies.append(fetch(url)))
+    reader.start()
+    reader.join(60)
+
+    assert announced == true_hash[::-1]
+    assert bodies == ["aborted"]  # a plain client of the same fill gets no last byte
+    wait_fill_over(mirror, sha256)
+    assert mirror.mirror.index.blob_by_id(sha256) is None
+    assert mirror.mirror.index.xet.xet_hash_of(sha256) is None
+    assert not [p for p in (mirror.data_dir / "blobs").rglob("*") if p.is_file()]
+
+
+def test_after_a_wrong_announcement_the_file_is_served_plain_then_with_its_own_hash(
+    cold, fakehub, make_mirror
+):
+    sha256, data, true_hash = cold
+    fakehub.faults.wrong_xet_hashes = {sha256}
+    mirror = make_mirror(xet_serve=True)
+    url = f"{mirror.url}/{TINY_BERT}/resolve/main/{BIG}"
+    assert fetch(url) == "aborted"
+    wait_fill_over(mirror, sha256)
+    fakehub.faults.wrong_xet_hashes = set()
+
+    assert head(url).header("X-Xet-Hash") is None  # the announcement was dropped
+    assert fetch(url) == data
+    assert head_once_hashed(url).header("X-Xet-Hash") == true_hash
+
+
+def test_with_xet_serve_off_a_cold_head_announces_nothing_and_starts_no_fill(
+    cold, fakehub, make_mirror
+):
+    sha256, _data, _true_hash = cold
+    mirror = make_mirror()
+    url = f"{mirror.url}/{TINY_BERT}/resolve/main/{BIG}"
+
+    answer = head(url)
+
+    assert answer.status == 200 and answer.header("X-Xet-Hash") is None
+    assert "Link" not in answer.headers or "xet" not in answer.header("Link")
+    assert sha256 not in mirror.mirror.fills.running
+    assert not [e for e in fakehub.log if e.host == "cdn"]
+
+
+def test_an_empty_lfs_file_is_never_announced(fakehub, make_mirror):
+    fakehub.add_large_file("model", TINY_BERT, "empty.bin", 0)
+    mirror = make_mirror(xet_serve=True)
+
+    answer = head(f"{mirror.url}/{TINY_BERT}/resolve/main/empty.bin")
+
+    assert answer.status == 200 and answer.header("X-Xet-Hash") is None
