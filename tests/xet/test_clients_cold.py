@@ -50,3 +50,26 @@ def test_first_client_of_a_cold_mirror_goes_plain_the_next_takes_xet(
     assert xc.took_xet(lines), lines
     assert xc.plain_gets(lines, TINY_BERT, ["big.bin"]) == []
     assert xc.client_requests(fakehub) == []
+
+
+def test_first_client_takes_xet_from_the_running_fill_when_upstream_announces_a_hash(
+    make_mirror, fakehub, tmp_path, caplog
+):
+    """The client's HEAD starts the fill that checks upstream's hash; its reconstruction and
+    xorb fetches then read that running fill (slowed so it is still running)."""
+    xc.start_logging(caplog)
+    fakehub.xet_files = True  # upstream announces real Xet hashes, as huggingface.co does
+    sha256 = fakehub.add_large_file("model", TINY_BERT, "big.bin", cas.LARGE_SIZE, seed=26)
+    mirror = make_mirror(xet_serve=True)
+    fakehub.clear_log()
+    fakehub.faults.bandwidth = 2 * 1024 * 1024  # bytes per second: about a second and a half
+
+    seen = run_client(DOWNLOAD, mirror.url, tmp_path / "home", env=xc.XET_ON)
+
+    assert seen == sha256
+    xc.settle(caplog)
+    lines = xc.requests(caplog)
+    assert xc.took_xet(lines), lines
+    assert xc.plain_gets(lines, TINY_BERT, ["big.bin"]) == []
+    assert xc.client_requests(fakehub) == []
+    assert fakehub.body_bytes(host="cdn") == cas.LARGE_SIZE  # one fill, from upstream's CDN
