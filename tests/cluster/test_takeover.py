@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e.clients import TINY_BERT
-from tests.support.commands import start_hubmirror
+from tests.support.commands import start_hubmirror, wait_ready
 from tests.support.http import get
 
 from .conftest import BIG, BIG_SIZE, settled
@@ -44,7 +44,7 @@ def node_process(cluster_settings, fakehub, tmp_path):
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    _wait_ready(url, proc)
+    wait_ready(url, proc)
     yield url, proc
     if proc.poll() is None:
         proc.kill()
@@ -83,16 +83,3 @@ def test_a_node_takes_over_the_fill_of_a_node_that_died(
 def _get_quietly(url: str) -> None:
     with contextlib.suppress(OSError):  # its node is killed mid-body
         get(url)
-
-
-def _wait_ready(url: str, proc, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[1][-3000:]
-        try:
-            if get(url + "/readyz").status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the node never became ready")

@@ -64,19 +64,20 @@ def _xet_headers(hub, repo: Repo, commit: Commit, blob: Blob) -> dict[str, str]:
     }
 
 
+def require_signed_link(hub, path: str, query) -> None:
+    """A 403 unless the link's signature and expiry check out (CDN and CAS links alike)."""
+    problem = link_problem(
+        hub.signing_key, path, query.get("expires", ""), query.get("signature", ""), time.time()
+    )
+    if problem:
+        raise HubError(403, None, problem)
+
+
 async def cdn_blob(request: web.Request, route: Route) -> web.StreamResponse:
     """Serve an LFS object by sha256, if the link's signature and expiry check out."""
     hub = request.app[HUB]
     query = request.query
-    problem = link_problem(
-        hub.signing_key,
-        route.path,
-        query.get("expires", ""),
-        query.get("signature", ""),
-        time.time(),
-    )
-    if problem:
-        raise HubError(403, None, problem)
+    require_signed_link(hub, route.path, query)
     blob = hub.lfs_blob(route.path)
     if blob is None:
         raise HubError(404, None, "NoSuchKey")

@@ -22,9 +22,10 @@ from tests.fakehub.access import HubError
 from tests.fakehub.appkeys import ENTRY, HUB
 from tests.fakehub.blobs import Blob
 from tests.fakehub.bodies import write_body
+from tests.fakehub.files import require_signed_link
 from tests.fakehub.ranges import plan_range
 from tests.fakehub.routes import UNKNOWN, Route, segments
-from tests.fakehub.signing import link_problem, signed_query
+from tests.fakehub.signing import signed_query
 
 XORB_LINK_TTL = 3600
 
@@ -125,15 +126,7 @@ async def xorb(request: web.Request, route: Route) -> web.StreamResponse:
     """Serialized records of one virtual xorb (Range honoured), behind a signed link."""
     hub = request.app[HUB]
     query = request.query
-    problem = link_problem(
-        hub.signing_key,
-        route.path,
-        query.get("expires", ""),
-        query.get("signature", ""),
-        time.time(),
-    )
-    if problem:
-        raise HubError(403, None, problem)
+    require_signed_link(hub, route.path, query)
     sha256, index = route.path.split("/")
     blob = hub.lfs_blob(sha256)
     length = xet.xorb_length(blob.size, int(index)) if blob else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 
 def hubmirror(*args: str, timeout: float = 120, env: dict | None = None, check: bool = False):
@@ -37,3 +38,18 @@ def start_hubmirror(*args: str, env: dict | None = None) -> subprocess.Popen:
         text=True,
         env=environment,
     )
+
+
+def wait_ready(url: str, proc: subprocess.Popen, polls: int = 300) -> None:
+    """Poll ``url``/readyz until a ``start_hubmirror`` server answers 200 (or died)."""
+    from tests.support.http import get
+
+    for _ in range(polls):
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        try:
+            if get(url + "/readyz").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("hubmirror serve never became ready")

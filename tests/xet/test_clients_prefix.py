@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import signal
 import socket
-import time
 
 import pytest
 
 from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
-from tests.support.commands import start_hubmirror
-from tests.support.http import get
+from tests.support.commands import start_hubmirror, wait_ready
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc
 
@@ -40,23 +38,11 @@ def prefixed(fakehub, tmp_path):
     env = {"HUBMIRROR_XET_SERVE": "true", "HUBMIRROR_PUBLIC_URL": endpoint}
     args = ("--port", str(port), "--data", str(tmp_path / "data"), "--upstream", fakehub.url)
     proc = start_hubmirror("serve", *args, env=env)
-    _wait_ready(f"http://127.0.0.1:{port}", proc)
+    wait_ready(f"http://127.0.0.1:{port}", proc)
     yield endpoint, proc
     if proc.poll() is None:
         proc.kill()
         proc.communicate(timeout=10)
-
-
-def _wait_ready(url: str, proc, polls: int = 300) -> None:
-    for _ in range(polls):
-        assert proc.poll() is None, proc.communicate()[1][-3000:]
-        try:
-            if get(url + "/readyz").status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("hubmirror serve never became ready")
 
 
 def test_a_xet_client_downloads_through_a_mirror_under_a_path_prefix(prefixed, fakehub, tmp_path):
