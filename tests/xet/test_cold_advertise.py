@@ -64,7 +64,7 @@ def test_a_cold_files_head_announces_upstreams_hash_and_its_fill_records_it(
 
     assert answer.header("X-Xet-Hash") == true_hash
     assert sha256 in mirror.mirror.fills.running  # the HEAD started the fill that checks it
-    assert mirror.call(lambda: mirror.mirror.xet_pending_blob(true_hash)).sha256 == sha256
+    assert mirror.call(lambda: mirror.mirror.announced.pending_blob(true_hash)).sha256 == sha256
     assert fetch(url) == data
     assert mirror.mirror.index.xet.xet_hash_of(sha256) == true_hash
     assert head(url).header("X-Xet-Hash") == true_hash  # now the verified one

@@ -55,6 +55,7 @@ from hubmirror.mirror.quota import Quota
 from hubmirror.mirror.revisions import Revisions
 from hubmirror.mirror.sharing import Shared
 from hubmirror.mirror.snapshots import Snapshots
+from hubmirror.mirror.xetannounce import XetAnnouncements
 from hubmirror.mirror.xethashes import XetHashes
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, RepoPath, RepoType, Revision
@@ -66,7 +67,6 @@ ENTRY_CACHE_SIZE = 200_000
 SMALL_FILE_MAX = 1024 * 1024  # blobs up to this size are served from memory once read
 SMALL_FILE_CACHE = 128 * 1024 * 1024
 RELAY_CHUNK = 256 * 1024  # bytes relayed per write for a direct ranged read
-ANNOUNCED_CACHE_SIZE = 100_000  # upstream's Xet hashes remembered (by sha256) for cold fills
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +137,7 @@ class Mirror:
         self._hits: LRU[tuple[str, str, str], FileAnswer] = LRU(ENTRY_CACHE_SIZE)
         self.xet = XetHashes(index, store, clock, xet_serve)  # hashes advertised (issue 9)
         self.xet.reading = self.reading
-        self.fills.xet_hasher = self.xet.file_hasher()  # None: announced hashes are never used
-        self.fills.xet_refused = self._announced_wrong
-        self._announced: LRU[str, str] = LRU(ANNOUNCED_CACHE_SIZE)  # sha256 -> upstream's hash
+        self.announced = XetAnnouncements(self.xet, self.fills)  # cold files' upstream hashes
 
     def identify(self, address: str, authorization: str | None) -> Caller:
         """Who sent a request: a mirror identity, and the token to forward upstream."""
@@ -236,7 +234,7 @@ class Mirror:
         self.revisions.remember(ref.repo, ref.revision, meta.commit)
         self._remember_entries(ref.repo, meta.commit, [meta.entry])
         self.access.confirm(ref.repo, auth)
-        self._announce(meta.entry, meta.xet_hash)
+        self.announced.remember(meta.entry, meta.xet_hash)
         return meta
 
     async def _within_deadline(self, flight: Awaitable[T], *, has_fallback: bool) -> T:
@@ -256,7 +254,7 @@ class Mirror:
     def start_fill(self, answer: FileAnswer, auth: str | None) -> Fill:
         """Join the running fill of this blob, or start one with this caller's token."""
         entry = answer.entry
-        announced = self._announced.get(entry.sha256) if entry.sha256 else None
+        announced = self.announced.for_entry(entry)
         return self.fills.start(FillSource(answer.repo, answer.commit, entry, auth, announced))
 
     @contextlib.asynccontextmanager
@@ -388,38 +386,6 @@ class Mirror:
         """The Xet hash to advertise for ``blob``: ``None`` unless xet_serve is on and this
         mirror computed it (an unknown one is computed now, for later requests)."""
         return self.xet.hash_of(blob)
-
-    def xet_cold_hash(self, answer: FileAnswer) -> str | None:
-        """Upstream's Xet hash for a file not stored yet, when one was announced and a fill
-        started now would check it (the caller then starts it, ``start_fill``)."""
-        entry = answer.entry
-        if answer.blob is not None or not entry.sha256 or not self.xet.enabled:
-            return None
-        return self._announced.get(entry.sha256)
-
-    def xet_hash_of_fill(self, fill: Fill, announced: str) -> str | None:
-        """``announced`` if ``fill`` verifies it before its last byte, else ``None``."""
-        running = fill.blob is None and fill.error is None
-        return announced if running and fill.xet_check == announced else None
-
-    def xet_pending_blob(self, xet_hash: str) -> StoredBlob | None:
-        """The blob a running fill will verify to have ``xet_hash`` (for the CAS: a cold
-        file's reconstruction, its xorbs read from the fill as the bytes arrive)."""
-        for fill in list(self.fills.running.values()):
-            if fill.xet_check == xet_hash and fill.blob is None and fill.error is None:
-                return StoredBlob(fill.key, "", fill.size)
-        return None
-
-    def _announce(self, entry: FileEntry, xet_hash: str | None) -> None:
-        """Remember upstream's Xet hash of a non-empty LFS file, to advertise only while a
-        fill checks it against the bytes (never trusted as such: xethashes.py)."""
-        usable = self.xet.enabled and self.fills.xet_hasher is not None
-        if usable and xet_hash and entry.lfs and entry.sha256 and entry.size:
-            self._announced.put(entry.sha256, xet_hash)
-
-    def _announced_wrong(self, key: str) -> None:
-        """A fill found upstream's Xet hash wrong: the next fill of the blob goes plain."""
-        self._announced.pop(key)
 
     def xet_listing(self, body: bytes) -> bytes:
         """A tree/paths-info body with ``xetHash`` on the files whose hash is known."""

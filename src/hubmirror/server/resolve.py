@@ -14,6 +14,7 @@ from aiohttp import web
 from hubmirror.errors import TooManyRequests
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus, xet_headers
 from hubmirror.hub.routes import Resolve
+from hubmirror.mirror.xetannounce import checked_by
 from hubmirror.server import responses
 from hubmirror.server.context import base_url, caller_of, limits_of, mirror_of
 from hubmirror.server.ranges import parse_range
@@ -63,7 +64,7 @@ def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
     (a Xet client sends no GET: its HEAD starts the fill its xorb reads then follow)."""
     mirror = mirror_of(request)
     xet_hash = mirror.xet_hash(answer.blob)
-    announced = None if xet_hash else mirror.xet_cold_hash(answer)
+    announced = None if xet_hash else mirror.announced.cold_hash(answer.entry, answer.blob)
     if announced is not None:
         caller = caller_of(request)
         try:
@@ -71,7 +72,7 @@ def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
                 fill = mirror.start_fill(answer, caller.upstream_auth)
         except TooManyRequests:  # no Xet then: a GET gets the 429 it always got
             return None
-        xet_hash = mirror.xet_hash_of_fill(fill, announced)
+        xet_hash = checked_by(fill, announced)
     if xet_hash is None:
         return None
     return xet_headers(base_url(request), answer.repo, answer.commit, xet_hash)

@@ -62,7 +62,7 @@ def _authorized_blob(request: web.BaseRequest, xet_hash: str):
     repo = xetcas.token_repo(
         xetcas.secret_of(records), request.headers.get("Authorization"), mirror.clock()
     )
-    return xetcas.blob_for_hash(records, repo, xet_hash, mirror.xet_pending_blob)
+    return xetcas.blob_for_hash(records, repo, xet_hash, mirror.announced.pending_blob)
 
 
 async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int) -> web.Response:
