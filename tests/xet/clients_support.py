@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from tests.fakehub.defaults import TINY_BERT
 from tests.support.http import get
 from tests.xet import cas_support as cas
 from tests.xet.advertise_support import head_once_hashed
@@ -86,3 +87,14 @@ def client_requests(fakehub) -> list[str]:
         for entry in fakehub.log
         if not entry.headers.get("user-agent", "").startswith("hubmirror/")
     ]
+
+
+# hf_hub_download of tiny-bert's big.bin through the Xet path; prints the file's sha256
+DOWNLOAD_BIG = (
+    XET_CHECK
+    + f"""
+from huggingface_hub import hf_hub_download
+
+emit(sha(hf_hub_download({TINY_BERT!r}, "big.bin")))
+"""
+)

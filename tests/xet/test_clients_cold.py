@@ -13,14 +13,7 @@ from tests.xet.advertise_support import head_once_hashed
 
 pytestmark = pytest.mark.timeout(120)
 
-DOWNLOAD = (
-    xc.XET_CHECK
-    + f"""
-from huggingface_hub import hf_hub_download
-
-emit(sha(hf_hub_download({TINY_BERT!r}, "big.bin")))
-"""
-)
+DOWNLOAD = xc.DOWNLOAD_BIG
 
 
 def test_first_client_of_a_cold_mirror_goes_plain_the_next_takes_xet(

@@ -17,14 +17,7 @@ from tests.xet.advertise_support import head_once_hashed
 
 pytestmark = pytest.mark.timeout(120)
 
-DOWNLOAD = (
-    xc.XET_CHECK
-    + f"""
-from huggingface_hub import hf_hub_download
-
-emit(sha(hf_hub_download({TINY_BERT!r}, "big.bin")))
-"""
-)
+DOWNLOAD = xc.DOWNLOAD_BIG
 
 
 def test_site_mirror_fetches_from_the_central_through_xet_and_serves_xet(
