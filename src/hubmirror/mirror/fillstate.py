@@ -154,6 +154,22 @@ class Fill:
         event.set()
 
 
+async def open_when_readable(fill: Fill) -> int:
+    """``open_for_reading``, waiting while a followed fill has no file to open yet.
+
+    A fill run by another process is seen through its lock and progress record: a
+    reader may look before that process created its temp file, or after it renamed
+    it but before this process learnt the final path. Either lasts one poll.
+    """
+    while True:
+        try:
+            return open_for_reading(fill)
+        except IntegrityError:
+            if fill.done:
+                raise
+        await fill.wait_progress()
+
+
 def open_for_reading(fill: Fill) -> int:
     """A file descriptor on the fill's bytes, whether still in temp or already renamed."""
     for path in (fill.temp, fill.final_path):

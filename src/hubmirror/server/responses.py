@@ -13,7 +13,7 @@ import os
 
 from aiohttp import web
 
-from hubmirror.mirror.fillstate import Fill, open_for_reading
+from hubmirror.mirror.fillstate import Fill, open_when_readable
 
 SEND_CHUNK = 256 * 1024  # measured: fastest from page cache on loopback, 1 and 8 clients
 DISK_CHUNK = 2 * 1024 * 1024  # reads that go to disk run in a thread: fewer, larger hops
@@ -118,7 +118,7 @@ async def send_fill(
     request: web.Request, resp: web.StreamResponse, fill: Fill, start: int, end: int
 ) -> None:
     """Copy bytes ``start..end`` as the fill writes them; abort if the fill fails."""
-    fd = open_for_reading(fill)
+    fd = await open_when_readable(fill)
     try:
         position = start
         while position <= end:
