@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +20,16 @@ def xet_hash_of_bytes(data: bytes) -> str:
         path = Path(folder) / "file"
         path.write_bytes(data)
         return hf_xet.hash_files([str(path)])[0].hash
+
+
+def cold_file(fakehub, repo: str, path: str, size: int, seed: int) -> tuple[str, bytes, str]:
+    """A Xet-backed LFS file upstream: its sha256, its bytes and its true Xet hash."""
+    fakehub.xet_files = True
+    sha256 = fakehub.add_large_file("model", repo, path, size, seed=seed)
+    data = fakehub.file_bytes("model", repo, "main", path)
+    assert hashlib.sha256(data).hexdigest() == sha256
+    fakehub.clear_log()
+    return sha256, data, xet_hash_of_bytes(data)
 
 
 def head_once_hashed(url: str, **kw) -> Answer:

@@ -130,7 +130,7 @@ def test_a_blob_stored_without_a_hash_is_hashed_when_first_resolved(make_mirror,
 
 
 def test_with_xet_serve_off_nothing_is_advertised(make_mirror, fakehub):
-    mirror = make_mirror()
+    mirror = make_mirror(xet_serve=False)
     url = resolve_url(mirror, TINY_BERT, WEIGHTS)
     get(url)
     get(resolve_url(mirror, TINY_BERT, CONFIG))

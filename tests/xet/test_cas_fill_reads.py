@@ -35,7 +35,7 @@ def _write(fill: Fill, upto: int) -> None:
 
 
 async def _xorb(fill: Fill, received: list[bytes]) -> bytes:
-    reads = xetcas.FillReads(fill)
+    reads = await xetcas.FillReads.open(fill)
     try:
         length = xet.xorb_length(SIZE, 0)
         async for piece in xetcas.xorb_bytes(SIZE, 0, 0, length - 1, reads):

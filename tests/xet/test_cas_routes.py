@@ -197,7 +197,7 @@ def test_an_unknown_cas_route_is_404(server):
 
 
 def test_without_xet_serve_the_cas_routes_do_not_exist(make_mirror, fakehub):
-    server = make_mirror()
+    server = make_mirror(xet_serve=False)
     served = cas.fill(server, "config.json")
     token, _ = cas.token(server)
     answer = cas.reconstruction(server, served.xet_hash, 2, token)

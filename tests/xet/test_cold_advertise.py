@@ -7,7 +7,6 @@ reader, like a wrong sha256, and nothing is stored or recorded.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import threading
 import time
@@ -16,7 +15,7 @@ import pytest
 
 from tests.fakehub import TINY_BERT
 from tests.support.http import get, head
-from tests.xet.advertise_support import head_once_hashed, xet_hash_of_bytes
+from tests.xet.advertise_support import cold_file, head_once_hashed
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -28,12 +27,7 @@ SLOW = 2 * 1024 * 1024  # bytes per second: the fill runs for about a second and
 @pytest.fixture
 def cold(fakehub):
     """A Xet-backed LFS file upstream, its bytes and its true Xet hash."""
-    fakehub.xet_files = True
-    sha256 = fakehub.add_large_file("model", TINY_BERT, BIG, SIZE, seed=21)
-    data = fakehub.file_bytes("model", TINY_BERT, "main", BIG)
-    assert hashlib.sha256(data).hexdigest() == sha256
-    fakehub.clear_log()
-    return sha256, data, xet_hash_of_bytes(data)
+    return cold_file(fakehub, TINY_BERT, BIG, SIZE, seed=21)
 
 
 def fetch(url: str) -> bytes | str:
@@ -113,7 +107,7 @@ def test_with_xet_serve_off_a_cold_head_announces_nothing_and_starts_no_fill(
     cold, fakehub, make_mirror
 ):
     sha256, _data, _true_hash = cold
-    mirror = make_mirror()
+    mirror = make_mirror(xet_serve=False)
     url = f"{mirror.url}/{TINY_BERT}/resolve/main/{BIG}"
 
     answer = head(url)

@@ -22,7 +22,7 @@ WEIGHTS = "model.safetensors"
 @pytest.mark.parametrize("xet_upstream", [False, True])
 def test_every_xet_signal_is_stripped_while_xet_serve_is_off(fakehub, make_mirror, xet_upstream):
     fakehub.xet_files = True
-    mirror = make_mirror(xet_upstream=xet_upstream)
+    mirror = make_mirror(xet_serve=False, xet_upstream=xet_upstream)
     fakehub.clear_log()
 
     resolved = head(f"{mirror.url}/{TINY_BERT}/resolve/main/{WEIGHTS}")

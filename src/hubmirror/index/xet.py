@@ -6,10 +6,19 @@ from a token's repo to whether that repo has the blob at all.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from hubmirror.index.database import SqlDatabase
 from hubmirror.index.leases import cluster_secret
 from hubmirror.index.records import StoredBlob
 from hubmirror.types import RepoId
+
+
+class Announced(NamedTuple):
+    """Upstream's Xet hash of a blob being filled, and the blob's size."""
+
+    xet_hash: str
+    size: int
 
 
 class XetRecords:
@@ -38,6 +47,36 @@ class XetRecords:
             (xet_hash,),
         ).fetchone()
         return StoredBlob(*row) if row else None
+
+    def announce(self, xet_hash: str, sha256: str, size: int, now: float) -> None:
+        """A fill of blob ``sha256`` checks upstream's ``xet_hash`` now (cold files)."""
+        self.db.execute(
+            "INSERT INTO xet_announced (xet_hash, sha256, size, announced_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (xet_hash) DO UPDATE SET sha256=excluded.sha256, size=excluded.size,"
+            " announced_at=excluded.announced_at",
+            (xet_hash, sha256, size, now),
+        )
+
+    def withdraw(self, xet_hash: str, sha256: str) -> None:
+        """The fill that checked ``xet_hash`` ended (stored, failed or stopped)."""
+        self.db.execute(
+            "DELETE FROM xet_announced WHERE xet_hash=? AND sha256=?", (xet_hash, sha256)
+        )
+
+    def announced_blob(self, xet_hash: str) -> StoredBlob | None:
+        """The blob a running fill (in any process or node) checks ``xet_hash`` for."""
+        row = self.db.execute(
+            "SELECT sha256, size FROM xet_announced WHERE xet_hash=?", (xet_hash,)
+        ).fetchone()
+        return StoredBlob(row[0], "", row[1]) if row else None
+
+    def announced_for(self, sha256: str) -> Announced | None:
+        """The Xet hash a running fill of blob ``sha256`` checks, if any."""
+        row = self.db.execute(
+            "SELECT xet_hash, size FROM xet_announced WHERE sha256=? ORDER BY announced_at DESC",
+            (sha256,),
+        ).fetchone()
+        return Announced(*row) if row else None
 
     def repo_has_blob(self, repo: RepoId, blob: StoredBlob) -> bool:
         """Whether any known commit of ``repo`` has a file with these bytes."""

@@ -86,7 +86,7 @@ class Fills:
         fill = Fill(key, source, self.store.fill_paths(key), self.plan)
         lock = FileLock.try_acquire(fill.paths.lock)
         if lock is None:  # another process fills it: read along from its temp file
-            return self._track(fill, self._follow(fill))
+            return self._follow(fill)
         stored = self.index.blob_for(source.entry) or self._unindexed(source.entry)
         if stored is not None and self.store.has(stored.sha256):
             lock.release()  # finished by another process a moment ago
@@ -99,9 +99,9 @@ class Fills:
         except BaseException:
             lock.release()
             raise
-        fill.xet_check = source.xet_hash if self.xet_hasher else None
         resumed = _resume(fill)
         writer = BlobWriter(fill.temp, _expected(source.entry), keep=resumed)
+        self._announce(fill, source.xet_hash)
         return self._track(fill, self._run(fill, writer, lock))
 
     def follow_local(self, key: str) -> Fill | None:
@@ -120,7 +120,22 @@ class Fills:
         else:
             entry = FileEntry(key, size, key, lfs=True, sha256=key)
         fill = Fill(key, FillSource(None, "", entry, None), paths, self.plan)  # no repo: bytes only
-        return self._track(fill, self._follow(fill))
+        return self._follow(fill)
+
+    def _announce(self, fill: Fill, xet_hash: str | None) -> None:
+        """Check upstream's Xet hash in this fill, and tell every process and node so: a
+        cold file's Xet client may send its reconstruction and xorb requests to any."""
+        fill.xet_check = xet_hash if self.xet_hasher else None
+        if fill.xet_check is not None:
+            self.index.xet.announce(fill.xet_check, fill.key, fill.size, self.clock())
+
+    def _withdraw(self, fill: Fill) -> None:
+        if fill.xet_check is None:
+            return
+        try:
+            self.index.xet.withdraw(fill.xet_check, fill.key)
+        except Exception as exc:  # noqa: BLE001 - the row only points at a fill that ended
+            log.warning("could not withdraw the Xet announcement of %s: %s", fill.key, exc)
 
     def _origin(self, fill: Fill, stored: StoredBlob | None):
         """Where this fill reads, and whether it leads (fetches upstream, shares the blob).
@@ -227,6 +242,7 @@ class Fills:
             lock.release()
             publisher.close()
             self._settle_shared(fill)
+            self._withdraw(fill)
 
     async def _check_xet(self, fill: Fill) -> None:
         """Hash the verified temp file as Xet does, when the mirror advertised upstream's
@@ -268,7 +284,17 @@ class Fills:
         if fill.blob is not None:
             shared.tier.added(fill.blob.sha256, fill.blob.size)
 
-    async def _follow(self, fill: Fill) -> None:
+    def _follow(self, fill: Fill) -> Fill:
+        """Read along another process's fill of the blob.
+
+        Its Xet check is that process's: it holds the last byte back until the check
+        passed, so this process may advertise the hash as well.
+        """
+        announced = self.index.xet.announced_for(fill.key) if self.xet_hasher else None
+        fill.xet_check = announced.xet_hash if announced else None
+        return self._track(fill, self._poll_followed(fill))
+
+    async def _poll_followed(self, fill: Fill) -> None:
         """Mirror another process's fill: poll its progress until it is stored or gone."""
         try:
             while not fill.done:

@@ -6,6 +6,10 @@ can complete: the blob's fill hashes its verified temp file with hf_xet before
 releasing the last byte, and a mismatch fails the fill for every reader
 (``Fills._check_xet``). An announcement found wrong is forgotten, so the next
 fill of that blob goes plain.
+
+A fill that checks an announced hash records it in the index while it runs
+(``Fills._announce``): a Xet client's requests may reach any worker process or
+node, and each must find the fill the client reads.
 """
 
 from __future__ import annotations
@@ -40,9 +44,13 @@ class XetAnnouncements:
 
     def cold_hash(self, entry: FileEntry, blob: StoredBlob | None) -> str | None:
         """Upstream's hash for a file not stored yet, when a fill started now would check it."""
-        if blob is not None or not self.hashes.enabled:
+        if blob is not None or not self.hashes.enabled or not entry.sha256:
             return None
-        return self.for_entry(entry)
+        announced = self.for_entry(entry)
+        if announced is None and self.fills.xet_hasher is not None:  # another process's fill
+            elsewhere = self.fills.index.xet.announced_for(entry.sha256)
+            announced = elsewhere.xet_hash if elsewhere else None
+        return announced
 
     def refused(self, key: str) -> None:
         """A fill found upstream's Xet hash wrong: the next fill of the blob goes plain."""
@@ -50,11 +58,14 @@ class XetAnnouncements:
 
     def pending_blob(self, xet_hash: str) -> StoredBlob | None:
         """The blob a running fill will verify to have ``xet_hash`` (for the CAS: a cold
-        file's reconstruction, its xorbs read from the fill as the bytes arrive)."""
+        file's reconstruction, its xorbs read from the fill as the bytes arrive). The fill
+        may run in another worker process or node: the index says which blob it fills."""
         for fill in list(self.fills.running.values()):
             if fill.xet_check == xet_hash and fill.blob is None and fill.error is None:
                 return StoredBlob(fill.key, "", fill.size)
-        return None
+        if not self.hashes.enabled or self.fills.xet_hasher is None:
+            return None
+        return self.fills.index.xet.announced_blob(xet_hash)
 
 
 def checked_by(fill: Fill, announced: str) -> str | None:

@@ -31,7 +31,7 @@ from hubmirror.errors import (
 )
 from hubmirror.hub import xet
 from hubmirror.index.records import StoredBlob
-from hubmirror.mirror.fillstate import Fill, open_for_reading
+from hubmirror.mirror.fillstate import Fill, open_when_readable
 from hubmirror.mirror.xettokens import read_token
 from hubmirror.types import RepoId
 
@@ -227,9 +227,13 @@ class FillReads:
 
     window = xet.CHUNK
 
-    def __init__(self, fill: Fill) -> None:
-        self.fill = fill
-        self.fd = open_for_reading(fill)
+    def __init__(self, fill: Fill, fd: int) -> None:
+        self.fill, self.fd = fill, fd
+
+    @classmethod
+    async def open(cls, fill: Fill) -> FillReads:
+        """Reads of ``fill``; one run by another worker process may need a poll to open."""
+        return cls(fill, await open_when_readable(fill))
 
     async def read(self, start: int, end: int) -> bytes:
         fill = self.fill
@@ -264,17 +268,35 @@ class StoreReads:
         pass
 
 
+class PeerReads:
+    """Reads of another node's running fill (a cold file whose fill runs there): its
+    ``/_node/fills`` route sends each range as the bytes arrive, the last one verified."""
+
+    window = READ_WINDOW
+
+    def __init__(self, peers, address: str, key: str) -> None:
+        self.peers, self.address, self.key = peers, address, key
+
+    async def read(self, start: int, end: int) -> bytes:
+        async with self.peers.open_fill(self.address, self.key, start, end - 1) as resp:
+            return await resp.read()
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass(frozen=True, slots=True)
 class XorbSource:
     """Where a blob's bytes come from for a xorb fetch: its size, and the reads."""
 
     key: str  # what ``Mirror.reading`` marks while the bytes are sent
     size: int
-    reads: FileReads | FillReads | StoreReads
+    reads: FileReads | FillReads | StoreReads | PeerReads
 
 
-def xorb_source(mirror, sha256: str) -> XorbSource | None:
-    """The running fill of the blob, else its stored file, else the object store.
+async def xorb_source(mirror, sha256: str) -> XorbSource | None:
+    """The blob's running fill, else its stored file or object, else a fill of it that
+    another worker process or node runs (a cold file's Xet client may ask any of them).
 
     ``None`` when the mirror has none of them (the blob was evicted or lost): the
     client's retry then re-asks the reconstruction, which no longer finds it.
@@ -283,10 +305,12 @@ def xorb_source(mirror, sha256: str) -> XorbSource | None:
     running = mirror.fills.running
     keys = (sha256, f"git-{blob.git_sha1}") if blob else (sha256,)
     fill = next((running[k] for k in keys if k in running), None)
+    if fill is None and blob is None:
+        fill = mirror.fills.follow_local(sha256)
     if fill is not None:
-        return XorbSource(fill.key, fill.size, FillReads(fill))
+        return XorbSource(fill.key, fill.size, await FillReads.open(fill))
     if blob is None:
-        return None
+        return _peer_source(mirror, sha256)
     mirror.touch(blob)  # a read, for LRU eviction
     if not mirror.streams_from_store:
         try:
@@ -296,3 +320,14 @@ def xorb_source(mirror, sha256: str) -> XorbSource | None:
     if mirror.shared is not None:
         return XorbSource(sha256, blob.size, StoreReads(mirror.shared.objects, sha256))
     return None
+
+
+def _peer_source(mirror, sha256: str) -> XorbSource | None:
+    """The node whose lease says it fills ``sha256``, for a blob announced to Xet clients."""
+    shared = mirror.shared
+    cluster = shared.cluster if shared is not None else None
+    pending = mirror.index.xet.announced_for(sha256) if cluster is not None else None
+    holder = cluster.holder(sha256) if pending is not None else None
+    if holder is None or holder.node == cluster.node:
+        return None
+    return XorbSource(sha256, pending.size, PeerReads(cluster.peers, holder.address, sha256))

@@ -104,7 +104,7 @@ async def _xorb(request: web.BaseRequest, xorb_hash: str) -> web.StreamResponse:
     grant = xetcas.verify_xorb_url(
         xetcas.secret_of(mirror.index.xet), xorb_hash, request.query, mirror.clock()
     )
-    source = xetcas.xorb_source(mirror, grant.sha256)
+    source = await xetcas.xorb_source(mirror, grant.sha256)
     if source is None:
         raise NoSuchRoute(f"xorb {xorb_hash} is not on this mirror (any more)")
     with mirror.reading(source.key):  # the quota leaves a blob alone while it is sent
