@@ -51,5 +51,5 @@ def test_huggingface_hub_takes_the_mirrors_hash_and_token_route(make_mirror, fak
         "cas": f"{mirror.url}/xet-cas",
     }
     secret = mirror.call(mirror.mirror.index.xet.secret)
-    assert read_token(secret, token, time.time()) == RepoId(RepoType.MODEL, TINY_BERT)
+    assert read_token(secret, token, time.time()).repo == RepoId(RepoType.MODEL, TINY_BERT)
     assert not any("xet" in entry.target for entry in fakehub.log)  # upstream's Xet unused

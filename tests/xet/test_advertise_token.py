@@ -42,7 +42,7 @@ def assert_granted(mirror, answer, repo: RepoId) -> None:
     }
     assert body["casUrl"] == f"{mirror.url}/xet-cas"
     secret = mirror.call(mirror.mirror.index.xet.secret)
-    assert read_token(secret, body["accessToken"], body["exp"] - 1) == repo
+    assert read_token(secret, body["accessToken"], body["exp"] - 1).repo == repo
 
 
 def test_a_public_repo_gets_a_token_for_that_repo(mirror):

@@ -19,7 +19,8 @@ from hubmirror.hub import xet
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror import xetcas
-from hubmirror.mirror.xettokens import issue_token
+from hubmirror.mirror.callers import Caller
+from hubmirror.mirror.xettokens import ReadToken, issue_token
 from hubmirror.types import FileEntry, RepoId, RepoType
 
 BERT = RepoId(RepoType.MODEL, "acme/bert")
@@ -39,35 +40,45 @@ def _records(tmp_path):
 
 def test_a_bearer_token_names_its_repo():
     token, _ = issue_token("secret", BERT, now=1000)
-    assert xetcas.token_repo("secret", f"Bearer {token}", 1001) == BERT
+    assert xetcas.token_claims("secret", f"Bearer {token}", 1001) == ReadToken(BERT)
+
+
+def test_a_token_names_the_caller_it_was_issued_to():
+    holder = Caller("10.0.0.7", "Bearer hm_abc", None, identity="alice")
+    token, _ = issue_token("secret", BERT, now=1000, holder=holder)
+    claims = xetcas.token_claims("secret", f"Bearer {token}", 1001)
+    assert (claims.identity, claims.fingerprint) == ("alice", holder.fingerprint)
+    assert claims.fingerprint != "-" and "hm_abc" not in token
 
 
 @pytest.mark.parametrize("authorization", [None, "", "Basic abc", "Bearer garbage"])
 def test_a_missing_or_invalid_token_is_refused(authorization):
     with pytest.raises(InvalidCredentials):
-        xetcas.token_repo("secret", authorization, 1001)
+        xetcas.token_claims("secret", authorization, 1001)
 
 
 def test_an_expired_token_is_refused():
     token, expires = issue_token("secret", BERT, now=1000, ttl=60)
     with pytest.raises(InvalidCredentials):
-        xetcas.token_repo("secret", f"Bearer {token}", expires)
+        xetcas.token_claims("secret", f"Bearer {token}", expires)
 
 
 def test_a_hash_is_found_only_for_a_repo_that_holds_the_blob(tmp_path):
     records, blob = _records(tmp_path)
-    assert xetcas.blob_for_hash(records, BERT, XET_HASH) == blob
+    assert xetcas.file_for_hash(records, BERT, XET_HASH) == xetcas.CasFile(
+        blob, "c" * 40, "w.bin", stored=True
+    )
     with pytest.raises(EntryNotFound):
-        xetcas.blob_for_hash(records, OTHER, XET_HASH)
+        xetcas.file_for_hash(records, OTHER, XET_HASH)
     with pytest.raises(EntryNotFound):
-        xetcas.blob_for_hash(records, BERT, "00" * 32)
+        xetcas.file_for_hash(records, BERT, "00" * 32)
 
 
 @pytest.mark.parametrize("bad", ["EF" * 32, "ef" * 31, "zz" * 32, "ef" * 32 + "0"])
 def test_a_malformed_hash_is_bad_input(tmp_path, bad):
     records, _ = _records(tmp_path)
     with pytest.raises(InvalidInput):
-        xetcas.blob_for_hash(records, BERT, bad)
+        xetcas.file_for_hash(records, BERT, bad)
 
 
 def _query(url: str) -> tuple[str, dict]:

@@ -13,7 +13,7 @@ BERT = RepoId(RepoType.MODEL, "acme/bert")
 def test_a_token_names_its_repo_until_it_expires():
     token, expires = issue_token("secret", BERT, now=1000, ttl=60)
     assert expires == 1060
-    assert read_token("secret", token, now=1059) == BERT
+    assert read_token("secret", token, now=1059).repo == BERT
     assert read_token("secret", token, now=1060) is None
 
 
@@ -36,6 +36,6 @@ def test_xet_hashes_lead_to_stored_blobs_and_repos_that_hold_them(tmp_path):
     assert index.xet.xet_hash_of(blob.sha256) == "ef" * 32
     assert index.xet.blob_of("ef" * 32) == blob
     assert index.xet.blob_of("00" * 32) is None
-    assert index.xet.repo_has_blob(BERT, blob)
-    assert not index.xet.repo_has_blob(RepoId(RepoType.MODEL, "acme/other"), blob)
+    assert index.xet.file_with_blob(BERT, blob) == ("c" * 40, "w.bin")
+    assert index.xet.file_with_blob(RepoId(RepoType.MODEL, "acme/other"), blob) is None
     assert index.xet.secret() == index.xet.secret() != index.cluster_secret()

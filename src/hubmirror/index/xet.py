@@ -78,14 +78,14 @@ class XetRecords:
         ).fetchone()
         return Announced(*row) if row else None
 
-    def repo_has_blob(self, repo: RepoId, blob: StoredBlob) -> bool:
-        """Whether any known commit of ``repo`` has a file with these bytes."""
+    def file_with_blob(self, repo: RepoId, blob: StoredBlob) -> tuple[str, str] | None:
+        """A (commit, path) of ``repo`` whose file has these bytes, if any commit known has."""
         row = self.db.execute(
-            "SELECT 1 FROM entries WHERE repo_type=? AND repo_id=?"
+            "SELECT commit_sha, path FROM entries WHERE repo_type=? AND repo_id=?"
             " AND (sha256=? OR (lfs=0 AND etag=?)) LIMIT 1",
             (repo.repo_type.value, repo.name, blob.sha256, blob.git_sha1),
         ).fetchone()
-        return row is not None
+        return (row[0], row[1]) if row else None
 
     def secret(self) -> str:
         """Signs the mirror's Xet tokens and xorb URLs; shared by every node of a cluster."""

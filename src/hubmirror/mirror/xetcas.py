@@ -32,7 +32,7 @@ from hubmirror.errors import (
 from hubmirror.hub import xet
 from hubmirror.index.records import StoredBlob
 from hubmirror.mirror.fillstate import Fill, open_when_readable
-from hubmirror.mirror.xettokens import read_token
+from hubmirror.mirror.xettokens import ReadToken, read_token
 from hubmirror.types import RepoId
 
 URL_TTL = 3600  # seconds a signed xorb URL stays valid; an expired one gets a 403, then a new one
@@ -56,21 +56,31 @@ def secret_of(records) -> str:
     return secret
 
 
-def token_repo(secret: str, authorization: str | None, now: float) -> RepoId:
-    """The repo the caller's mirror-issued Xet token names, or 401."""
+def token_claims(secret: str, authorization: str | None, now: float) -> ReadToken:
+    """What the caller's mirror-issued Xet token says (its repo, its holder), or 401."""
     value = authorization or ""
     if value[: len(_BEARER)].lower() != _BEARER:
         raise InvalidCredentials("a Xet token from this mirror is required (Authorization: Bearer)")
-    repo = read_token(secret, value[len(_BEARER) :].strip(), now)
-    if repo is None:
+    claims = read_token(secret, value[len(_BEARER) :].strip(), now)
+    if claims is None:
         raise InvalidCredentials("invalid or expired Xet token: ask the mirror for a new one")
-    return repo
+    return claims
 
 
-def blob_for_hash(
+@dataclass(frozen=True, slots=True)
+class CasFile:
+    """A file of the token's repo, found by its Xet hash: its bytes and where it is."""
+
+    blob: StoredBlob
+    commit: str
+    path: str
+    stored: bool  # ``False``: a running fill checks the hash (a cold file)
+
+
+def file_for_hash(
     records, repo: RepoId, xet_hash: str, pending: Callable[[str], StoredBlob | None] = _none
-) -> StoredBlob:
-    """The blob with this Xet hash if the token's repo holds it; 400 or 404 otherwise.
+) -> CasFile:
+    """The file with this Xet hash if the token's repo has it; 400 or 404 otherwise.
 
     ``records`` is ``index.xet``. A repo without the blob gets the same 404 as an
     unknown hash: a token for one repo must not tell what other repos hold.
@@ -79,10 +89,13 @@ def blob_for_hash(
     """
     if not xet.is_xet_hash(xet_hash):
         raise InvalidInput(f"not a Xet hash: {xet_hash[:80]!r}")
-    blob = records.blob_of(xet_hash) or pending(xet_hash)
-    if blob is None or not records.repo_has_blob(repo, blob):
+    blob = records.blob_of(xet_hash)
+    stored = blob is not None
+    blob = blob or pending(xet_hash)
+    where = records.file_with_blob(repo, blob) if blob is not None else None
+    if where is None:
         raise EntryNotFound(f"no file with Xet hash {xet_hash} in {repo.name}")
-    return blob
+    return CasFile(blob, *where, stored)
 
 
 # -- signed xorb URLs ----------------------------------------------------------------
@@ -292,6 +305,11 @@ class XorbSource:
     key: str  # what ``Mirror.reading`` marks while the bytes are sent
     size: int
     reads: FileReads | FillReads | StoreReads | PeerReads
+
+    @property
+    def stored(self) -> bool:
+        """Sent from stored bytes (a HIT), not from a fill still fetching them (a MISS)."""
+        return isinstance(self.reads, FileReads | StoreReads)
 
 
 async def xorb_source(mirror, sha256: str) -> XorbSource | None:

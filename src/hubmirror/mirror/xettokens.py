@@ -13,22 +13,38 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 
+from hubmirror.mirror.callers import Caller
 from hubmirror.types import RepoId, RepoType
 
 TOKEN_TTL = 3600  # seconds; clients refresh proactively (30-60 s before expiry)
 
 
-def issue_token(secret: str, repo: RepoId, now: float, ttl: int = TOKEN_TTL) -> tuple[str, int]:
-    """A token for ``repo`` and its expiry (unix seconds)."""
+@dataclass(frozen=True, slots=True)
+class ReadToken:
+    """What a valid token says: the repo, and who it was issued to (for the audit log)."""
+
+    repo: RepoId
+    identity: str | None = None  # the caller's mirror identity, if it had one
+    fingerprint: str = "-"  # the fingerprint of the token the caller presented
+
+
+def issue_token(
+    secret: str, repo: RepoId, now: float, ttl: int = TOKEN_TTL, holder: Caller | None = None
+) -> tuple[str, int]:
+    """A token for ``repo`` and its expiry (unix seconds); ``holder`` is the caller it
+    is issued to, named in the audit records of the downloads it allows."""
     expires = int(now) + ttl
-    payload = json.dumps({"t": repo.repo_type.value, "r": repo.name, "e": expires})
-    body = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+    claims = {"t": repo.repo_type.value, "r": repo.name, "e": expires}
+    if holder is not None:
+        claims |= {"i": holder.identity, "f": holder.fingerprint}
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     return f"{body}.{_mac(secret, body)}", expires
 
 
-def read_token(secret: str, token: str, now: float) -> RepoId | None:
-    """The repo a valid, unexpired token names, else ``None``."""
+def read_token(secret: str, token: str, now: float) -> ReadToken | None:
+    """What a valid, unexpired token says, else ``None``."""
     body, _, mac = token.partition(".")
     if not body or not hmac.compare_digest(_mac(secret, body), mac):
         return None
@@ -36,9 +52,10 @@ def read_token(secret: str, token: str, now: float) -> RepoId | None:
         claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         repo = RepoId(RepoType(claims["t"]), claims["r"])
         expires = int(claims["e"])
-    except (ValueError, KeyError, TypeError):
+        read = ReadToken(repo, claims.get("i"), str(claims.get("f", "-")))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    return repo if now < expires else None
+    return read if now < expires else None
 
 
 def _mac(secret: str, body: str) -> str:

@@ -262,6 +262,8 @@ def _fingerprint(request: web.BaseRequest) -> str:
 def _kind(raw_path: str) -> str:
     if "/resolve/" in raw_path:
         return "resolve"
+    if "/xet-cas/" in raw_path:
+        return "xet"
     return "api" if raw_path.lstrip("/").startswith("api/") else "other"
 
 

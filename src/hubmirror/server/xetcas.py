@@ -16,9 +16,10 @@ from aiohttp import web
 
 from hubmirror.errors import InvalidInput, NoSuchRoute, RangeNotSatisfiable
 from hubmirror.hub import xet
+from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import split_raw_path
 from hubmirror.mirror import xetcas
-from hubmirror.server.context import base_url, mirror_of
+from hubmirror.server.context import address_of, base_url, limits_of, mirror_of
 from hubmirror.server.ranges import parse_range
 from hubmirror.server.responses import BODY_STARTED
 
@@ -51,23 +52,29 @@ async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.Stre
         case "POST", ["v1", "telemetry"]:
             return await _telemetry(request)
         case "HEAD", ["v1", "files", xet_hash]:
-            blob = _authorized_blob(request, xet_hash)
-            return web.Response(headers={"Content-Length": str(blob.size)})
+            _claims, found = _authorized_file(request, xet_hash)
+            return web.Response(headers={"Content-Length": str(found.blob.size)})
     raise NoSuchRoute(f"no Xet CAS route {request.method} /{'/'.join(segments)[:200]}")
 
 
-def _authorized_blob(request: web.BaseRequest, xet_hash: str):
+def _authorized_file(request: web.BaseRequest, xet_hash: str):
+    """The token's claims and the file of its repo with this Xet hash (401, 400, 404)."""
     mirror = mirror_of(request)
     records = mirror.index.xet
-    repo = xetcas.token_repo(
+    claims = xetcas.token_claims(
         xetcas.secret_of(records), request.headers.get("Authorization"), mirror.clock()
     )
-    return xetcas.blob_for_hash(records, repo, xet_hash, mirror.announced.pending_blob)
+    found = xetcas.file_for_hash(records, claims.repo, xet_hash, mirror.announced.pending_blob)
+    return claims, found
 
 
 async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int) -> web.Response:
+    rate = limits_of(request).rate  # a reconstruction is a file download: one per file
+    if rate is not None:
+        rate.check(address_of(request))
     range_spec = parse_range(request.headers.get("Range"))  # bad input: refused before lookups
-    blob = _authorized_blob(request, xet_hash)
+    claims, found = _authorized_file(request, xet_hash)
+    blob = found.blob
     if blob.size == 0:  # an empty file has no chunk to describe (and is never advertised)
         raise RangeNotSatisfiable(0)
     span = range_spec.span(blob.size) if range_spec else (0, blob.size - 1)
@@ -79,7 +86,36 @@ async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int)
     def url(xorb: int) -> str:
         return xetcas.xorb_url(secret, cas_url, blob.sha256, xorb, expires)
 
-    return _json(xetcas.reconstruction(blob, span, url, version))
+    body = _json(xetcas.reconstruction(blob, span, url, version))
+    _audit_download(request, claims, found, span[1] - span[0] + 1)
+    return body
+
+
+def _audit_download(request: web.BaseRequest, claims, found, length: int) -> None:
+    """A Xet client's download, as the audit log records a file GET: who (the holder the
+    token names), which file, how many bytes the reconstruction leads to, HIT or MISS."""
+    audit = mirror_of(request).audit
+    if not audit.enabled:
+        return
+    repo = claims.repo
+    cache = CacheStatus.HIT if found.stored else CacheStatus.MISS
+    audit.add(
+        {
+            "event": "download",
+            "address": address_of(request),
+            "identity": claims.identity,
+            "fingerprint": claims.fingerprint,
+            "repo_type": repo.repo_type.value,
+            "repo": repo.name,
+            "commit": found.commit,
+            "path": found.path,
+            "method": request.method,
+            "action": "xet",
+            "bytes": length,
+            "status": 200,
+            "cache": str(cache),
+        }
+    )
 
 
 def _json(body: dict) -> web.Response:
@@ -141,7 +177,7 @@ async def _send_xorb(request, source, xorb, spans) -> web.StreamResponse:
     if spans is not None and len(spans) > 1:
         return await _send_multipart(request, source, xorb, spans)
     first, last = spans[0] if spans else (0, length - 1)
-    resp = web.StreamResponse(status=206 if spans else 200, headers={"Content-Type": _OCTETS})
+    resp = web.StreamResponse(status=206 if spans else 200, headers=_headers(source, _OCTETS))
     if spans:
         resp.headers["Content-Range"] = f"bytes {first}-{last}/{length}"
     resp.content_length = last - first + 1
@@ -167,7 +203,7 @@ async def _send_multipart(request, source, xorb, spans) -> web.StreamResponse:
     total = sum(len(h) + last - first + 1 for h, (first, last) in zip(heads, spans, strict=True))
     total += 2 * (len(spans) - 1) + len(tail)  # CRLF before every boundary but the first
     content_type = f"multipart/byteranges; boundary={boundary}"
-    resp = web.StreamResponse(status=206, headers={"Content-Type": content_type})
+    resp = web.StreamResponse(status=206, headers=_headers(source, content_type))
     resp.content_length = total
     await resp.prepare(request)
     request[BODY_STARTED] = True
@@ -177,6 +213,12 @@ async def _send_multipart(request, source, xorb, spans) -> web.StreamResponse:
     await resp.write(tail)
     await resp.write_eof()
     return resp
+
+
+def _headers(source: xetcas.XorbSource, content_type: str) -> dict[str, str]:
+    """The cache status says where the bytes came from, for metrics and the dashboard."""
+    cache = CacheStatus.HIT if source.stored else CacheStatus.MISS
+    return {"Content-Type": content_type, X_CACHE_STATUS: str(cache)}
 
 
 async def _write_span(resp, source, xorb, span) -> None:

@@ -42,7 +42,9 @@ async def handle_xet_token(request: web.Request, route: RepoApi) -> web.Response
     caller = caller_of(request)
     mirror.admit(caller, route.repo)
     commit = await mirror.xet_read_access(route.repo, route.revision, caller.upstream_auth)
-    token, expires = issue_token(mirror.index.xet.secret(), route.repo, mirror.clock())
+    token, expires = issue_token(
+        mirror.index.xet.secret(), route.repo, mirror.clock(), holder=caller
+    )
     mirror.audit.decision(caller, route.repo, commit, None, "allowed", "Xet read token")
     cas_url = base + XET_CAS_PREFIX
     headers = {
