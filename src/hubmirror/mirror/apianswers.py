@@ -1,22 +1,138 @@
-"""How stored JSON API answers are keyed, kept and replayed.
+"""JSON API answers: asked upstream once, rewritten for clients, kept and replayed.
 
-Pure helpers of ``Mirror.api``: which upstream path a route asks, how long its
-answer stays fresh (forever for tree and paths-info at a commit sha), and how a
-remembered 404 is raised again rather than served as a body.
+``ApiAnswers.api`` answers from the index when the caller may have a fresh answer,
+else asks upstream and stores what it says (a 404 too), learning commits and file
+entries on the way. The pure helpers below say which upstream path a route asks,
+how long its answer stays fresh (forever for tree and paths-info at a commit sha),
+and how a remembered 404 is raised again rather than served as a body.
 """
 
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
-from hubmirror.errors import EntryNotFound
+from hubmirror.errors import EntryNotFound, UpstreamUnavailable
+from hubmirror.hub import payloads
 from hubmirror.hub.routes import RepoApi, api_path, encode_path, encode_revision
-from hubmirror.index.queries import ApiAnswer
+from hubmirror.hub.specs import DEFAULT_REVISION
+from hubmirror.index.queries import ApiAnswer, Index
+from hubmirror.mirror.access import AccessPolicy
+from hubmirror.mirror.callers import token_fingerprint
+from hubmirror.mirror.fileanswers import FileAnswers
+from hubmirror.mirror.metadata import Metadata
+from hubmirror.mirror.revisions import Revisions
+from hubmirror.mirror.snapshots import Snapshots
 from hubmirror.types import Revision
 
 FOREVER = float("inf")
 IMMUTABLE_AT_COMMIT = ("tree", "paths-info")
+
+
+class ApiAnswers:
+    """The JSON API routes the mirror serves, from its cache when allowed and fresh."""
+
+    def __init__(
+        self,
+        *,
+        index: Index,
+        revisions: Revisions,
+        snapshots: Snapshots,
+        access: AccessPolicy,
+        metadata: Metadata,
+        files: FileAnswers,
+        metadata_ttl: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self.index = index
+        self.revisions = revisions
+        self.snapshots = snapshots
+        self.access = access
+        self.metadata = metadata
+        self.files = files  # entries a listing names are file answers too
+        self.metadata_ttl = metadata_ttl
+        self.clock = clock
+
+    async def api(
+        self,
+        route: RepoApi,
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]] | None,
+        auth: str | None,
+        *,
+        refresh: bool = False,
+    ) -> ApiAnswer:
+        """A JSON API answer, rewritten for clients, from the cache when allowed and fresh.
+
+        ``refresh`` asks upstream even when a fresh answer is stored (``sync`` must
+        see a branch that moved a minute ago).
+        """
+        upstream = upstream_api_path(route) + (("?" + urlencode(query)) if query else "")
+        key = upstream + ("" if form is None else "|" + urlencode(sorted(form)))
+        visibility = await self.metadata.visibility(route.repo)
+        trusted = self.access.may_use_cache(route.repo, visibility, auth)
+        cached = self.index.get_answer(key)
+        fresh = cached and self.clock() - cached.fetched_at < ttl_of(route, self.metadata_ttl)
+        if trusted and fresh and not refresh:
+            return replay(cached)
+        flight = self.metadata.ask(
+            ("api", key, token_fingerprint(auth)),
+            lambda: self._refresh_answer(route, key, upstream, form, auth),
+        )
+        in_outage = self.access.trusted_in_outage(route.repo, visibility, auth, trusted)
+        snapshot = self._snapshot_commit(route) if in_outage and not cached else None
+        try:
+            fallback = in_outage and bool(cached or snapshot)
+            return await self.metadata.within_deadline(flight, has_fallback=fallback)
+        except UpstreamUnavailable:
+            if in_outage and cached:
+                return replay(cached)
+            form_fields = grouped_form(form)
+            answer = snapshot and self.snapshots.answer(route, snapshot, dict(query), form_fields)
+            if answer:
+                return answer
+            raise
+
+    def _snapshot_commit(self, route: RepoApi) -> str | None:
+        """The commit of a complete snapshot that could answer ``route`` in an outage."""
+        revision = route.revision or Revision(DEFAULT_REVISION)
+        commit = self.revisions.last_known_commit(route.repo, revision)
+        return commit if commit and self.snapshots.has(route.repo, commit) else None
+
+    async def _refresh_answer(
+        self, route: RepoApi, key: str, upstream: str, form, auth: str | None
+    ) -> ApiAnswer:
+        try:
+            fresh = await self.metadata.call(lambda c: c.get_json(upstream, auth, form))
+        except EntryNotFound as exc:  # a missing folder is an answer too: keep it
+            self.index.put_answer(key, route.repo, missing_answer(exc, self.clock()))
+            raise
+        self.access.token_accepted(auth)
+        answer = self._digest(route, fresh.status, fresh.body, fresh.link_next)
+        self.index.put_answer(key, route.repo, answer)
+        return answer
+
+    def _digest(self, route: RepoApi, status: int, body: bytes, link: str | None) -> ApiAnswer:
+        """Strip Xet, learn commits and entries, and keep the next link relative."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return ApiAnswer(status, body, relative_link(link), self.clock())
+        data = payloads.strip_xet(data)
+        self._learn(route, data)
+        encoded = json.dumps(data, separators=(",", ":")).encode()
+        return ApiAnswer(status, encoded, relative_link(link), self.clock())
+
+    def _learn(self, route: RepoApi, data) -> None:
+        if route.action == "revision" and route.revision:
+            commit = payloads.commit_of_info(data)
+            if commit:
+                self.revisions.remember(route.repo, route.revision, commit)
+        if route.action in IMMUTABLE_AT_COMMIT and route.revision and route.revision.is_commit:
+            entries = payloads.entries_from_listing(data)
+            if entries:
+                self.files.remember_entries(route.repo, route.revision.value, entries)
 
 
 def grouped_form(form: list[tuple[str, str]] | None) -> dict[str, list[str]]:
