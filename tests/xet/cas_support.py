@@ -29,9 +29,9 @@ class Served:
     xet_hash: str
 
 
-def fill(server, path: str) -> Served:
-    """GET a tiny-bert file through the mirror, then record its Xet hash from the stored blob."""
-    answer = http.get(f"{server.url}/{TINY_BERT}/resolve/main/{path}")
+def fill(server, path: str, repo: str = TINY_BERT, headers=None) -> Served:
+    """GET a file through the mirror, then record its Xet hash from the stored blob."""
+    answer = http.get(f"{server.url}/{repo}/resolve/main/{path}", headers=headers or {})
     assert answer.status == 200, answer.body[:200]
     sha256 = hashlib.sha256(answer.body).hexdigest()
     with tempfile.NamedTemporaryFile() as copy:  # the blob may live in an object store

@@ -18,7 +18,7 @@ from hubmirror.errors import (
 from hubmirror.hub import xet
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index, StoredBlob
-from hubmirror.mirror import xetcas
+from hubmirror.mirror import xetcas, xorbreads
 from hubmirror.mirror.callers import Caller
 from hubmirror.mirror.xettokens import ReadToken, issue_token
 from hubmirror.types import FileEntry, RepoId, RepoType
@@ -190,7 +190,7 @@ class MemoryReads:
 def _xorb_bytes(blob: bytes, reads: MemoryReads) -> list[bytes]:
     async def collect():
         length = xet.xorb_length(len(blob), 0)
-        return [p async for p in xetcas.xorb_bytes(len(blob), 0, 0, length - 1, reads)]
+        return [p async for p in xorbreads.xorb_bytes(len(blob), 0, 0, length - 1, reads)]
 
     return asyncio.run(collect())
 

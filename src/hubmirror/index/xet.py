@@ -39,6 +39,13 @@ class XetRecords:
         ).fetchone()
         return row[0] if row else None
 
+    def sha256_of(self, xet_hash: str) -> str | None:
+        """The sha256 of the bytes this mirror verified to have ``xet_hash``, stored or not."""
+        row = self.db.execute(
+            "SELECT sha256 FROM xet_hashes WHERE xet_hash=? LIMIT 1", (xet_hash,)
+        ).fetchone()
+        return row[0] if row else None
+
     def blob_of(self, xet_hash: str) -> StoredBlob | None:
         """The stored blob whose bytes have this Xet hash."""
         row = self.db.execute(

@@ -14,11 +14,11 @@ import secrets
 
 from aiohttp import web
 
-from hubmirror.errors import InvalidInput, NoSuchRoute, RangeNotSatisfiable
+from hubmirror.errors import EntryNotFound, InvalidInput, NoSuchRoute, RangeNotSatisfiable
 from hubmirror.hub import xet
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import split_raw_path
-from hubmirror.mirror import xetcas
+from hubmirror.mirror import xetcas, xorbreads
 from hubmirror.server.context import address_of, base_url, limits_of, mirror_of
 from hubmirror.server.ranges import parse_range
 from hubmirror.server.responses import BODY_STARTED
@@ -57,15 +57,29 @@ async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.Stre
     raise NoSuchRoute(f"no Xet CAS route {request.method} /{'/'.join(segments)[:200]}")
 
 
-def _authorized_file(request: web.BaseRequest, xet_hash: str):
-    """The token's claims and the file of its repo with this Xet hash (401, 400, 404)."""
+def _authorized_file(request: web.BaseRequest, xet_hash: str, refill: bool = False):
+    """The token's claims and the file of its repo with this Xet hash (401, 400, 404).
+
+    ``refill``: a file the mirror verified once and let go is fetched again (a
+    reconstruction: the client's download starts, from a listing older than the eviction).
+    """
     mirror = mirror_of(request)
     records = mirror.index.xet
     claims = xetcas.token_claims(
         xetcas.secret_of(records), request.headers.get("Authorization"), mirror.clock()
     )
-    found = xetcas.file_for_hash(records, claims.repo, xet_hash, mirror.announced.pending_blob)
-    return claims, found
+    try:
+        return claims, xetcas.file_for_hash(
+            records, claims.repo, xet_hash, mirror.announced.pending_blob
+        )
+    except EntryNotFound:
+        if not refill:
+            raise
+        with limits_of(request).fill_slot(address_of(request)):
+            found = xetcas.refill(mirror, claims, xet_hash)
+        if found is None:
+            raise
+        return claims, found
 
 
 async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int) -> web.Response:
@@ -73,7 +87,7 @@ async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int)
     if rate is not None:
         rate.check(address_of(request))
     range_spec = parse_range(request.headers.get("Range"))  # bad input: refused before lookups
-    claims, found = _authorized_file(request, xet_hash)
+    claims, found = _authorized_file(request, xet_hash, refill=True)
     blob = found.blob
     if blob.size == 0:  # an empty file has no chunk to describe (and is never advertised)
         raise RangeNotSatisfiable(0)
@@ -140,7 +154,7 @@ async def _xorb(request: web.BaseRequest, xorb_hash: str) -> web.StreamResponse:
     grant = xetcas.verify_xorb_url(
         xetcas.secret_of(mirror.index.xet), xorb_hash, request.query, mirror.clock()
     )
-    source = await xetcas.xorb_source(mirror, grant.sha256)
+    source = await xorbreads.xorb_source(mirror, grant.sha256)
     if source is None:
         raise NoSuchRoute(f"xorb {xorb_hash} is not on this mirror (any more)")
     with mirror.reading(source.key):  # the quota leaves a blob alone while it is sent
@@ -215,12 +229,12 @@ async def _send_multipart(request, source, xorb, spans) -> web.StreamResponse:
     return resp
 
 
-def _headers(source: xetcas.XorbSource, content_type: str) -> dict[str, str]:
+def _headers(source: xorbreads.XorbSource, content_type: str) -> dict[str, str]:
     """The cache status says where the bytes came from, for metrics and the dashboard."""
     cache = CacheStatus.HIT if source.stored else CacheStatus.MISS
     return {"Content-Type": content_type, X_CACHE_STATUS: str(cache)}
 
 
 async def _write_span(resp, source, xorb, span) -> None:
-    async for piece in xetcas.xorb_bytes(source.size, xorb, *span, source.reads):
+    async for piece in xorbreads.xorb_bytes(source.size, xorb, *span, source.reads):
         await resp.write(piece)
