@@ -45,3 +45,12 @@ def shared_mirror(_fakehub_session, tmp_path_factory):  # noqa: F811
     server = MirrorThread(_settings(_fakehub_session, data_dir)).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def strip_mirror(_fakehub_session, tmp_path_factory):  # noqa: F811
+    """One mirror with Xet stripped (``xet_serve=False``) for a module's strip-mode tests."""
+    data_dir = tmp_path_factory.mktemp("strip-mirror")
+    server = MirrorThread(_settings(_fakehub_session, data_dir, xet_serve=False)).start()
+    yield server
+    server.stop()

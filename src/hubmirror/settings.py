@@ -340,9 +340,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "xet_serve",
         _as_bool,
-        False,
-        "Serve hf_xet clients: advertise Xet hashes the mirror computed and answer the Xet "
-        "token, reconstruction and xorb requests itself (else Xet is stripped).",
+        True,
+        "Serve hf_xet clients (on by default): advertise Xet hashes the mirror computed and "
+        "answer the Xet token, reconstruction and xorb requests itself. Off: Xet is stripped "
+        "(no X-Xet-Hash, no xetHash) and clients download plain HTTP.",
     ),
     Setting(
         "xet_upstream",
@@ -399,7 +400,7 @@ class Settings:
     local_tier_size: int = 20 * 1024**3
     node_url: str | None = None
     node_secret: str | None = field(default=None, repr=False)
-    xet_serve: bool = False
+    xet_serve: bool = True
     xet_upstream: bool = False
 
     def replace(self, **changes: Any) -> Settings:

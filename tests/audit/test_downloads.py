@@ -89,7 +89,9 @@ def test_a_gated_download_names_the_token_by_fingerprint_only(mirror, fakehub, c
     assert OWNER_TOKEN not in caplog.text
 
 
-def test_downloads_by_a_real_client_are_recorded(mirror, fakehub, tmp_path):
+def test_downloads_by_a_real_client_are_recorded(make_mirror, fakehub, tmp_path):
+    """Plain HTTP downloads (Xet stripped); Xet downloads: tests/xet/test_cas_audit.py."""
+    mirror = make_mirror(xet_serve=False)
     code = f"""
 from huggingface_hub import hf_hub_download
 import os

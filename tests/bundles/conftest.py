@@ -123,7 +123,13 @@ def source(_fakehub_session, tmp_path_factory) -> Source:
     hub = _fakehub_session
     hub.reset()
     root = tmp_path_factory.mktemp("bundle-source")
-    settings = Settings(data=str(root / "data"), upstream=(hub.url,), port=0, upstream_timeout=5.0)
+    settings = Settings(
+        data=str(root / "data"),
+        upstream=(hub.url,),
+        port=0,
+        upstream_timeout=5.0,
+        xet_serve=False,  # byte-for-byte answers: Xet hashes are computed later, in the background
+    )
     mirror = MirrorThread(settings).start()
     try:
         sync(mirror.data_dir, hub.url, *SPECS)

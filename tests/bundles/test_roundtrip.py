@@ -25,7 +25,7 @@ def test_offline_mirror_with_the_imported_bundle_answers_clients_like_the_source
 ):
     """snapshot_download, hf_hub_download, model/dataset info, list_repo_files and
     load_dataset get the same bytes and values; raw answers match byte for byte."""
-    mirror = make_mirror(offline=True)
+    mirror = make_mirror(offline=True, xet_serve=False)  # as the source (see conftest)
     bundle = source.bundle_dir if kind == "dir" else source.bundle_tar
     import_(mirror.data_dir, bundle)
     fakehub.clear_log()

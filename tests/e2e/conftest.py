@@ -34,7 +34,7 @@ def endpoint(shared_mirror, fakehub):
 
     One mirror serves a whole module (starting one per test would dominate the run time);
     tests that must see a cold mirror use `cold_endpoint`. The fake hub keeps advertising
-    Xet, as huggingface.co does: stripping it is the mirror's job.
+    Xet, as huggingface.co does: the mirror serves Xet itself (the default) or strips it.
     """
     assert fakehub.xet
     yield shared_mirror.url
@@ -46,6 +46,22 @@ def cold_endpoint(mirror, fakehub):
     """A mirror with an empty cache, started for this test alone."""
     assert fakehub.xet
     yield mirror.url
+    assert_clients_only_talked_to_the_mirror(fakehub)
+
+
+@pytest.fixture
+def strip_endpoint(strip_mirror, fakehub):
+    """Like `endpoint`, through a mirror that strips Xet (``xet_serve=False``): plain HTTP only."""
+    assert fakehub.xet
+    yield strip_mirror.url
+    assert_clients_only_talked_to_the_mirror(fakehub)
+
+
+@pytest.fixture
+def strip_cold_endpoint(make_mirror, fakehub):
+    """Like `cold_endpoint`, with Xet stripped (``xet_serve=False``)."""
+    assert fakehub.xet
+    yield make_mirror(xet_serve=False).url
     assert_clients_only_talked_to_the_mirror(fakehub)
 
 

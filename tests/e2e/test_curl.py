@@ -1,8 +1,9 @@
 """Plain HTTP tools (curl, wget, aria2c in hfd.sh) against the mirror's /resolve/ URLs.
 
 They see exactly what the mirror sends: the body must be the file's bytes, inline, never
-compressed, with the Hub's metadata headers, honouring Range, and without any Xet signal or
-upstream `Location` that would send the user around the mirror.
+compressed, with the Hub's metadata headers, honouring Range, and without any upstream
+`Location` that would send the user around the mirror. With Xet stripped (``xet_serve=False``,
+`strip_endpoint`) they also see no Xet signal at all.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def test_curl_get_resolve_returns_the_file_bytes(endpoint, fakehub, name):
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_curl_head_resolve_has_hub_metadata_headers(endpoint, fakehub, name):
+def test_curl_head_resolve_has_hub_metadata_headers(strip_endpoint, fakehub, name):
     """HEAD carries X-Repo-Commit, ETag, real size, Accept-Ranges and the cache status."""
     data = fakehub.file_bytes(MODEL, TINY_BERT, "main", name)
-    response = curl_fetch(resolve_url(endpoint, name), method="HEAD")
+    response = curl_fetch(resolve_url(strip_endpoint, name), method="HEAD")
 
     headers = response.headers
     assert response.status == 200
@@ -60,9 +61,9 @@ def test_curl_head_resolve_has_hub_metadata_headers(endpoint, fakehub, name):
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_curl_get_with_gzip_accepted_is_still_identity(endpoint, fakehub, name):
+def test_curl_get_with_gzip_accepted_is_still_identity(strip_endpoint, fakehub, name):
     """Even when the client offers gzip, /resolve/ bodies go out uncompressed and whole."""
-    response = curl_fetch(resolve_url(endpoint, name), "-H", "Accept-Encoding: gzip, deflate")
+    response = curl_fetch(resolve_url(strip_endpoint, name), "-H", "Accept-Encoding: gzip, deflate")
 
     assert response.status == 200
     assert response.body == fakehub.file_bytes(MODEL, TINY_BERT, "main", name)
@@ -71,10 +72,10 @@ def test_curl_get_with_gzip_accepted_is_still_identity(endpoint, fakehub, name):
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_curl_range_returns_exactly_those_bytes(endpoint, fakehub, name):
+def test_curl_range_returns_exactly_those_bytes(strip_endpoint, fakehub, name):
     """`-r 10-19` gives 206 with the ten bytes at offset 10 and a full Content-Range."""
     data = fakehub.file_bytes(MODEL, TINY_BERT, "main", name)
-    response = curl_fetch(resolve_url(endpoint, name), "-r", "10-19")
+    response = curl_fetch(resolve_url(strip_endpoint, name), "-r", "10-19")
 
     assert response.status == 206
     assert response.body == data[10:20]

@@ -1,7 +1,7 @@
 """Listing and info calls through the mirror: list_repo_files, *_info, refs, tree, paths-info.
 
-Besides the names, the metadata has to be the Hub's own (sizes, git blob ids, LFS sha256), and
-no `xetHash` may reach the client: with hf_xet installed it would skip the mirror's bytes.
+Besides the names, the metadata has to be the Hub's own (sizes, git blob ids, LFS sha256). With
+Xet stripped (``xet_serve=False``) no `xetHash` may reach the client: hf_xet would use it.
 """
 
 from __future__ import annotations
@@ -96,8 +96,9 @@ def test_dataset_info_with_files_metadata_has_hub_sizes_and_hashes(endpoint, hom
     assert siblings["data/train-00000-of-00001.parquet"]["lfs"] is not None
 
 
-def test_tree_and_paths_info_carry_no_xet_hash(endpoint, home, fakehub):
-    """Tree and paths-info entries lose `xetHash` but keep `lfs` intact (§5.3 rule 2)."""
+def test_tree_and_paths_info_carry_no_xet_hash(strip_endpoint, home, fakehub):
+    """With Xet stripped, tree and paths-info entries lose `xetHash` but keep `lfs` intact
+    (§5.3 rule 2)."""
     code = f"""
     from huggingface_hub import HfApi
     api = HfApi()
@@ -108,7 +109,7 @@ def test_tree_and_paths_info_carry_no_xet_hash(endpoint, home, fakehub):
         return [entry.path, getattr(entry, "xet_hash", None), dict(lfs) if lfs else None]
     emit({{"tree": [row(e) for e in tree], "paths": [row(e) for e in paths]}})
     """
-    result = run_client(code, endpoint, home)
+    result = run_client(code, strip_endpoint, home)
 
     weights_sha = fakehub.file_sha256(MODEL, TINY_BERT, "main", "model.safetensors")
     for listing in ("tree", "paths"):
@@ -118,8 +119,10 @@ def test_tree_and_paths_info_carry_no_xet_hash(endpoint, home, fakehub):
     assert sorted(r[0] for r in result["paths"]) == ["config.json", "model.safetensors"]
 
 
-def test_raw_api_json_has_no_xet_hash(endpoint, fakehub):
-    """The raw JSON of info, tree and paths-info never mentions xetHash (curl's view)."""
+def test_raw_api_json_has_no_xet_hash(strip_endpoint, fakehub):
+    """With Xet stripped, the raw JSON of info, tree and paths-info never mentions xetHash
+    (curl's view)."""
+    endpoint = strip_endpoint
     assert fakehub.xet, "the fake hub must advertise Xet for this test to mean anything"
     urls = [
         f"{endpoint}/api/models/{TINY_BERT}?blobs=true",

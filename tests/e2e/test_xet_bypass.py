@@ -1,4 +1,5 @@
-"""With hf_xet installed (the default), the clients must still get every byte via the mirror.
+"""Strip mode (``xet_serve=False``): with hf_xet installed, clients get every byte via the
+mirror over plain HTTP.
 
 The fake hub advertises Xet like huggingface.co. If the mirror let `X-Xet-Hash`, a xet `Link`,
 `xetHash` in listings or an upstream `Location` through, the client would fetch a xet token
@@ -45,12 +46,12 @@ def client_requests(log):
     ]
 
 
-def test_xet_advertised_upstream_is_never_used_by_clients(cold_endpoint, home, fakehub):
+def test_xet_advertised_upstream_is_never_used_by_clients(strip_cold_endpoint, home, fakehub):
     """LFS downloads of three kinds arrive intact and only the mirror talked to the hub."""
     assert fakehub.xet
     fakehub.clear_log()
 
-    hashes = run_client(DOWNLOADS, cold_endpoint, home)
+    hashes = run_client(DOWNLOADS, strip_cold_endpoint, home)
 
     weights = fakehub.file_sha256(MODEL, TINY_BERT, "main", "model.safetensors")
     assert hashes == {
@@ -63,9 +64,9 @@ def test_xet_advertised_upstream_is_never_used_by_clients(cold_endpoint, home, f
     assert xet_requests == []
 
 
-def test_no_xet_files_appear_in_the_client_cache(cold_endpoint, home):
+def test_no_xet_files_appear_in_the_client_cache(strip_cold_endpoint, home):
     """hf_xet keeps a chunk cache under HF_HOME/xet; it stays empty when Xet is unused."""
-    run_client(DOWNLOADS, cold_endpoint, home)
+    run_client(DOWNLOADS, strip_cold_endpoint, home)
 
     xet_files = [p for p in (home / "xet").rglob("*") if p.is_file()]
     assert xet_files == []

@@ -45,7 +45,8 @@ def test_public_url_with_prefix_routes_and_links(make_mirror):
     assert get(f"{server.url}/hf/{MODEL}/resolve/main/config.json").status == 200
 
 
-def test_xet_hash_is_removed_from_tree_and_paths_info(mirror, fakehub):
+def test_xet_hash_is_removed_from_tree_and_paths_info(make_mirror, fakehub):
+    mirror = make_mirror(xet_serve=False)
     tree = get(f"{mirror.url}/api/models/{MODEL}/tree/main?recursive=true&expand=false")
     assert b"xetHash" not in tree.body
     lfs_entries = [e for e in json.loads(tree.body) if e.get("lfs")]
@@ -61,7 +62,8 @@ def test_xet_hash_is_removed_from_tree_and_paths_info(mirror, fakehub):
     assert "xetHash" not in entries[0]
 
 
-def test_xet_read_token_route_is_not_served(mirror, fakehub):
+def test_xet_read_token_route_is_not_served(make_mirror, fakehub):
+    mirror = make_mirror(xet_serve=False)
     sha = fakehub.commit_of("model", MODEL, "main")
     answer = get(f"{mirror.url}/api/models/{MODEL}/xet-read-token/{sha}")
     assert answer.status == 404

@@ -42,7 +42,8 @@ def test_second_get_is_a_hit_without_upstream_body(mirror, fakehub):
     assert fakehub.body_bytes() == 0
 
 
-def test_lfs_file_is_served_inline_without_xet_or_cdn_headers(mirror, fakehub):
+def test_lfs_file_is_served_inline_without_xet_or_cdn_headers(make_mirror, fakehub):
+    mirror = make_mirror(xet_serve=False)
     answer = get(url(mirror, "model.safetensors"))
     sha256 = fakehub.file_sha256("model", MODEL, "main", "model.safetensors")
     assert answer.status == 200

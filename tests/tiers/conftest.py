@@ -38,6 +38,15 @@ def chain(make_mirror, fakehub) -> Chain:
 
 
 @pytest.fixture
+def strip_chain(make_mirror, fakehub) -> Chain:
+    """A chain whose site strips Xet (``xet_serve=False``) in front of a central that serves
+    it (the default): what the site's clients see must carry no Xet from either tier."""
+    central = make_mirror()
+    site = make_mirror(upstream=(central.url,), xet_serve=False)
+    return Chain(central, site)
+
+
+@pytest.fixture
 def new_home(tmp_path: Path):
     """Make a fresh, empty HF_HOME on each call: a new machine at the site."""
     counter = itertools.count()

@@ -1,5 +1,6 @@
 """Nothing sends a client around the site: no redirect to the central or the CDN, no Xet
-signal, no pagination link to another tier. Every answer is the site's own.
+signal (the site strips it: ``xet_serve=False``), no pagination link to another tier. Every
+answer is the site's own.
 """
 
 from __future__ import annotations
@@ -53,36 +54,36 @@ def assert_no_escape(answer, *, other_hosts: list[str]) -> None:
     assert answer.header("Content-Encoding") in (None, "identity")
 
 
-def test_file_answers_through_two_tiers_are_inline_without_xet(chain, fakehub):
+def test_file_answers_through_two_tiers_are_inline_without_xet(strip_chain, fakehub):
     commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
-    others = [chain.central.url, fakehub.url, fakehub.cdn_url]
+    others = [strip_chain.central.url, fakehub.url, fakehub.cdn_url]
     for path in file_paths(commit) + [f"/{GATED}/resolve/main/model.safetensors"]:
         for method in (head, get):
-            answer = method(chain.url(path), headers=OWNER)
+            answer = method(strip_chain.url(path), headers=OWNER)
             assert answer.status == 200, (path, answer.status)
             assert answer.header("X-Repo-Commit")
             assert_no_escape(answer, other_hosts=others)
 
 
-def test_api_answers_carry_no_xet_and_page_links_point_at_the_site(chain, fakehub):
-    others = [chain.central.url, fakehub.url, fakehub.cdn_url]
+def test_api_answers_carry_no_xet_and_page_links_point_at_the_site(strip_chain, fakehub):
+    others = [strip_chain.central.url, fakehub.url, fakehub.cdn_url]
     for path in API_PATHS:
-        answer = get(chain.url(path))
+        answer = get(strip_chain.url(path))
         assert answer.status == 200, path
         assert_no_escape(answer, other_hosts=others)
         assert b"xet" not in answer.body.lower(), path
-    paged = get(chain.url(API_PATHS[4]))
+    paged = get(strip_chain.url(API_PATHS[4]))
     next_url = paged.header("Link").split(";")[0].strip("<> ")
-    assert next_url.startswith(chain.site.url + "/api/models/")
+    assert next_url.startswith(strip_chain.site.url + "/api/models/")
     rest = get(next_url)
     assert rest.status == 200
     assert len(json.loads(paged.body)) + len(json.loads(rest.body)) > 1000
 
 
-def test_paths_info_through_two_tiers_has_no_xet_hash(chain):
+def test_paths_info_through_two_tiers_has_no_xet_hash(strip_chain):
     answer = request(
         "POST",
-        chain.url(f"/api/models/{TINY_BERT}/paths-info/main"),
+        strip_chain.url(f"/api/models/{TINY_BERT}/paths-info/main"),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         body=b"paths=model.safetensors&paths=config.json&expand=true",
     )
@@ -91,14 +92,14 @@ def test_paths_info_through_two_tiers_has_no_xet_hash(chain):
     assert b"xet" not in answer.body.lower()
 
 
-def test_clients_with_hf_xet_never_reach_xet_through_two_tiers(chain, fakehub, home):
+def test_clients_with_hf_xet_never_reach_xet_through_two_tiers(strip_chain, fakehub, home):
     """hf_xet is installed and the Hub advertises Xet: the client still downloads plain HTTP."""
     assert fakehub.xet
     code = f"""
     from huggingface_hub import hf_hub_download
     emit(hf_hub_download({TINY_BERT!r}, "model.safetensors"))
     """
-    run_client(code, chain.site.url, home)
+    run_client(code, strip_chain.site.url, home)
 
     assert [e.target for e in fakehub.log if "xet" in e.target.lower()] == []
     assert [p for p in (home / "xet").rglob("*") if p.is_file()] == []
