@@ -237,6 +237,18 @@ class FakeHub:
         self._commit(repo_type, repo_id, "main", {path: blob}, f"Add {path}")
         return sha256
 
+    def add_to_pull_request(
+        self, repo_type: str, repo_id: str, number: int, files: dict[str, bytes]
+    ) -> str:
+        """Commit `files` on top of the pull request's head (``refs/pr/{number}``); new sha."""
+        with self._lock:
+            repo = self.repo(repo_type, repo_id)
+            changes = {p: make_blob(p, d) for p, d in files.items()}
+            commit = repo.add_commit(repo.pull_requests[number], changes, "Update the PR")
+            repo.pull_requests[number] = commit.sha
+            self._index_lfs()
+        return commit.sha
+
     def _commit(self, repo_type, repo_id, branch, changes, title) -> str:
         with self._lock:
             repo = self.repo(repo_type, repo_id)

@@ -33,14 +33,16 @@ CAS_REQUESTS = ("xet-read-token", "/xet-cas/v2/reconstructions/*", "/xet-cas/xor
 
 
 def warm(server, repo: str, paths, revision: str = "main", **kw) -> dict[str, str]:
-    """GET each file through ``server`` and wait until it advertises its Xet hash; sha256s."""
+    """GET each file through ``server`` and wait until an LFS file advertises its Xet hash
+    (a git file is served plain, as on the Hub); their sha256s."""
     digests = {}
     for path in paths:
         url = f"{server.url}/{repo}/resolve/{revision}/{path}"
         answer = get(url, **kw)
         assert answer.status == 200, answer.body[:200]
         digests[path] = hashlib.sha256(answer.body).hexdigest()
-        if answer.body:  # an empty file has no Xet hash
+        lfs = len(answer.header("ETag").strip('"')) == 64  # a sha256, not a git sha1
+        if answer.body and lfs:  # an empty file has no Xet hash
             head_once_hashed(url, **kw)
     return digests
 

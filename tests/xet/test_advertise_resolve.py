@@ -56,22 +56,36 @@ def test_a_filled_lfs_file_is_advertised_with_the_xet_hash_of_its_bytes(make_mir
     assert full.header("Link") == answer.header("Link")
 
 
-def test_a_regular_file_is_advertised_too(make_mirror, fakehub):
+def test_a_regular_git_file_is_served_plain_as_on_the_hub(make_mirror, fakehub):
     mirror = make_mirror(xet_serve=True)
-    data = fakehub.file_bytes("model", TINY_BERT, "main", CONFIG)
-    commit = fakehub.commit_of("model", TINY_BERT, "main")
-    url = resolve_url(mirror, TINY_BERT, CONFIG)
-    assert get(url).body == data
+    config, weights = (
+        resolve_url(mirror, TINY_BERT, CONFIG),
+        resolve_url(mirror, TINY_BERT, WEIGHTS),
+    )
+    assert get(config).status == 200 and get(weights).status == 200
 
-    answer = head_once_hashed(url)
-    expected = xet_hash_of_bytes(data)
-    assert answer.header("X-Xet-Hash") == expected
-    assert answer.header("Link") == xet_links(mirror.url, "models", TINY_BERT, commit, expected)
+    assert head_once_hashed(weights).header("X-Xet-Hash")  # hashing runs: LFS files get it
+    answer = head(config)
+
+    assert answer.status == 200 and answer.header("X-Xet-Hash") is None
+    assert "xet" not in (answer.header("Link") or "")
+
+
+def test_a_host_the_links_cannot_name_gets_the_file_plain(make_mirror, fakehub):
+    mirror = make_mirror(xet_serve=True)
+    url = resolve_url(mirror, TINY_BERT, WEIGHTS)
+    assert head_once_hashed(url).header("X-Xet-Hash")
+
+    answer = get(url, headers={"X-Forwarded-Host": "evil.example/path"})
+
+    assert answer.status == 200 and answer.header("X-Xet-Hash") is None
+    assert answer.body == fakehub.file_bytes("model", TINY_BERT, "main", WEIGHTS)
 
 
 def test_a_dataset_file_links_to_the_dataset_token_route(make_mirror, fakehub):
+    path = "data/big.parquet"
+    fakehub.add_large_file("dataset", TINY_CSV, path, 200_000, seed=4)
     mirror = make_mirror(xet_serve=True)
-    path = "data/train.csv"
     data = fakehub.file_bytes("dataset", TINY_CSV, "main", path)
     commit = fakehub.commit_of("dataset", TINY_CSV, "main")
     url = resolve_url(mirror, TINY_CSV, path, prefix="datasets/")
@@ -83,17 +97,16 @@ def test_a_dataset_file_links_to_the_dataset_token_route(make_mirror, fakehub):
     assert answer.header("Link") == xet_links(mirror.url, "datasets", TINY_CSV, commit, expected)
 
 
-def test_tree_and_paths_info_carry_the_hash_of_stored_files_only(make_mirror, fakehub):
+def test_tree_and_paths_info_carry_the_hash_of_stored_lfs_files_only(make_mirror, fakehub):
     mirror = make_mirror(xet_serve=True)
     for path in (WEIGHTS, CONFIG):
         get(resolve_url(mirror, TINY_BERT, path))
-        head_once_hashed(resolve_url(mirror, TINY_BERT, path))
+    head_once_hashed(resolve_url(mirror, TINY_BERT, WEIGHTS))
     weights = xet_hash_of_bytes(fakehub.file_bytes("model", TINY_BERT, "main", WEIGHTS))
-    config = xet_hash_of_bytes(fakehub.file_bytes("model", TINY_BERT, "main", CONFIG))
 
     items = tree(mirror, TINY_BERT)
     assert items[WEIGHTS]["xetHash"] == weights
-    assert items[CONFIG]["xetHash"] == config
+    assert "xetHash" not in items[CONFIG]  # stored, but a git file: plain, as on the Hub
     assert "xetHash" not in items["vocab.txt"]  # not stored: upstream's hash is never passed
     info = {i["path"]: i for i in paths_info(mirror, "models", TINY_BERT, [WEIGHTS, "vocab.txt"])}
     assert info[WEIGHTS]["xetHash"] == weights
@@ -101,18 +114,18 @@ def test_tree_and_paths_info_carry_the_hash_of_stored_files_only(make_mirror, fa
 
 
 def test_an_empty_file_never_gets_a_xet_hash(make_mirror, fakehub):
-    fakehub.move_branch("model", TINY_BERT, "main", {"empty.txt": b""})
+    fakehub.move_branch("model", TINY_BERT, "main", {"empty.bin": b""})
     mirror = make_mirror(xet_serve=True)
-    url = resolve_url(mirror, TINY_BERT, "empty.txt")
+    url = resolve_url(mirror, TINY_BERT, "empty.bin")
     assert get(url).body == b""
-    get(resolve_url(mirror, TINY_BERT, CONFIG))
-    head_once_hashed(resolve_url(mirror, TINY_BERT, CONFIG))  # hashing has had its chance
+    get(resolve_url(mirror, TINY_BERT, WEIGHTS))
+    head_once_hashed(resolve_url(mirror, TINY_BERT, WEIGHTS))  # hashing has had its chance
 
     answer = head(url)
     assert answer.status == 200
     assert answer.header("X-Xet-Hash") is None
     assert answer.header("Link") is None
-    assert "xetHash" not in tree(mirror, TINY_BERT)["empty.txt"]
+    assert "xetHash" not in tree(mirror, TINY_BERT)["empty.bin"]
     assert mirror.call(lambda: mirror.mirror.xet.running) == set()
 
 

@@ -267,7 +267,10 @@ class Mirror:
         A Xet token is the right to read this repo's blobs, so it takes the decision of
         a download: for a gated or private repo, the one ``file`` makes for a file of it.
         """
-        info = await self.api(RepoApi(repo, "revision", revision), [], None, auth)
+        try:
+            info = await self.api(RepoApi(repo, "revision", revision), [], None, auth)
+        except UpstreamUnavailable:
+            return await self._xet_access_in_outage(repo, revision, auth)
         data = json.loads(info.body)
         commit = payloads.commit_of_info(data)
         if commit is None:
@@ -278,6 +281,20 @@ class Mirror:
             if name is None:
                 raise EntryNotFound(f"{repo} has no file to download at {commit}")
             await self.file(FileRef(repo, Revision(commit), RepoPath(name)), auth)
+        return commit
+
+    async def _xet_access_in_outage(
+        self, repo: RepoId, revision: Revision, auth: str | None
+    ) -> str:
+        """Upstream down: the decision a download of a file known at ``revision`` gets now
+        (served from the cache, or refused, as the outage policy says for this caller)."""
+        commit = self.revisions.last_known_commit(repo, revision)
+        entries = self.index.entries_at(repo, commit) if commit else []
+        if not entries:
+            raise UpstreamUnavailable(
+                f"upstream is unreachable and this mirror knows no file of {repo} at {revision}"
+            )
+        await self.file(FileRef(repo, Revision(commit), RepoPath(entries[0].path)), auth)
         return commit
 
     # API (apianswers.py) ---------------------------------------------------

@@ -97,13 +97,34 @@ def refill(mirror, claims: ReadToken, xet_hash: str) -> CasFile | None:
     where = (
         mirror.index.xet.file_with_blob(claims.repo, StoredBlob(sha256, "", 0)) if sha256 else None
     )
-    entry = mirror.index.get_entry(claims.repo, *where) if where else None
-    if entry is None:
+    if where is None:
         return None
+    return _fill(mirror, claims, CasFile(StoredBlob(sha256, "", 0), *where, stored=False))
+
+
+def only_in_object_store(mirror, found: CasFile) -> bool:
+    """The object store holds the blob, this node's disk does not (and should: without a
+    local tier, ``local_tier_size=0``, xorbs are read from the store itself)."""
+    shared_only = mirror.shared is not None and not mirror.streams_from_store
+    return found.stored and shared_only and not mirror.store.has(found.blob.sha256)
+
+
+def onto_local_disk(mirror, claims: ReadToken, found: CasFile) -> CasFile:
+    """Fill the local tier from the object store, as a download through ``/resolve``
+    would: the xorbs then read that fill, and later ones the local file."""
+    return _fill(mirror, claims, found)
+
+
+def _fill(mirror, claims: ReadToken, found: CasFile) -> CasFile:
+    """Start (or join) the fill of ``found``'s blob; ``found`` as the fill leaves it."""
+    entry = mirror.index.get_entry(claims.repo, found.commit, found.path)
+    if entry is None:
+        raise EntryNotFound(f"{found.path} is not known at {found.commit}")
+    sha256 = found.blob.sha256
     entry = replace(entry, sha256=sha256)  # one fill key with every other reader: the sha256
-    fill = mirror.fills.start(FillSource(claims.repo, where[0], entry, claims.upstream_auth))
-    blob = fill.blob or StoredBlob(sha256, "", entry.size)
-    return CasFile(blob, where[0], entry.path, stored=fill.blob is not None)
+    fill = mirror.fills.start(FillSource(claims.repo, found.commit, entry, claims.upstream_auth))
+    blob = fill.blob or StoredBlob(sha256, found.blob.git_sha1, entry.size)
+    return replace(found, blob=blob, stored=found.stored or fill.blob is not None)
 
 
 # -- signed xorb URLs ----------------------------------------------------------------

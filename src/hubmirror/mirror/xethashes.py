@@ -145,7 +145,7 @@ class XetHashes:
 
     def _with_hash(self, item: Any, blob_for: Callable[[FileEntry], StoredBlob | None]) -> Any:
         entry = payloads.entry_from_tree_item(item)
-        if entry is None or entry.size == 0:
+        if entry is None or entry.size == 0 or not entry.lfs:  # as on the Hub: LFS files only
             return item
         xet_hash = self.hash_of(blob_for(entry))
         return item if xet_hash is None else item | {"xetHash": xet_hash}

@@ -11,7 +11,7 @@ import os
 
 from aiohttp import web
 
-from hubmirror.errors import TooManyRequests
+from hubmirror.errors import InvalidInput, TooManyRequests
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus, xet_headers
 from hubmirror.hub.routes import Resolve
 from hubmirror.mirror.xetannounce import checked_by
@@ -61,8 +61,18 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
 def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
     """``X-Xet-Hash`` and its ``Link``s, with xet_serve on and the blob's hash computed, or
     for a cold file upstream's hash while the fill this request starts or joins checks it
-    (a Xet client sends no GET: its HEAD starts the fill its xorb reads then follow)."""
+    (a Xet client sends no GET: its HEAD starts the fill its xorb reads then follow).
+
+    As on the Hub, only LFS files: a small git file is one GET, cheaper than Xet's three
+    requests. A Host the Links cannot name (a misconfigured proxy) gets the file plain.
+    """
     mirror = mirror_of(request)
+    if not answer.entry.lfs or not mirror.xet.enabled:
+        return None
+    try:
+        base = base_url(request)
+    except InvalidInput:
+        return None
     xet_hash = mirror.xet_hash(answer.blob)
     announced = None if xet_hash else mirror.announced.cold_hash(answer.entry, answer.blob)
     if announced is not None:
@@ -75,7 +85,7 @@ def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
         xet_hash = checked_by(fill, announced)
     if xet_hash is None:
         return None
-    return xet_headers(base_url(request), answer.repo, answer.commit, xet_hash)
+    return xet_headers(base, answer.repo, answer.commit, xet_hash)
 
 
 async def _send_stored(request, answer, headers, span) -> web.StreamResponse:

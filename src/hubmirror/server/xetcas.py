@@ -57,11 +57,12 @@ async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.Stre
     raise NoSuchRoute(f"no Xet CAS route {request.method} /{'/'.join(segments)[:200]}")
 
 
-def _authorized_file(request: web.BaseRequest, xet_hash: str, refill: bool = False):
+def _authorized_file(request: web.BaseRequest, xet_hash: str, fetch: bool = False):
     """The token's claims and the file of its repo with this Xet hash (401, 400, 404).
 
-    ``refill``: a file the mirror verified once and let go is fetched again (a
-    reconstruction: the client's download starts, from a listing older than the eviction).
+    ``fetch`` (a reconstruction: the client's download starts): a file the mirror
+    verified once and let go is fetched again (the client's listing is older than the
+    eviction), one only in the object store is filled onto this node's disk.
     """
     mirror = mirror_of(request)
     records = mirror.index.xet
@@ -69,17 +70,19 @@ def _authorized_file(request: web.BaseRequest, xet_hash: str, refill: bool = Fal
         xetcas.secret_of(records), request.headers.get("Authorization"), mirror.clock()
     )
     try:
-        return claims, xetcas.file_for_hash(
-            records, claims.repo, xet_hash, mirror.announced.pending_blob
-        )
+        found = xetcas.file_for_hash(records, claims.repo, xet_hash, mirror.announced.pending_blob)
     except EntryNotFound:
-        if not refill:
+        if not fetch:
             raise
         with limits_of(request).fill_slot(address_of(request)):
             found = xetcas.refill(mirror, claims, xet_hash)
         if found is None:
             raise
         return claims, found
+    if fetch and xetcas.only_in_object_store(mirror, found):
+        with limits_of(request).fill_slot(address_of(request)):
+            found = xetcas.onto_local_disk(mirror, claims, found)
+    return claims, found
 
 
 async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int) -> web.Response:
@@ -87,7 +90,7 @@ async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int)
     if rate is not None:
         rate.check(address_of(request))
     range_spec = parse_range(request.headers.get("Range"))  # bad input: refused before lookups
-    claims, found = _authorized_file(request, xet_hash, refill=True)
+    claims, found = _authorized_file(request, xet_hash, fetch=True)
     blob = found.blob
     if blob.size == 0:  # an empty file has no chunk to describe (and is never advertised)
         raise RangeNotSatisfiable(0)
