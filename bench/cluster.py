@@ -42,6 +42,7 @@ from bench.clusterreport import EMBEDDED, FIRST, FIRST_ONE, LOCAL, NODES, ONE, S
 from bench.pagecache import mirror_blob, preload
 from bench.procs import Child
 from bench.servers import FakeUpstream, LargeFile, start_fakehub
+from bench.setup import wait_hashed
 from bench.stats import rotated
 
 MiB = 1024 * 1024
@@ -139,6 +140,7 @@ def prime(run: Run, node: Child) -> None:
     if not batch.ok or batch.bytes != run.warm.size:
         raise RuntimeError(f"priming {node.name} got {batch.bytes} bytes")
     spread_download([node.url + CONFIG_PATH], 1, 60)
+    wait_hashed(node.url + run.warm.url_path)  # the shared index keeps it: once per blob
 
 
 def stop_all(run: Run) -> None:

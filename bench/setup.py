@@ -6,6 +6,7 @@ fetched once through the uncapped upstream before any round is timed.
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 from bench.context import Context
@@ -101,3 +102,19 @@ def prime(ctx: Context, server: Child) -> None:
     if not batch.ok or batch.bytes != ctx.warm_file.size:
         raise RuntimeError(f"priming {server.name} got {batch.bytes} bytes")
     download(server.url + f"/{LARGE_REPO}/resolve/main/config.json", 1, 60)
+    if server.name == "mirror":
+        wait_hashed(server.url + ctx.warm_file.url_path)
+
+
+def wait_hashed(url: str, timeout: float = 300.0) -> None:
+    """Wait for the mirror's one-time Xet hash of a stored file (``xet_serve``, on by
+    default, hashes each blob once in the background): rounds time the steady state."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD")) as answer:
+            if answer.headers.get("X-Xet-Hash"):
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"the mirror never advertised a Xet hash for {url}")
