@@ -307,11 +307,7 @@ class Mirror:
         *,
         refresh: bool = False,
     ) -> ApiAnswer:
-        """A JSON API answer, rewritten for clients, from the cache when allowed and fresh.
-
-        ``refresh`` asks upstream even when a fresh answer is stored (``sync`` must
-        see a branch that moved a minute ago).
-        """
+        """A JSON API answer (``ApiAnswers.api``): the server's and ``sync``'s way in."""
         return await self.api_answers.api(route, query, form, auth, refresh=refresh)
 
     def record_snapshot(self, repo: RepoId, commit: str, info: bytes, items: list[dict]) -> None:
