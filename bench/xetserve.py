@@ -301,7 +301,8 @@ def document(size: int, args, results: dict, facts: dict) -> str:
             f"# xetserve — {facts['stamp']}",
             "",
             f"`{facts['command']}`: {size} bytes ({args.size} MiB), warm in the mirror, "
-            f"{args.rounds} round(s), fresh client process and HF_HOME per download.",
+            f"{args.rounds} round(s), fresh client process and HF_HOME per download. "
+            f"Scratch (fake hub file, mirror data, each HF_HOME): {facts['scratch']}.",
             "",
             *table(size, results),
             "",
@@ -324,6 +325,16 @@ def document(size: int, args, results: dict, facts: dict) -> str:
     )
 
 
+def filesystem(path: Path) -> str:
+    """The type of the filesystem holding `path` (clients write their download there)."""
+    best, kind = "", "?"
+    for line in Path("/proc/mounts").read_text().splitlines():
+        mount, fstype = line.split()[1:3]
+        if str(path).startswith(mount) and len(mount) > len(best):
+            best, kind = mount, fstype
+    return f"{kind} at {best}"
+
+
 def write(text: str, stamp: str) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"xetserve-{stamp}.md"
@@ -340,6 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     size, started = args.size * 1024 * 1024, time.monotonic()
     facts = {"machine": {**machine.describe(), "hf_xet": machine._version("hf_xet")}}
     scratch = Path(tempfile.mkdtemp(prefix="hubmirror-xetserve-"))
+    facts["scratch"] = f"{scratch} ({filesystem(scratch)})"
     print(f"generating {args.size} MiB upstream file in {scratch}...", flush=True)
     hub = start_fakehub(scratch, [f"model:{REPO}:{PATH}:{size}:1"], 0)
     mirror = None
