@@ -8,6 +8,7 @@ can leak by accident: the stripping of Xet (hub-api.md §5.3) is structural.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from urllib.parse import quote
 
@@ -88,9 +89,12 @@ def file_headers(commit: str, entry: FileEntry, cache_status: CacheStatus) -> di
     }
 
 
+@functools.lru_cache(maxsize=4096)
 def xet_headers(base: str, repo: RepoId, commit: str, xet_hash: str) -> dict[str, str]:
     """A ``/resolve/`` answer's Xet headers: the hash the mirror computed and its own token
-    and reconstruction URLs (never upstream's), which huggingface_hub follows verbatim."""
+    and reconstruction URLs (never upstream's), which huggingface_hub follows verbatim.
+
+    Kept for hot files: every HEAD of a Xet file carries them. Callers merge, never edit."""
     token = f"{base}/api/{repo.repo_type.plural}/{repo.name}/{XET_READ_TOKEN}/{commit}"
     reconstruction = f"{base}{XET_CAS_PREFIX}/v1/reconstructions/{xet_hash}"
     return {
