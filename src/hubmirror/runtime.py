@@ -8,6 +8,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import logging
+import time
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,14 @@ def open_store(settings: Settings) -> Iterator[Store]:
         yield Store(layout, Index(database), BlobStore(layout.blobs, layout.tmp))
     finally:
         database.close()
+
+
+def hash_for_xet(settings: Settings, store: Store, progress) -> None:
+    """After an import or a sync: the Xet hashes of what it stored (with ``xet_serve``)."""
+    if settings.xet_serve:
+        from hubmirror.mirror.xethashes import hash_stored_blobs
+
+        hash_stored_blobs(store.index, store.blobs, time.time, progress)
 
 
 @contextlib.asynccontextmanager

@@ -71,7 +71,7 @@ def import_(source: Path, config_file: str | None, **flags) -> None:
     """
     from hubmirror.mirror.bundle_import import import_bundle
     from hubmirror.progress import TransferProgress
-    from hubmirror.runtime import open_store
+    from hubmirror.runtime import hash_for_xet, open_store
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
@@ -80,6 +80,7 @@ def import_(source: Path, config_file: str | None, **flags) -> None:
     try:
         with open_store(settings) as store:
             summary = import_bundle(store.index, store.blobs, source, progress)
+            hash_for_xet(settings, store, progress)
     except _user_errors() as exc:
         fail(_one_line(exc))
     finally:

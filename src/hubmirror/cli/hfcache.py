@@ -43,7 +43,7 @@ def import_hf_cache(
     """
     from hubmirror.mirror.hfcache_import import import_cache
     from hubmirror.progress import TransferProgress
-    from hubmirror.runtime import open_store
+    from hubmirror.runtime import hash_for_xet, open_store
     from hubmirror.storage.hfcache import default_cache_dir
     from hubmirror.storage.layout import LayoutMismatch
 
@@ -59,6 +59,7 @@ def import_hf_cache(
             progress = TransferProgress(f"import {root}")
             try:
                 report = import_cache(store.index, store.blobs, root, only, progress, public=public)
+                hash_for_xet(settings, store, progress)
             finally:
                 progress.close()
     except LayoutMismatch as exc:

@@ -81,7 +81,7 @@ async def run_sync(settings: Settings, items, jobs: int, token: str | None, resu
     """Sync ``items`` on the data directory of ``settings``, appending their results."""
     from hubmirror.mirror.sync import sync_snapshot
     from hubmirror.progress import TransferProgress
-    from hubmirror.runtime import open_mirror, use_io_threads
+    from hubmirror.runtime import hash_for_xet, open_mirror, open_store, use_io_threads
 
     use_io_threads()
     progress = TransferProgress("sync")
@@ -92,6 +92,8 @@ async def run_sync(settings: Settings, items, jobs: int, token: str | None, resu
                     mirror, item.spec, item.files, auth=token, jobs=jobs, progress=progress
                 )
                 results.append(result)
+        with open_store(settings) as store:  # the mirror's background hashes stopped with it
+            hash_for_xet(settings, store, progress)
     finally:
         progress.close()
 

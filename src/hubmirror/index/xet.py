@@ -85,6 +85,16 @@ class XetRecords:
         ).fetchone()
         return Announced(*row) if row else None
 
+    def unhashed_lfs_blobs(self) -> list[StoredBlob]:
+        """Stored blobs of LFS files that have no Xet hash yet (after an import or a sync)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT b.sha256, b.git_sha1, b.size FROM blobs b"
+            " JOIN entries e ON e.sha256 = b.sha256 AND e.lfs = 1"
+            " LEFT JOIN xet_hashes x ON x.sha256 = b.sha256"
+            " WHERE x.sha256 IS NULL AND b.size > 0 ORDER BY b.sha256"
+        ).fetchall()
+        return [StoredBlob(*row) for row in rows]
+
     def file_with_blob(self, repo: RepoId, blob: StoredBlob) -> tuple[str, str] | None:
         """A (commit, path) of ``repo`` whose file has these bytes, if any commit known has."""
         row = self.db.execute(

@@ -209,7 +209,8 @@ class Mirror:
     def blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
         """A fill just stored ``entry``'s bytes: later lookups see it without the index."""
         self.file_answers.remember_blob(entry, blob)
-        self.xet.compute(blob)  # with xet_serve: its Xet hash, from the verified bytes
+        if entry.lfs:  # with xet_serve: its Xet hash, from the verified bytes (LFS: as the Hub)
+            self.xet.compute(blob)
         if self.shared is None:  # else counted once shared (``blob_shared``), on one node
             self.quota.added(blob.size)
 

@@ -16,12 +16,15 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from hubmirror.hub import payloads
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.lru import LRU
+from hubmirror.progress import Progress
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry
 
@@ -154,6 +157,34 @@ class XetHashes:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def hash_stored_blobs(index: Index, store: BlobStore, clock, progress: Progress) -> int:
+    """Record the Xet hash of every stored LFS blob that has none; how many were hashed.
+
+    Imports and syncs hash what they brought before they end, so the first client of an
+    imported (or just synced) file is told its Xet hash: huggingface_hub downloads files
+    above 50 GB only through Xet, and a background hash of one takes minutes. Files are
+    hashed ``AT_ONCE`` at a time, in threads; the index is written from this thread.
+    """
+    try:
+        hf_xet = importlib.import_module("hf_xet")
+    except ImportError:
+        progress.note("hf_xet is not installed: no Xet hashes (clients download plain)")
+        return 0
+    blobs = [b for b in index.xet.unhashed_lfs_blobs() if store.has(b.sha256)]
+    if not blobs:
+        return 0
+    progress.note(f"computing the Xet hashes of {len(blobs)} file(s), ~2.5 s per GB")
+    progress.add_total(sum(b.size for b in blobs), len(blobs))
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        paths = [store.path_for(b.sha256) for b in blobs]
+        for blob, info in zip(blobs, pool.map(partial(_hash_file, hf_xet), paths), strict=True):
+            if info.file_size == blob.size:
+                index.xet.put(blob.sha256, info.hash, clock())
+            progress.advance(blob.size)
+            progress.file_done()
+    return len(blobs)
 
 
 def _hash_file(hf_xet: Any, path: Path) -> Any:
