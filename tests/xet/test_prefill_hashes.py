@@ -34,10 +34,9 @@ def weights_hash(fakehub) -> str:
 
 
 def test_sync_hashes_the_lfs_files_it_stored(fakehub, tmp_path):
-    done = sync(tmp_path / "data", fakehub.url, TINY_BERT)
+    sync(tmp_path / "data", fakehub.url, TINY_BERT)  # its fills may hash it meanwhile, or not
 
     assert hashes_at(tmp_path / "data", fakehub) == (weights_hash(fakehub), None)
-    assert "Xet hashes of 1 file(s)" in done.stderr
 
 
 def test_a_bundle_import_hashes_the_lfs_files_it_stored(fakehub, tmp_path):
