@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import machine
+from bench.hfclient import HF_ENV
 from bench.load import download as curl_batch
 from bench.procs import Child, free_port, start_server, tree_pids
 from bench.report import RESULTS
@@ -40,12 +41,7 @@ REPO = "bench/large"
 PATH = "model.bin"
 CONFIGS = ["xet", "plain", "curl"]
 TIMEOUT = 900.0
-CLIENT_ENV = {
-    "HF_HUB_ENABLE_HF_TRANSFER": "0",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "HF_HUB_DISABLE_UPDATE_CHECK": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-}
+CLIENT_ENV = {k: v for k, v in HF_ENV.items() if k != "HF_HUB_DISABLE_XET"}  # set per config
 # The child proves which path it is on before it starts the clock, times only the call, and
 # hashes the file afterwards when asked (the untimed check pass).
 CLIENT = """

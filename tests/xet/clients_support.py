@@ -69,6 +69,16 @@ def plain_gets(lines: list[str], repo: str, paths, revision: str = "main") -> li
     return [line for line in lines if line.startswith("GET ") and line.split()[1] in targets]
 
 
+def xet_requests(caplog, repo: str, paths, server=None) -> list[str]:
+    """The access log once the last xorb fetch is in (of ``server`` only, when given),
+    after checking the client took the Xet path and no file of ``paths`` was sent plain."""
+    settle(caplog)
+    lines = requests(caplog, server)
+    assert took_xet(lines), lines
+    assert plain_gets(lines, repo, paths) == []
+    return lines
+
+
 def took_xet(lines: list[str]) -> bool:
     return all(any(wanted in line for line in lines) for wanted in CAS_REQUESTS)
 

@@ -11,6 +11,7 @@ from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.http import get
 from tests.xet import cas_support as cas
+from tests.xet import clients_support as xc
 from tests.xet.advertise_support import head_once_hashed
 
 pytestmark = pytest.mark.timeout(120)
@@ -41,7 +42,7 @@ def test_hf_hub_download_takes_the_xet_path_through_the_mirror(
     assert seen == {"sha256": sha256}
     cas.wait_logged(caplog, "/xet-cas/xorbs/")
     commit = fakehub.commit_of("model", TINY_BERT, "main")
-    requests = _requests(caplog)
+    requests = xc.requests(caplog)
     head = f"HEAD /{TINY_BERT}/resolve/main/big.bin 200"  # also the test's last, logged late
     assert head in requests and set(requests[:-3]) == {head}
     assert requests[-3:] == [
@@ -51,15 +52,3 @@ def test_hf_hub_download_takes_the_xet_path_through_the_mirror(
     ]
     assert not any("big.bin" in entry.target for entry in fakehub.log)
     assert fakehub.body_bytes(host="cdn") == 0  # every byte from the mirror's own blob
-
-
-def _requests(caplog) -> list[str]:
-    """The mirror's access log as "METHOD path status", hashes in CAS paths as ``*``."""
-    found = []
-    for record in caplog.records:
-        method, target, status = record.getMessage().split()[:3]
-        path = target.split("?")[0]
-        if path.startswith("/xet-cas/"):
-            path = path.rsplit("/", 1)[0] + "/*"
-        found.append(f"{method} {path} {status}")
-    return found

@@ -38,10 +38,7 @@ def test_first_client_of_a_cold_mirror_goes_plain_the_next_takes_xet(
     second = run_client(DOWNLOAD, mirror.url, tmp_path / "second", env=xc.XET_ON)
 
     assert second == sha256
-    xc.settle(caplog)
-    lines = xc.requests(caplog)
-    assert xc.took_xet(lines), lines
-    assert xc.plain_gets(lines, TINY_BERT, ["big.bin"]) == []
+    xc.xet_requests(caplog, TINY_BERT, ["big.bin"])
     assert xc.client_requests(fakehub) == []
 
 
@@ -60,9 +57,6 @@ def test_first_client_takes_xet_from_the_running_fill_when_upstream_announces_a_
     seen = run_client(DOWNLOAD, mirror.url, tmp_path / "home", env=xc.XET_ON)
 
     assert seen == sha256
-    xc.settle(caplog)
-    lines = xc.requests(caplog)
-    assert xc.took_xet(lines), lines
-    assert xc.plain_gets(lines, TINY_BERT, ["big.bin"]) == []
+    xc.xet_requests(caplog, TINY_BERT, ["big.bin"])
     assert xc.client_requests(fakehub) == []
     assert fakehub.body_bytes(host="cdn") == cas.LARGE_SIZE  # one fill, from upstream's CDN

@@ -59,7 +59,4 @@ def test_gated_repo_refuses_a_xet_client_without_access_and_serves_the_owner(
     allowed = run_client(ALLOWED, mirror.url, tmp_path / "owner", OWNER_TOKEN, xc.XET_ON)
 
     assert allowed == digests[WEIGHTS]
-    xc.settle(caplog)
-    lines = xc.requests(caplog)
-    assert xc.took_xet(lines), lines
-    assert xc.plain_gets(lines, GATED, [WEIGHTS]) == []
+    xc.xet_requests(caplog, GATED, [WEIGHTS])

@@ -35,20 +35,14 @@ def test_site_mirror_fetches_from_the_central_through_xet_and_serves_xet(
     url = f"{site.url}/{TINY_BERT}/resolve/main/big.bin"
     assert hashlib.sha256(get(url).body).hexdigest() == sha256
 
-    xc.settle(caplog)
-    at_central = xc.requests(caplog, central)
-    assert xc.took_xet(at_central), at_central
-    assert xc.plain_gets(at_central, TINY_BERT, ["big.bin"]) == []
+    xc.xet_requests(caplog, TINY_BERT, ["big.bin"], central)
     head_once_hashed(url)  # the site hashed the blob it verified
     caplog.clear()
 
     seen = run_client(DOWNLOAD, site.url, tmp_path / "home", env=xc.XET_ON)
 
     assert seen == sha256
-    xc.settle(caplog)
-    at_site = xc.requests(caplog, site)
-    assert xc.took_xet(at_site), at_site
-    assert xc.plain_gets(at_site, TINY_BERT, ["big.bin"]) == []
+    xc.xet_requests(caplog, TINY_BERT, ["big.bin"], site)
     assert fakehub.body_bytes(host="cdn") == 0  # the bytes came from the central's blob
 
 
@@ -81,7 +75,4 @@ def test_site_mirror_fetches_a_gated_file_from_the_central_with_the_callers_acce
 
     assert refused.startswith("GatedRepoError:"), refused
     assert seen == digests["model.safetensors"]
-    xc.settle(caplog)
-    at_central = xc.requests(caplog, central)
-    assert xc.took_xet(at_central), at_central
-    assert xc.plain_gets(at_central, GATED, ["model.safetensors"]) == []
+    xc.xet_requests(caplog, GATED, ["model.safetensors"], central)
