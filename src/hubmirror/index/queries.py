@@ -73,6 +73,21 @@ class Index:
             (repo.repo_type.value, repo.name, revision, commit, now),
         )
 
+    def names_commit(self, repo: RepoId, commit: str) -> bool:
+        """Whether upstream named ``commit`` as a commit of ``repo``: a revision resolved
+        to it, or a file listing is held at it."""
+        key = (repo.repo_type.value, repo.name, commit)
+        return bool(
+            self.db.execute(
+                "SELECT 1 FROM revisions WHERE repo_type=? AND repo_id=? AND commit_sha=? LIMIT 1",
+                key,
+            ).fetchone()
+            or self.db.execute(
+                "SELECT 1 FROM entries WHERE repo_type=? AND repo_id=? AND commit_sha=? LIMIT 1",
+                key,
+            ).fetchone()
+        )
+
     # entries ---------------------------------------------------------------
     def get_entry(self, repo: RepoId, commit: str, path: str) -> FileEntry | None:
         row = self.db.execute(

@@ -20,7 +20,7 @@ from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import split_raw_path
 from hubmirror.mirror import xetcas, xorbreads
 from hubmirror.server.context import address_of, base_url, limits_of, mirror_of
-from hubmirror.server.ranges import parse_range
+from hubmirror.server.ranges import parse_range, position
 from hubmirror.server.responses import BODY_STARTED
 
 CAS_ROOT = "xet-cas"
@@ -179,8 +179,8 @@ def parse_ranges(header: str | None, length: int) -> list[tuple[int, int]] | Non
         raise InvalidInput(f"Malformed Range header {header[:60]!r}: use bytes=start-end")
     spans = []
     for match in matches:
-        first = int(match[1])
-        last = int(match[2]) if match[2] else max(first, length - 1)
+        first = position(match[1], header)
+        last = position(match[2], header) if match[2] else max(first, length - 1)
         if last < first:
             raise InvalidInput(f"Malformed Range header {header[:60]!r}: end before start")
         if first >= length:
