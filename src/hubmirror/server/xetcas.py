@@ -19,7 +19,13 @@ from hubmirror.hub import xet
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import split_raw_path
 from hubmirror.mirror import xetcas, xorbreads
-from hubmirror.server.context import address_of, base_url, limits_of, mirror_of
+from hubmirror.server.context import (
+    address_of,
+    base_url,
+    body_within_timeout,
+    limits_of,
+    mirror_of,
+)
 from hubmirror.server.ranges import parse_range, position
 from hubmirror.server.responses import BODY_STARTED
 
@@ -141,12 +147,16 @@ def _json(body: dict) -> web.Response:
 
 async def _telemetry(request: web.BaseRequest) -> web.Response:
     """Accepted and dropped: the mirror has no use for a client's transfer statistics."""
+    await body_within_timeout(request, _drain(request, TELEMETRY_MAX))
+    return _json({})
+
+
+async def _drain(request: web.BaseRequest, limit: int) -> None:
     read = 0
     async for chunk in request.content.iter_chunked(64 * 1024):
         read += len(chunk)
-        if read > TELEMETRY_MAX:
+        if read > limit:
             raise InvalidInput("telemetry report too large")
-    return _json({})
 
 
 # -- xorb fetches --------------------------------------------------------------------
