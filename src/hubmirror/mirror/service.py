@@ -30,7 +30,7 @@ from hubmirror.mirror.cluster import default_node_url
 from hubmirror.mirror.eviction import Eviction
 from hubmirror.mirror.fileanswers import FileAnswer, FileAnswers
 from hubmirror.mirror.fills import Fills
-from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
+from hubmirror.mirror.fillstate import Fill, FillClaim, FillPlan, FillSource
 from hubmirror.mirror.flights import Flights
 from hubmirror.mirror.metadata import Metadata
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
@@ -180,11 +180,15 @@ class Mirror:
         """No local tier: stored blobs are sent straight from the object store."""
         return self.file_answers.streams_from_store
 
-    def start_fill(self, answer: FileAnswer, auth: str | None) -> Fill:
-        """Join the running fill of this blob, or start one with this caller's token."""
+    def start_fill(
+        self, answer: FileAnswer, auth: str | None, claim: FillClaim | None = None
+    ) -> Fill:
+        """Join the running fill of this blob, or start one with this caller's token
+        (``claim``, when given, may refuse a new one or counts it until it ends)."""
         entry = answer.entry
         announced = self.announced.for_entry(entry)
-        return self.fills.start(FillSource(answer.repo, answer.commit, entry, auth, announced))
+        source = FillSource(answer.repo, answer.commit, entry, auth, announced)
+        return self.fills.start(source, claim)
 
     @contextlib.asynccontextmanager
     async def upstream_range(

@@ -80,14 +80,14 @@ def _authorized_file(request: web.BaseRequest, xet_hash: str, fetch: bool = Fals
     except EntryNotFound:
         if not fetch:
             raise
-        with limits_of(request).fill_slot(address_of(request)):
-            found = xetcas.refill(mirror, claims, xet_hash)
+        claim = limits_of(request).fill_claim(address_of(request))
+        found = xetcas.refill(mirror, claims, xet_hash, claim)
         if found is None:
             raise
         return claims, found
     if fetch and xetcas.only_in_object_store(mirror, found):
-        with limits_of(request).fill_slot(address_of(request)):
-            found = xetcas.onto_local_disk(mirror, claims, found)
+        claim = limits_of(request).fill_claim(address_of(request))
+        found = xetcas.onto_local_disk(mirror, claims, found, claim)
     return claims, found
 
 
