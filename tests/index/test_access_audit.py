@@ -38,6 +38,17 @@ def test_grants_are_per_fingerprint_and_repo(index_db):
     assert not access.has_grant("fp1", OTHER)
 
 
+def test_granted_repos_are_those_confirmed_since_a_time(index_db):
+    access = AccessRecords(index_db)
+    access.put_grant("fp1", REPO, WHEN)
+    access.put_grant("fp1", OTHER, WHEN - 100)
+    access.put_grant("fp2", OTHER, WHEN)
+    assert access.granted_repos("fp1", WHEN - 50) == [REPO]
+    access.put_grant("fp1", OTHER, WHEN + 1)  # confirmed again: counts from then
+    assert set(access.granted_repos("fp1", WHEN - 50)) == {REPO, OTHER}
+    assert access.granted_repos("fp3", 0) == []
+
+
 def _record(at: float, who: str, repo: RepoId = REPO, size: int = 0) -> AuditRecord:
     return AuditRecord(
         at, "download", "10.0.0.1", who, "fp-" + who, repo.repo_type.value, repo.name,
