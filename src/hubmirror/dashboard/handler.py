@@ -50,7 +50,7 @@ async def _route(
 
 def _viewer(request: web.BaseRequest, ctx: DashboardContext) -> Viewer:
     """The admin sees every repo; anyone else what the API would serve them (disclosure.py)."""
-    if ctx.admin_token and auth.may_read(request, ctx.admin_token):
+    if auth.may_read(request, ctx):
         return ADMIN
     authorization = request.headers.get("Authorization") or None
     if authorization is not None and not (authorization.isascii() and authorization.isprintable()):
@@ -87,9 +87,12 @@ async def _admin(
         return await _action(request, rest, ctx)
     if rest != ["admin"]:
         return page(ctx, "Not found", "<p>No such page.</p>", 404)
-    if not auth.may_read(request, token):
+    session = auth.session_of(request, ctx)
+    if session is None and not auth.bearer_ok(request, token):
         return admin.login_form(ctx, "Log in with the admin token to see this page.", 401)
-    return admin.admin_page(ctx)
+    response = admin.admin_page(ctx, session)
+    response.headers.update(_NO_STORE)  # a session's CSRF token and the audit: kept nowhere
+    return response
 
 
 _DECISIONS = {"approve": "approved", "deny": "denied"}
@@ -99,10 +102,10 @@ async def _action(
     request: web.BaseRequest, rest: list[str], ctx: DashboardContext
 ) -> web.StreamResponse:
     form = await request.post()
-    if not auth.may_post(request, ctx.admin_token, str(form.get("csrf", ""))):
+    if not auth.may_post(request, ctx, str(form.get("csrf", ""))):
         return page(ctx, "Refused", "<p>Not logged in, or the form expired.</p>", 403)
     if rest == ["logout"]:
-        return admin.logout(ctx)
+        return admin.logout(ctx, auth.session_of(request, ctx))
     if len(rest) == 2 and rest[0] == "admin" and rest[1] in _DECISIONS:
         admin.decide(ctx, admin.form_repo(form), _DECISIONS[rest[1]], "dashboard")
         raise web.HTTPSeeOther(ctx.link("/dashboard/admin"))

@@ -131,7 +131,7 @@ class Mirror:
         self.identities.check(caller, repo)
         self.admission.admit(caller, repo)
 
-    # the dashboard: what a visitor may see named (disclosure.py) -------------------------
+    # the dashboard: what a visitor may see named (disclosure.py), admin sessions ----------
     def viewer(self, address: str, authorization: str | None) -> Viewer:
         """A dashboard visitor as the API sees them, decided once per page."""
         return self.disclosure.viewer(address, authorization)
@@ -143,6 +143,13 @@ class Mirror:
     def repos_seen_by(self, viewer: Viewer) -> list[RepoId]:
         """The cached repos ``viewer`` may see named."""
         return self.disclosure.seen(viewer, self.index.known_repos())
+
+    def end_admin_session(self, session_id: str, expires_at: float) -> None:
+        """A logout: every worker and node sharing the index refuses the session from now."""
+        self.index.sessions.end(session_id, expires_at, self.clock())
+
+    def admin_session_ended(self, session_id: str) -> bool:
+        return self.index.sessions.ended(session_id)
 
     def _audit_refusal(self, caller: Caller, repo: RepoId, verdict: Verdict) -> None:
         self.audit.decision(caller, repo, None, None, verdict.value, REFUSAL_REASONS[verdict])
