@@ -15,6 +15,7 @@ from hubmirror.index.audit import AuditRecords
 from hubmirror.index.database import SqlDatabase, upsert_sql
 from hubmirror.index.leases import FillLeases, cluster_secret
 from hubmirror.index.records import ApiAnswer, KnownCommit, RepoRecord, Snapshot, StoredBlob
+from hubmirror.index.sessions import SessionRecords
 from hubmirror.index.xet import XetRecords
 from hubmirror.types import FileEntry, RepoId, RepoType
 
@@ -47,6 +48,7 @@ class Index:
         self.audit = AuditRecords(db)
         self.leases = FillLeases(db)
         self.xet = XetRecords(db)  # Xet hashes of stored blobs (issue 9)
+        self.sessions = SessionRecords(db)  # dashboard admin sessions ended by a logout
 
     def cluster_secret(self) -> str:
         """The node-to-node signing secret every node sharing this index reads alike."""
