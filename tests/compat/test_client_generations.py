@@ -16,11 +16,15 @@ import pytest
 
 from tests.compat.generations import GENERATIONS, Generation
 from tests.e2e.clients import hub_tree, run_client
-from tests.fakehub.defaults import TINY_BERT
+from tests.fakehub.defaults import TINY_BERT, TINY_PARQUET, TINY_PARQUET_FILE
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc
 
 pytestmark = pytest.mark.timeout(900)  # the first test builds the environments
+
+BERT = TINY_BERT  # files are named "{repo as in a URL}/{path}": the model's ...
+PARQUET = f"datasets/{TINY_PARQUET}"  # ... and the dataset's (what load_dataset fetches)
+SINGLES = (f"{BERT}/big.bin", f"{BERT}/config.json", f"{PARQUET}/{TINY_PARQUET_FILE}")
 
 DOWNLOADS = f"""
 import hashlib
@@ -44,12 +48,16 @@ def version(name):
 
 
 single = {{
-    name: digest(hf_hub_download({TINY_BERT!r}, name, cache_dir="one"))
+    {BERT!r} + "/" + name: digest(hf_hub_download({TINY_BERT!r}, name, cache_dir="one"))
     for name in ("big.bin", "config.json")
 }}
+parquet = hf_hub_download({TINY_PARQUET!r}, {TINY_PARQUET_FILE!r}, repo_type="dataset")
+single[{PARQUET!r} + "/" + {TINY_PARQUET_FILE!r}] = digest(parquet)
 folder = snapshot_download({TINY_BERT!r}, cache_dir="all")
 snapshot = {{
-    os.path.relpath(os.path.join(top, name), folder): digest(os.path.join(top, name))
+    {BERT!r} + "/" + os.path.relpath(os.path.join(top, name), folder): digest(
+        os.path.join(top, name)
+    )
     for top, _, names in os.walk(folder)
     for name in names
 }}
@@ -76,10 +84,11 @@ def test_client_generation_downloads_from_a_cold_mirror(
     seen = _download(generation, client_pythons, mirror, tmp_path)
 
     _assert_byte_exact(seen, generation, truth)
-    # A listing names only the Xet hashes the mirror knows, and a cold one knows big.bin's
-    # alone (its HEAD started the fill): a client that trusts listings (huggingface_hub
-    # 2.x) takes the snapshot's other LFS files over plain HTTP on a cold mirror.
-    _assert_path_taken(generation, caplog, mirror, _lfs_paths(truth), xet=["big.bin"])
+    # A listing names only the Xet hashes the mirror knows, and a cold one knows those of
+    # the files a HEAD asked for: a client that trusts listings (huggingface_hub 2.x) takes
+    # the snapshot's other LFS files over plain HTTP on a cold mirror.
+    xet = [f"{BERT}/big.bin", f"{PARQUET}/{TINY_PARQUET_FILE}"]
+    _assert_path_taken(generation, caplog, mirror, _lfs(truth), xet=xet)
     assert xc.client_requests(fakehub) == []
 
 
@@ -92,15 +101,15 @@ def test_client_generation_downloads_from_a_warm_mirror(
     fakehub.add_large_file("model", TINY_BERT, "big.bin", cas.LARGE_SIZE, seed=32)
     truth = _truth(fakehub)
     mirror = make_mirror(xet_serve=True)
-    xc.warm(mirror, TINY_BERT, sorted(truth))
+    for repo in (BERT, PARQUET):
+        xc.warm(mirror, repo, sorted(f.removeprefix(f"{repo}/") for f in truth if _in(f, repo)))
     fakehub.clear_log()
     caplog.clear()
 
     seen = _download(generation, client_pythons, mirror, tmp_path)
 
     _assert_byte_exact(seen, generation, truth)
-    lfs = _lfs_paths(truth)
-    _assert_path_taken(generation, caplog, mirror, lfs, xet=lfs)
+    _assert_path_taken(generation, caplog, mirror, _lfs(truth), xet=_lfs(truth))
     assert xc.client_requests(fakehub) == []
     assert fakehub.body_bytes(host="cas") == fakehub.body_bytes(host="cdn") == 0
 
@@ -111,40 +120,51 @@ def _download(generation: Generation, client_pythons, mirror, tmp_path) -> dict:
 
 
 def _truth(fakehub) -> dict[str, tuple[str, str]]:
-    """Each file of tiny-bert on main by the hub's own id: sha256 (LFS) or git blob sha1.
-    Asked of the fake hub directly, then its log cleared: only the mirror's requests stay."""
-    truth = {
-        entry["path"]: ("sha256", entry["lfs"]["oid"]) if "lfs" in entry else ("git", entry["oid"])
-        for entry in hub_tree(fakehub, "model", TINY_BERT, "main")
-    }
+    """Every file of tiny-bert and the parquet file by the hub's own id: sha256 (LFS) or git
+    blob sha1. Asked of the fake hub directly, then its log cleared: only the mirror's
+    requests stay in it."""
+    entries = [(BERT, e) for e in hub_tree(fakehub, "model", TINY_BERT, "main")]
+    entries += [
+        (PARQUET, e)
+        for e in hub_tree(fakehub, "dataset", TINY_PARQUET, "main")
+        if e["path"] == TINY_PARQUET_FILE
+    ]
     fakehub.clear_log()
-    return truth
+    return {
+        f"{repo}/{e['path']}": ("sha256", e["lfs"]["oid"]) if "lfs" in e else ("git", e["oid"])
+        for repo, e in entries
+    }
 
 
-def _lfs_paths(truth: dict) -> list[str]:
-    return sorted(path for path, (kind, _) in truth.items() if kind == "sha256")
+def _in(name: str, repo: str) -> bool:
+    return name.startswith(f"{repo}/")
+
+
+def _lfs(truth: dict) -> list[str]:
+    return sorted(name for name, (kind, _) in truth.items() if kind == "sha256")
 
 
 def _assert_byte_exact(seen: dict, generation: Generation, truth: dict) -> None:
     assert seen["versions"] == generation.versions()  # the environment is the one named
-    assert _ids(seen["snapshot_download"], truth) == truth
-    assert _ids(seen["hf_hub_download"], truth) == {p: truth[p] for p in ("big.bin", "config.json")}
+    assert _ids(seen["snapshot_download"], truth) == {f: truth[f] for f in truth if _in(f, BERT)}
+    assert _ids(seen["hf_hub_download"], truth) == {f: truth[f] for f in SINGLES}
 
 
 def _ids(files: dict, truth: dict) -> dict[str, tuple[str, str]]:
     """The client's files by the id the hub gives each (a stray file: by git sha1)."""
-    kinds = {path: truth.get(path, ("git",))[0] for path in files}
-    return {path: (kinds[path], digests[kinds[path]]) for path, digests in files.items()}
+    kinds = {name: truth.get(name, ("git",))[0] for name in files}
+    return {name: (kinds[name], digests[kinds[name]]) for name, digests in files.items()}
 
 
 def _assert_path_taken(generation: Generation, caplog, mirror, lfs: list[str], xet) -> None:
-    """With hf_xet: the token route, the generation's reconstruction route and xorb fetches,
-    and not one file of ``xet`` sent plain. Without: every LFS file plain, no Xet at all."""
+    """With hf_xet: the token route of each repo, the generation's reconstruction route and
+    xorb fetches, and not one file of ``xet`` sent plain. Without: every LFS file plain, no
+    Xet at all."""
     if generation.route is None:
-        lines = _logged(caplog, mirror, lambda lines: _plain_paths(lines) >= set(lfs))
+        lines = _logged(caplog, mirror, lambda lines: _plain(lines) >= set(lfs))
         assert not [line for line in lines if "xet" in line], lines
         return
-    lines = _logged(caplog, mirror, lambda lines: any("/xet-cas/xorbs/" in line for line in lines))
+    lines = _logged(caplog, mirror, lambda lines: _xorb_fetches(lines) >= 2)
     cas_lines = [line for line in lines if "/xet-cas/" in line and "/telemetry" not in line]
     assert {line.split()[1] for line in cas_lines} == {
         f"/xet-cas/{generation.route}/*",
@@ -152,18 +172,24 @@ def _assert_path_taken(generation: Generation, caplog, mirror, lfs: list[str], x
     }, cas_lines
     # 416: a client asking for the block after the end of a file, as it does on the Hub
     assert {line.split()[2] for line in cas_lines} <= {"200", "206", "416"}, cas_lines
-    assert any(" /api/models/" in line and "/xet-read-token/" in line for line in lines), lines
-    assert _plain_paths(lines) & set(xet) == set()
+    for api in (f"/api/models/{TINY_BERT}/", f"/api/datasets/{TINY_PARQUET}/"):
+        assert any(f" {api}xet-read-token/" in line for line in lines), (api, lines)
+    assert _plain(lines) & set(xet) == set()
 
 
-def _plain_paths(lines: list[str]) -> set[str]:
+def _xorb_fetches(lines: list[str]) -> int:
+    return sum("/xet-cas/xorbs/" in line for line in lines)
+
+
+def _plain(lines: list[str]) -> set[str]:
     """Files whose bytes the mirror sent plain, at any revision (snapshots name the commit)."""
-    prefix = f"/{TINY_BERT}/resolve/"
-    return {
-        line.split()[1].removeprefix(prefix).split("/", 1)[1]
-        for line in lines
-        if line.startswith("GET ") and line.split()[1].startswith(prefix)
-    }
+    found = set()
+    for line in lines:
+        method, target = line.split()[:2]
+        repo, resolve, rest = target.partition("/resolve/")
+        if method == "GET" and resolve and "/" in rest:
+            found.add(f"{repo.lstrip('/')}/{rest.split('/', 1)[1]}")
+    return found
 
 
 def _logged(caplog, mirror, done, polls: int = 400) -> list[str]:
