@@ -19,6 +19,7 @@ from hubmirror.hub import xet
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import split_raw_path
 from hubmirror.mirror import xetcas, xorbreads
+from hubmirror.server import xetcompat
 from hubmirror.server.context import (
     address_of,
     base_url,
@@ -53,6 +54,8 @@ async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.Stre
     match request.method, segments:
         case "GET", ["v1" | "v2" as version, "reconstructions", xet_hash]:
             return await _reconstruction(request, xet_hash, int(version[1]))
+        case "GET", [route, xet_hash] if xetcompat.is_legacy_reconstruction(route):
+            return await _reconstruction(request, xet_hash, xetcompat.LEGACY_VERSION)
         case "GET", ["xorbs", xorb_hash]:
             return await _xorb(request, xorb_hash)
         case "POST", ["v1", "telemetry"]:
