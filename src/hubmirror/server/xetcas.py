@@ -21,7 +21,7 @@ from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import split_raw_path
 from hubmirror.mirror import xetcas, xorbreads
 from hubmirror.mirror.callers import Caller
-from hubmirror.mirror.xettokens import claims_of
+from hubmirror.mirror.xettokens import ReadToken, claims_of
 from hubmirror.server.context import address_of, base_url, limits_of, mirror_of
 from hubmirror.server.ranges import parse_range
 from hubmirror.server.responses import BODY_STARTED
@@ -63,7 +63,7 @@ async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.Stre
 
 async def authorized_file(
     request: web.BaseRequest, xet_hash: str, fetch: bool = False
-) -> tuple[xetcas.ReadToken, Caller, xetcas.CasFile]:
+) -> tuple[ReadToken, Caller, xetcas.CasFile]:
     """The token's claims, its holder, and the file of its repo with this Xet hash, once
     the holder may read that file now as ``/resolve/`` would decide (401, 403, 400, 404).
 
