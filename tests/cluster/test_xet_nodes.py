@@ -1,8 +1,9 @@
 """A cold file's Xet client may send each request to another node of the cluster.
 
-Behind a round-robin balancer, the HEAD that starts a fill (and announces upstream's
-Xet hash, checked by that fill) reaches one node; the reconstruction and the xorb
-fetches may reach another, which reads the running fill from the node that holds it.
+Behind a round-robin balancer, the HEAD (which passes upstream's Xet hash on) and the
+reconstruction that starts the fill (which checks the hash) reach one node; another
+reconstruction and the xorb fetches may reach another, which reads the running fill
+from the node that holds it.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ def test_a_cold_files_xet_reads_on_one_node_follow_the_fill_on_another(make_node
     fakehub.faults.bandwidth = SLOW
 
     announced = head(f"{first.url}/{TINY_BERT}/resolve/main/{BIG}")
+    started = cas.reconstruction(first, true_hash, token_value=cas.token(first)[0])
     answer = cas.reconstruction(second, true_hash, token_value=cas.token(second)[0])
 
     assert announced.header("X-Xet-Hash") == true_hash
+    assert started.status == 200
     assert cas.rebuild(answer, 2, SIZE) == data
     settled(first)
     assert fakehub.body_bytes(host="cdn") == SIZE  # the second node read the first's fill

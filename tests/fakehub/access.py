@@ -54,7 +54,7 @@ def readable_repo(repo: Repo | None, caller: Caller, repo_id: str, *, files: boo
     if repo is None or (repo.private and caller is not Caller.OWNER):
         status = 401 if caller is Caller.ANONYMOUS else 404
         raise HubError(status, "RepoNotFound", f"Repository not found: {repo_id}")
-    if files and repo.gated and caller is not Caller.OWNER:
+    if files and repo.gated and (caller is not Caller.OWNER or repo.access_withdrawn):
         raise _gated(repo, caller)
     return repo
 

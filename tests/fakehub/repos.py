@@ -110,6 +110,7 @@ class Repo:
     repo_id: str
     private: bool = False
     gated: bool | str = False
+    access_withdrawn: bool = False  # gated: the owner's access was withdrawn too
     card_data: dict | None = None
     library_name: str | None = None
     pipeline_tag: str | None = None

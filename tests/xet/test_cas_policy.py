@@ -20,7 +20,7 @@ from hubmirror.index.database import Database
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror import xetcas, xorbreads
 from hubmirror.mirror.callers import Caller
-from hubmirror.mirror.xettokens import ReadToken, issue_token
+from hubmirror.mirror.xettokens import ReadToken, claims_of, issue_token
 from hubmirror.types import FileEntry, RepoId, RepoType
 
 BERT = RepoId(RepoType.MODEL, "acme/bert")
@@ -86,30 +86,49 @@ def _query(url: str) -> tuple[str, dict]:
     return parts.path.rsplit("/", 1)[1], dict(parse_qsl(parts.query))
 
 
+GRANT = xetcas.XorbGrant(SHA, 3, "claims", "c" * 40, "w.bin")
+
+
 def test_a_signed_xorb_url_grants_its_xorb_until_it_expires():
-    url = xetcas.xorb_url("secret", "http://m/xet-cas", SHA, 3, expires=2000)
+    url = xetcas.xorb_url("secret", "http://m/xet-cas", GRANT, expires=2000)
     assert url.startswith(f"http://m/xet-cas/xorbs/{xet.xorb_id(SHA, 3)}?")
     xorb_hash, query = _query(url)
-    assert xetcas.verify_xorb_url("secret", xorb_hash, query, 1999) == xetcas.XorbGrant(SHA, 3)
+    assert xetcas.verify_xorb_url("secret", xorb_hash, query, 1999) == GRANT
     with pytest.raises(Forbidden):
         xetcas.verify_xorb_url("secret", xorb_hash, query, 2000)
 
 
-@pytest.mark.parametrize("field", ["b", "x", "e", "s", "path"])
+@pytest.mark.parametrize("field", ["b", "x", "e", "s", "c", "p", "h", "path"])
 def test_an_edited_xorb_url_is_forbidden(field):
-    xorb_hash, query = _query(xetcas.xorb_url("secret", "http://m/xet-cas", SHA, 3, 2000))
+    xorb_hash, query = _query(xetcas.xorb_url("secret", "http://m/xet-cas", GRANT, 2000))
     if field == "path":
         xorb_hash = xet.xorb_id(SHA, 4)
-    elif field == "b":
-        query["b"] = "cd" * 32
+    elif field in ("b", "c"):
+        query[field] = "cd" * 32
+    elif field in ("p", "h"):
+        query[field] += "x"
     else:
         query[field] = str(int(query[field], 16 if field == "s" else 10) + 1)
     with pytest.raises(Forbidden):
         xetcas.verify_xorb_url("secret", xorb_hash, query, 1000)
 
 
+def test_a_signed_xorb_url_names_the_holder_of_its_token_but_is_no_token():
+    holder = Caller("10.0.0.7", "Bearer hm_abc", None, identity="alice")
+    token, _ = issue_token("secret", BERT, now=1000, holder=holder)
+    grant = xetcas.XorbGrant(SHA, 0, claims_of(token), "c" * 40, "w.bin")
+    xorb_hash, query = _query(xetcas.xorb_url("secret", "http://m/xet-cas", grant, 9000))
+
+    claims = xetcas.grant_claims("secret", xetcas.verify_xorb_url("secret", xorb_hash, query, 5000))
+
+    assert (claims.repo, claims.identity, claims.presented) == (BERT, "alice", "Bearer hm_abc")
+    assert token not in query["h"] and "hm_abc" not in query["h"]
+    with pytest.raises(InvalidCredentials):  # the URL's claims alone are not a token
+        xetcas.token_claims("secret", f"Bearer {query['h']}", 1001)
+
+
 def test_a_url_signed_with_another_secret_or_unsigned_is_forbidden():
-    xorb_hash, query = _query(xetcas.xorb_url("other", "http://m/xet-cas", SHA, 0, 2000))
+    xorb_hash, query = _query(xetcas.xorb_url("other", "http://m/xet-cas", GRANT, 2000))
     with pytest.raises(Forbidden):
         xetcas.verify_xorb_url("secret", xorb_hash, query, 1000)
     with pytest.raises(Forbidden):

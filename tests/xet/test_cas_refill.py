@@ -81,9 +81,9 @@ def test_the_credential_in_a_token_is_sealed_and_bound_to_the_mirrors_secret(mak
     body = token.split(".")[0]
     claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
-    assert OWNER_TOKEN not in json.dumps(claims) and "a" in claims
+    assert OWNER_TOKEN not in json.dumps(claims) and "p" in claims
     secret = server.call(server.mirror.index.xet.secret)
-    assert read_token(secret, token, time.time()).upstream_auth == f"Bearer {OWNER_TOKEN}"
+    assert read_token(secret, token, time.time()).presented == f"Bearer {OWNER_TOKEN}"
     assert read_token("another secret", token, time.time()) is None
 
 

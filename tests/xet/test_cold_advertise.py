@@ -1,8 +1,9 @@
-"""Cold files: upstream's Xet hash is advertised only while the fill checks it.
+"""Cold files: upstream's Xet hash is passed on, and the fill that brings the bytes checks it.
 
-The fill of a file whose Xet hash upstream announced hashes the verified bytes as Xet
-does before releasing the last byte; a wrong announcement fails the fill for every
-reader, like a wrong sha256, and nothing is stored or recorded.
+A HEAD passes the hash on and starts nothing (test_cold_probes). The fill of a file
+whose Xet hash upstream announced hashes the verified bytes as Xet does before
+releasing the last byte; a wrong announcement fails the fill for every reader, like a
+wrong sha256, and nothing is stored or recorded.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def wait_fill_over(mirror, sha256: str) -> None:
     raise AssertionError(f"the fill of {sha256} is still running")
 
 
-def test_a_cold_files_head_announces_upstreams_hash_and_its_fill_records_it(
+def test_a_cold_files_head_announces_upstreams_hash_and_the_fill_of_a_get_records_it(
     cold, fakehub, make_mirror
 ):
     sha256, data, true_hash = cold
@@ -55,11 +56,20 @@ def test_a_cold_files_head_announces_upstreams_hash_and_its_fill_records_it(
     url = f"{mirror.url}/{TINY_BERT}/resolve/main/{BIG}"
 
     answer = head(url)
+    bodies = []
+    reader = threading.Thread(target=lambda: bodies.append(fetch(url)))
+    reader.start()
+    pending = None
+    for _ in range(600):
+        pending = mirror.call(lambda: mirror.mirror.announced.pending_blob(true_hash))
+        if pending is not None or bodies:
+            break
+        time.sleep(0.01)
+    reader.join(60)
 
     assert answer.header("X-Xet-Hash") == true_hash
-    assert sha256 in mirror.mirror.fills.running  # the HEAD started the fill that checks it
-    assert mirror.call(lambda: mirror.mirror.announced.pending_blob(true_hash)).sha256 == sha256
-    assert fetch(url) == data
+    assert pending is not None and pending.sha256 == sha256  # the GET's fill checks it
+    assert bodies == [data]
     assert mirror.mirror.index.xet.xet_hash_of(sha256) == true_hash
     assert head(url).header("X-Xet-Hash") == true_hash  # now the verified one
 

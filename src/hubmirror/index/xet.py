@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from hubmirror.index.database import SqlDatabase
+from hubmirror.index.database import SqlDatabase, upsert_sql
 from hubmirror.index.leases import cluster_secret
 from hubmirror.index.records import StoredBlob
 from hubmirror.types import RepoId
+
+_ANNOUNCE = upsert_sql(
+    "xet_announced", ("xet_hash", "sha256", "size", "announced_at"), ("xet_hash",)
+)
+_OFFER = upsert_sql("xet_offered", ("xet_hash", "sha256", "size", "offered_at"), ("xet_hash",))
 
 
 class Announced(NamedTuple):
@@ -57,12 +62,7 @@ class XetRecords:
 
     def announce(self, xet_hash: str, sha256: str, size: int, now: float) -> None:
         """A fill of blob ``sha256`` checks upstream's ``xet_hash`` now (cold files)."""
-        self.db.execute(
-            "INSERT INTO xet_announced (xet_hash, sha256, size, announced_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (xet_hash) DO UPDATE SET sha256=excluded.sha256, size=excluded.size,"
-            " announced_at=excluded.announced_at",
-            (xet_hash, sha256, size, now),
-        )
+        self.db.execute(_ANNOUNCE, (xet_hash, sha256, size, now))
 
     def withdraw(self, xet_hash: str, sha256: str) -> None:
         """The fill that checked ``xet_hash`` ended (stored, failed or stopped)."""
@@ -84,6 +84,29 @@ class XetRecords:
             (sha256,),
         ).fetchone()
         return Announced(*row) if row else None
+
+    def offer(self, xet_hash: str, sha256: str, size: int, now: float) -> None:
+        """A HEAD passed on upstream's ``xet_hash`` of blob ``sha256``, not stored yet."""
+        self.db.execute(_OFFER, (xet_hash, sha256, size, now))
+
+    def offered_blob(self, xet_hash: str) -> StoredBlob | None:
+        """The blob upstream announced ``xet_hash`` for, as a HEAD passed it on."""
+        row = self.db.execute(
+            "SELECT sha256, size FROM xet_offered WHERE xet_hash=?", (xet_hash,)
+        ).fetchone()
+        return StoredBlob(row[0], "", row[1]) if row else None
+
+    def offered_for(self, sha256: str) -> str | None:
+        """The Xet hash a HEAD passed on for blob ``sha256``, if any."""
+        row = self.db.execute(
+            "SELECT xet_hash FROM xet_offered WHERE sha256=? ORDER BY offered_at DESC",
+            (sha256,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def withdraw_offer(self, sha256: str) -> None:
+        """Upstream's hash of blob ``sha256`` proved wrong: no reconstruction may use it."""
+        self.db.execute("DELETE FROM xet_offered WHERE sha256=?", (sha256,))
 
     def unhashed_lfs_blobs(self) -> list[StoredBlob]:
         """Stored blobs of LFS files that have no Xet hash yet (after an import or a sync)."""

@@ -151,6 +151,17 @@ class Mirror:
     def admin_session_ended(self, session_id: str) -> bool:
         return self.index.sessions.ended(session_id)
 
+    async def may_download(self, caller: Caller, ref: FileRef) -> None:
+        """Raise unless ``/resolve/`` would give ``caller`` the file ``ref`` now: its mirror
+        token, the repo lists, and for a gated or private repo upstream's word on its token
+        (remembered for ``access_ttl``, then asked again). The Xet CAS decides so at every
+        request of its token's holder: a revoke or a deny holds there as it does here."""
+        self.admit(caller, ref.repo)
+        auth = caller.upstream_auth
+        visibility = self.access.known_visibility(ref.repo)
+        if visibility is None or not self.access.may_use_cache(ref.repo, visibility, auth):
+            await self.file(ref, auth)
+
     def _audit_refusal(self, caller: Caller, repo: RepoId, verdict: Verdict) -> None:
         self.audit.decision(caller, repo, None, None, verdict.value, REFUSAL_REASONS[verdict])
 
@@ -283,6 +294,11 @@ class Mirror:
         """The Xet hash to advertise for ``blob``: ``None`` unless xet_serve is on and this
         mirror computed it (an unknown one is computed now, for later requests)."""
         return self.xet.hash_of(blob)
+
+    def xet_offer(self, entry: FileEntry, blob: StoredBlob | None) -> str | None:
+        """Upstream's Xet hash of a file not stored yet, to pass on (recorded, nothing
+        fetched: the reconstruction that wants the bytes starts the fill that checks it)."""
+        return self.announced.offer(entry, blob)
 
     def xet_listing(self, body: bytes) -> bytes:
         """A tree/paths-info body with ``xetHash`` on the files whose hash is known."""

@@ -1,11 +1,14 @@
-"""Upstream's Xet hashes of files not stored yet: advertised only while a fill checks them.
+"""Upstream's Xet hashes of files not stored yet: passed on by a HEAD, checked by the fill.
 
-For a cold file, upstream's HEAD announces a Xet hash. The mirror may pass it on
-only when the bytes it serves under it are checked against it before a client
-can complete: the blob's fill hashes its verified temp file with hf_xet before
-releasing the last byte, and a mismatch fails the fill for every reader
-(``Fills._check_xet``). An announcement found wrong is forgotten, so the next
-fill of that blob goes plain.
+For a cold file, upstream's HEAD announces a Xet hash. The mirror passes it on, and
+records it in the index (``offer``), but a HEAD starts nothing: a metadata probe
+(``file_exists``, a scanner HEADing weights) must not pull whole checkpoints. A Xet
+client's first request that wants bytes is its reconstruction (it sends no GET): that
+finds the blob by the hash in the index (on any worker process or node) and starts
+the fill, which checks the hash. The CAS serves an announced hash only from a fill
+that checks it: the fill hashes its verified temp file with hf_xet before releasing
+the last byte, and a mismatch fails the fill for every reader (``Fills._check_xet``).
+An announcement found wrong is forgotten, in memory and in the index.
 
 A fill that checks an announced hash records it in the index while it runs
 (``Fills._announce``): a Xet client's requests may reach any worker process or
@@ -29,32 +32,52 @@ class XetAnnouncements:
         self.hashes = hashes
         self.fills = fills
         self._by_sha256: LRU[str, str] = LRU(ANNOUNCED_CACHE_SIZE)
+        self._offered: LRU[str, str] = LRU(ANNOUNCED_CACHE_SIZE)  # sha256 -> hash in the index
         fills.xet_hasher = hashes.file_hasher()  # None: announcements are never used
         fills.xet_refused = self.refused
 
+    @property
+    def usable(self) -> bool:
+        """A fill can check an announced hash (xet_serve on, hf_xet installed)."""
+        return self.hashes.enabled and self.fills.xet_hasher is not None
+
     def remember(self, entry: FileEntry, xet_hash: str | None) -> None:
         """Upstream's Xet hash of a non-empty LFS file, for a fill to check."""
-        usable = self.hashes.enabled and self.fills.xet_hasher is not None
-        if usable and xet_hash and entry.lfs and entry.sha256 and entry.size:
+        if self.usable and xet_hash and entry.lfs and entry.sha256 and entry.size:
             self._by_sha256.put(entry.sha256, xet_hash)
 
     def for_entry(self, entry: FileEntry) -> str | None:
-        """The announced hash a fill of ``entry`` must check (``None``: nothing to check)."""
-        return self._by_sha256.get(entry.sha256) if entry.sha256 else None
-
-    def cold_hash(self, entry: FileEntry, blob: StoredBlob | None) -> str | None:
-        """Upstream's hash for a file not stored yet, when a fill started now would check it."""
-        if blob is not None or not self.hashes.enabled or not entry.sha256:
+        """The announced hash a fill of ``entry`` must check (``None``: nothing to check),
+        also one a HEAD of another process or node passed on."""
+        if not entry.sha256:
             return None
-        announced = self.for_entry(entry)
-        if announced is None and self.fills.xet_hasher is not None:  # another process's fill
-            elsewhere = self.fills.index.xet.announced_for(entry.sha256)
-            announced = elsewhere.xet_hash if elsewhere else None
+        announced = self._by_sha256.get(entry.sha256)
+        if announced is None and self.usable and entry.lfs:
+            announced = self.fills.index.xet.offered_for(entry.sha256)
         return announced
+
+    def offer(self, entry: FileEntry, blob: StoredBlob | None) -> str | None:
+        """Upstream's hash of a file not stored yet, to pass on; recorded in the index (once
+        per process) so the client's reconstruction finds the blob wherever it lands."""
+        if blob is not None or not self.usable or not entry.lfs or not entry.sha256:
+            return None
+        announced = self._by_sha256.get(entry.sha256)
+        if announced is None:  # passed on by another process or node, or never announced
+            return self.fills.index.xet.offered_for(entry.sha256)
+        if self._offered.get(entry.sha256) != announced:
+            self.fills.index.xet.offer(announced, entry.sha256, entry.size, self.fills.clock())
+            self._offered.put(entry.sha256, announced)
+        return announced
+
+    def offered_blob(self, xet_hash: str) -> StoredBlob | None:
+        """The blob a HEAD passed on upstream's ``xet_hash`` for (not stored, maybe no fill)."""
+        return self.fills.index.xet.offered_blob(xet_hash) if self.usable else None
 
     def refused(self, key: str) -> None:
         """A fill found upstream's Xet hash wrong: the next fill of the blob goes plain."""
         self._by_sha256.pop(key)
+        self._offered.pop(key)
+        self.fills.index.xet.withdraw_offer(key)
 
     def pending_blob(self, xet_hash: str) -> StoredBlob | None:
         """The blob a running fill will verify to have ``xet_hash`` (for the CAS: a cold
@@ -63,9 +86,7 @@ class XetAnnouncements:
         for fill in list(self.fills.running.values()):
             if fill.xet_check == xet_hash and fill.blob is None and fill.error is None:
                 return StoredBlob(fill.key, "", fill.size)
-        if not self.hashes.enabled or self.fills.xet_hasher is None:
-            return None
-        return self.fills.index.xet.announced_blob(xet_hash)
+        return self.fills.index.xet.announced_blob(xet_hash) if self.usable else None
 
 
 def checked_by(fill: Fill, announced: str) -> str | None:

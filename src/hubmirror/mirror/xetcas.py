@@ -3,27 +3,38 @@
 A Xet client sees only Xet hashes and the token the mirror issued for one repo
 (``xettokens``). A hash is answered when that repo holds the blob; the answer
 describes the blob as virtual xorbs (``hub.xet``) whose URLs the mirror signs:
-xorb fetches carry no token, so the URL is the authorization, for one blob, one
-xorb and a short while. The xorb bytes themselves are read by ``xorbreads``.
+xorb fetches carry no token, so the URL names the token's holder, one blob, one
+xorb and a few minutes. Every request, reconstruction or xorb fetch, decides access
+again for that holder as ``/resolve/`` would at that moment (``holder_of``,
+``may_read``). The xorb bytes themselves are read by ``xorbreads``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from hubmirror.errors import EntryNotFound, Forbidden, InvalidCredentials, InvalidInput
+from hubmirror.errors import (
+    EntryNotFound,
+    Forbidden,
+    InvalidCredentials,
+    InvalidInput,
+    UpstreamUnavailable,
+)
 from hubmirror.hub import xet
 from hubmirror.index.records import StoredBlob
-from hubmirror.mirror.fillstate import FillClaim, FillSource
-from hubmirror.mirror.xettokens import ReadToken, read_token
-from hubmirror.types import RepoId
+from hubmirror.mirror.callers import Caller
+from hubmirror.mirror.fillstate import Fill, FillClaim, FillSource
+from hubmirror.mirror.xetannounce import checked_by
+from hubmirror.mirror.xettokens import ReadToken, read_claims, read_token
+from hubmirror.types import FileRef, RepoId, RepoPath, Revision
 
-URL_TTL = 3600  # seconds a signed xorb URL stays valid; an expired one gets a 403, then a new one
+URL_TTL = 300  # seconds a signed xorb URL stays valid; an expired one gets a 403, then a new one
 _BEARER = "bearer "
 
 
@@ -43,15 +54,33 @@ def secret_of(records) -> str:
     return secret
 
 
-def token_claims(secret: str, authorization: str | None, now: float) -> ReadToken:
-    """What the caller's mirror-issued Xet token says (its repo, its holder), or 401."""
+def bearer_token(authorization: str | None) -> str:
+    """The token of ``Authorization: Bearer ...``, or 401."""
     value = authorization or ""
     if value[: len(_BEARER)].lower() != _BEARER:
         raise InvalidCredentials("a Xet token from this mirror is required (Authorization: Bearer)")
-    claims = read_token(secret, value[len(_BEARER) :].strip(), now)
+    return value[len(_BEARER) :].strip()
+
+
+def token_claims(secret: str, authorization: str | None, now: float) -> ReadToken:
+    """What the caller's mirror-issued Xet token says (its repo, its holder), or 401."""
+    claims = read_token(secret, bearer_token(authorization), now)
     if claims is None:
         raise InvalidCredentials("invalid or expired Xet token: ask the mirror for a new one")
     return claims
+
+
+def holder_of(mirror, claims: ReadToken, address: str) -> Caller:
+    """The token's holder, identified again as a request of theirs would be now and admitted
+    to the token's repo (401 for a mirror token revoked since, 403 for a repo denied since)."""
+    caller = mirror.identify(address, claims.presented)
+    mirror.admit(caller, claims.repo)
+    return caller
+
+
+async def may_read(mirror, caller: Caller, repo: RepoId, commit: str, path: str) -> None:
+    """Raise unless ``/resolve/`` would give ``caller`` this file of ``repo`` now."""
+    await mirror.may_download(caller, FileRef(repo, Revision(commit), RepoPath(path)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +91,7 @@ class CasFile:
     commit: str
     path: str
     stored: bool  # ``False``: a running fill checks the hash (a cold file)
+    announced: str | None = None  # upstream's hash, which the fill to start must check
 
 
 def file_for_hash(
@@ -85,23 +115,22 @@ def file_for_hash(
     return CasFile(blob, *where, stored)
 
 
-def refill(
-    mirror, claims: ReadToken, xet_hash: str, claim: FillClaim | None = None
-) -> CasFile | None:
-    """Fetch again a file of the token's repo that the mirror verified once and let go.
-
-    A client's listing (or its cached copy of one) may carry the Xet hash of a blob
-    evicted since; such a client asks only the CAS, never ``/resolve``. The fill
-    uses the credential the token carries, as the client's own download would.
-    ``None`` when the mirror never had the file in that repo.
-    """
-    sha256 = mirror.index.xet.sha256_of(xet_hash)
-    where = (
-        mirror.index.xet.file_with_blob(claims.repo, StoredBlob(sha256, "", 0)) if sha256 else None
-    )
+def cold_file(mirror, repo: RepoId, xet_hash: str) -> CasFile | None:
+    """A file of ``repo`` with this hash that no fill brings yet: one the mirror verified
+    once and let go (a client's listing may be older than the eviction), or one whose hash
+    upstream announced and a HEAD passed on (the client's download starts here, not at
+    the HEAD). ``None`` when the repo has no such file."""
+    records = mirror.index.xet
+    sha256 = records.sha256_of(xet_hash)
+    if sha256 is not None:
+        where = records.file_with_blob(repo, StoredBlob(sha256, "", 0))
+        if where is not None:
+            return CasFile(StoredBlob(sha256, "", 0), *where, stored=False)
+    offered = mirror.announced.offered_blob(xet_hash)
+    where = records.file_with_blob(repo, offered) if offered is not None else None
     if where is None:
         return None
-    return _fill(mirror, claims, CasFile(StoredBlob(sha256, "", 0), *where, stored=False), claim)
+    return CasFile(offered, *where, stored=False, announced=xet_hash)
 
 
 def only_in_object_store(mirror, found: CasFile) -> bool:
@@ -111,26 +140,38 @@ def only_in_object_store(mirror, found: CasFile) -> bool:
     return found.stored and shared_only and not mirror.store.has(found.blob.sha256)
 
 
-def onto_local_disk(
-    mirror, claims: ReadToken, found: CasFile, claim: FillClaim | None = None
+def fill(
+    mirror, caller: Caller, repo: RepoId, found: CasFile, claim: FillClaim | None = None
 ) -> CasFile:
-    """Fill the local tier from the object store, as a download through ``/resolve``
-    would: the xorbs then read that fill, and later ones the local file."""
-    return _fill(mirror, claims, found, claim)
-
-
-def _fill(mirror, claims: ReadToken, found: CasFile, claim: FillClaim | None) -> CasFile:
-    """Start (or join) the fill of ``found``'s blob; ``found`` as the fill leaves it.
+    """Start (or join) the fill of ``found``'s blob with what a download by ``caller`` sends
+    upstream; ``found`` as the fill leaves it. A file found by upstream's announced hash is
+    served only from a fill that checks that hash: else 503 (retry: the blob is being
+    fetched, then hashed) or, once the stored bytes proved to hash otherwise, 404.
     ``claim``: the per-client fill limit, asked only for a new fill."""
-    entry = mirror.index.get_entry(claims.repo, found.commit, found.path)
+    entry = mirror.index.get_entry(repo, found.commit, found.path)
     if entry is None:
         raise EntryNotFound(f"{found.path} is not known at {found.commit}")
     sha256 = found.blob.sha256
     entry = replace(entry, sha256=sha256)  # one fill key with every other reader: the sha256
-    source = FillSource(claims.repo, found.commit, entry, claims.upstream_auth)
-    fill = mirror.fills.start(source, claim)
-    blob = fill.blob or StoredBlob(sha256, found.blob.git_sha1, entry.size)
-    return replace(found, blob=blob, stored=found.stored or fill.blob is not None)
+    source = FillSource(repo, found.commit, entry, caller.upstream_auth, found.announced)
+    started = mirror.fills.start(source, claim)
+    blob = started.blob or StoredBlob(sha256, found.blob.git_sha1, entry.size)
+    if found.announced is not None:
+        _check_announced(mirror, started, found.announced)
+    return replace(found, blob=blob, stored=found.stored or started.blob is not None)
+
+
+def _check_announced(mirror, started: Fill, announced: str) -> None:
+    """Raise unless ``started`` checks ``announced``, or stored bytes with that hash."""
+    if checked_by(started, announced) is not None:
+        return
+    if started.blob is not None:
+        verified = mirror.index.xet.xet_hash_of(started.blob.sha256)
+        if verified == announced:
+            return
+        if verified is not None:
+            raise EntryNotFound(f"no file with Xet hash {announced}")
+    raise UpstreamUnavailable("this file is being fetched and checked: retry shortly")
 
 
 # -- signed xorb URLs ----------------------------------------------------------------
@@ -138,36 +179,52 @@ def _fill(mirror, claims: ReadToken, found: CasFile, claim: FillClaim | None) ->
 
 @dataclass(frozen=True, slots=True)
 class XorbGrant:
-    """What a valid signed xorb URL lets its bearer read: one xorb of one blob."""
+    """What a valid signed xorb URL lets its bearer read: one xorb of one blob, as the
+    file ``path`` at ``commit`` of the repo of the Xet token whose ``claims`` it names,
+    while that token's holder may read it."""
 
     sha256: str
     xorb: int
+    claims: str = ""  # ``xettokens.claims_of`` the reconstruction's token
+    commit: str = ""
+    path: str = ""
 
 
-def xorb_url(secret: str, cas_url: str, sha256: str, xorb: int, expires: int) -> str:
-    xorb_hash = xet.xorb_id(sha256, xorb)
-    query = {"b": sha256, "x": str(xorb), "e": str(expires)}
-    query["s"] = _url_mac(secret, xorb_hash, sha256, xorb, expires)
+def xorb_url(secret: str, cas_url: str, grant: XorbGrant, expires: int) -> str:
+    xorb_hash = xet.xorb_id(grant.sha256, grant.xorb)
+    query = {"b": grant.sha256, "x": str(grant.xorb), "e": str(expires)}
+    query |= {"c": grant.commit, "p": grant.path, "h": grant.claims}
+    query["s"] = _url_mac(secret, xorb_hash, grant, expires)
     return f"{cas_url}/xorbs/{xorb_hash}?{urlencode(query)}"
 
 
 def verify_xorb_url(secret: str, xorb_hash: str, query, now: float) -> XorbGrant:
     """The grant a signed URL's path and query carry, or 403 (forged, edited, expired)."""
     try:
-        sha256, xorb, expires = query["b"], int(query["x"]), int(query["e"])
-        signature = query["s"]
+        grant = XorbGrant(query["b"], int(query["x"]), query["h"], query["c"], query["p"])
+        expires, signature = int(query["e"]), query["s"]
     except (KeyError, ValueError):
         raise Forbidden("xorb URL without a valid signature") from None
-    expected = _url_mac(secret, xorb_hash, sha256, xorb, expires)
+    expected = _url_mac(secret, xorb_hash, grant, expires)
     if not hmac.compare_digest(expected, signature):
         raise Forbidden("xorb URL signature does not match")
     if now >= expires:
         raise Forbidden("xorb URL expired: fetch the reconstruction again")
-    return XorbGrant(sha256, xorb)
+    return grant
 
 
-def _url_mac(secret: str, xorb_hash: str, sha256: str, xorb: int, expires: int) -> str:
-    message = f"xet-xorb\n{xorb_hash}\n{sha256}\n{xorb}\n{expires}".encode()
+def grant_claims(secret: str, grant: XorbGrant) -> ReadToken:
+    """What the Xet token a signed URL names says (the URL's own expiry counts, not the
+    token's: a download outlives the token it started with)."""
+    claims = read_claims(secret, grant.claims, None)
+    if claims is None:  # signed by this mirror, so only an older mirror's URL gets here
+        raise Forbidden("xorb URL of an older mirror: fetch the reconstruction again")
+    return claims
+
+
+def _url_mac(secret: str, xorb_hash: str, grant: XorbGrant, expires: int) -> str:
+    fields = [xorb_hash, grant.sha256, grant.xorb, expires, grant.commit, grant.path, grant.claims]
+    message = b"xet-xorb\n" + json.dumps(fields).encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 

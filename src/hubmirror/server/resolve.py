@@ -11,10 +11,9 @@ import os
 
 from aiohttp import web
 
-from hubmirror.errors import InvalidInput, TooManyRequests
+from hubmirror.errors import InvalidInput
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus, xet_headers
 from hubmirror.hub.routes import Resolve
-from hubmirror.mirror.xetannounce import checked_by
 from hubmirror.server import responses
 from hubmirror.server.context import base_url, caller_of, limits_of, mirror_of
 from hubmirror.server.ranges import parse_range
@@ -60,8 +59,8 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
 
 def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
     """``X-Xet-Hash`` and its ``Link``s, with xet_serve on and the blob's hash computed, or
-    for a cold file upstream's hash while the fill this request starts or joins checks it
-    (a Xet client sends no GET: its HEAD starts the fill its xorb reads then follow).
+    for a cold file the hash upstream announced. That starts nothing: a metadata probe
+    moves no bytes; a Xet client's reconstruction starts the fill that checks the hash.
 
     As on the Hub, only LFS files: a small git file is one GET, cheaper than Xet's three
     requests. A Host the Links cannot name (a misconfigured proxy) gets the file plain.
@@ -73,16 +72,7 @@ def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
         base = base_url(request)
     except InvalidInput:
         return None
-    xet_hash = mirror.xet_hash(answer.blob)
-    announced = None if xet_hash else mirror.announced.cold_hash(answer.entry, answer.blob)
-    if announced is not None:
-        caller = caller_of(request)
-        try:
-            claim = limits_of(request).fill_claim(caller.address)
-            fill = mirror.start_fill(answer, caller.upstream_auth, claim)
-        except TooManyRequests:  # no Xet then: a GET gets the 429 it always got
-            return None
-        xet_hash = checked_by(fill, announced)
+    xet_hash = mirror.xet_hash(answer.blob) or mirror.xet_offer(answer.entry, answer.blob)
     if xet_hash is None:
         return None
     return xet_headers(base, answer.repo, answer.commit, xet_hash)

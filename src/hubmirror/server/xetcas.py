@@ -2,7 +2,8 @@
 
 ``casUrl`` (given out by the ``xet-read-token`` route) is ``{base_url}/xet-cas``.
 Reconstructions need the token; xorb fetches carry no token, so their signed URL
-is their authorization. Policy lives in ``mirror.xetcas``; this module parses
+names the token's holder. Each request decides access for that holder again, as
+``/resolve/`` would now. Policy lives in ``mirror.xetcas``; this module parses
 requests and writes bytes. Answered only when the mirror runs with ``xet_serve``.
 """
 
@@ -19,6 +20,8 @@ from hubmirror.hub import xet
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import split_raw_path
 from hubmirror.mirror import xetcas, xorbreads
+from hubmirror.mirror.callers import Caller
+from hubmirror.mirror.xettokens import ReadToken, claims_of
 from hubmirror.server import xetcompat
 from hubmirror.server.context import (
     address_of,
@@ -29,6 +32,7 @@ from hubmirror.server.context import (
 )
 from hubmirror.server.ranges import parse_range, position
 from hubmirror.server.responses import BODY_STARTED
+from hubmirror.types import RepoId
 
 CAS_ROOT = "xet-cas"
 TELEMETRY_MAX = 1024 * 1024  # bytes of a telemetry report read (and dropped); more is refused
@@ -61,37 +65,49 @@ async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.Stre
         case "POST", ["v1", "telemetry"]:
             return await _telemetry(request)
         case "HEAD", ["v1", "files", xet_hash]:
-            _claims, found = _authorized_file(request, xet_hash)
+            _claims, _caller, found = await authorized_file(request, xet_hash)
             return web.Response(headers={"Content-Length": str(found.blob.size)})
     raise NoSuchRoute(f"no Xet CAS route {request.method} /{'/'.join(segments)[:200]}")
 
 
-def _authorized_file(request: web.BaseRequest, xet_hash: str, fetch: bool = False):
-    """The token's claims and the file of its repo with this Xet hash (401, 400, 404).
+async def authorized_file(
+    request: web.BaseRequest, xet_hash: str, fetch: bool = False
+) -> tuple[ReadToken, Caller, xetcas.CasFile]:
+    """The token's claims, its holder, and the file of its repo with this Xet hash, once
+    the holder may read that file now as ``/resolve/`` would decide (401, 403, 400, 404).
 
-    ``fetch`` (a reconstruction: the client's download starts): a file the mirror
-    verified once and let go is fetched again (the client's listing is older than the
-    eviction), one only in the object store is filled onto this node's disk.
+    ``fetch`` (a reconstruction: the client's download starts): a file no fill brings
+    yet is fetched, with the holder's credentials: a cold file whose hash upstream
+    announced (the HEAD passed it on and started nothing), one the mirror verified once
+    and let go, or, in a cluster, one only in the object store (onto this node's disk).
     """
     mirror = mirror_of(request)
     records = mirror.index.xet
     claims = xetcas.token_claims(
         xetcas.secret_of(records), request.headers.get("Authorization"), mirror.clock()
     )
+    caller = xetcas.holder_of(mirror, claims, address_of(request))
+    cold = None
     try:
         found = xetcas.file_for_hash(records, claims.repo, xet_hash, mirror.announced.pending_blob)
     except EntryNotFound:
-        if not fetch:
+        cold = xetcas.cold_file(mirror, claims.repo, xet_hash) if fetch else None
+        if cold is None:
             raise
-        claim = limits_of(request).fill_claim(address_of(request))
-        found = xetcas.refill(mirror, claims, xet_hash, claim)
-        if found is None:
-            raise
-        return claims, found
-    if fetch and xetcas.only_in_object_store(mirror, found):
-        claim = limits_of(request).fill_claim(address_of(request))
-        found = xetcas.onto_local_disk(mirror, claims, found, claim)
-    return claims, found
+        found = cold
+    await xetcas.may_read(mirror, caller, claims.repo, found.commit, found.path)
+    if cold is not None or (fetch and xetcas.only_in_object_store(mirror, found)):
+        found = start_fill(request, caller, claims.repo, found)
+    return claims, caller, found
+
+
+def start_fill(
+    request: web.BaseRequest, caller: Caller, repo: RepoId, found: xetcas.CasFile
+) -> xetcas.CasFile:
+    """Start (or join) the fill of ``found``'s blob for the token's holder, under the same
+    per-client fill limit as a GET, counted against the requesting address."""
+    claim = limits_of(request).fill_claim(address_of(request))
+    return xetcas.fill(mirror_of(request), caller, repo, found, claim)
 
 
 async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int) -> web.Response:
@@ -99,7 +115,7 @@ async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int)
     if rate is not None:
         rate.check(address_of(request))
     range_spec = parse_range(request.headers.get("Range"))  # bad input: refused before lookups
-    claims, found = _authorized_file(request, xet_hash, fetch=True)
+    claims, _caller, found = await authorized_file(request, xet_hash, fetch=True)
     blob = found.blob
     if blob.size == 0:  # an empty file has no chunk to describe (and is never advertised)
         raise RangeNotSatisfiable(0)
@@ -108,9 +124,11 @@ async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int)
     secret = xetcas.secret_of(mirror.index.xet)
     expires = int(mirror.clock()) + xetcas.URL_TTL
     cas_url = f"{base_url(request)}/{CAS_ROOT}"
+    holder = claims_of(xetcas.bearer_token(request.headers.get("Authorization")))
 
     def url(xorb: int) -> str:
-        return xetcas.xorb_url(secret, cas_url, blob.sha256, xorb, expires)
+        grant = xetcas.XorbGrant(blob.sha256, xorb, holder, found.commit, found.path)
+        return xetcas.xorb_url(secret, cas_url, grant, expires)
 
     body = _json(xetcas.reconstruction(blob, span, url, version))
     _audit_download(request, claims, found, span[1] - span[0] + 1)
@@ -167,9 +185,11 @@ async def _drain(request: web.BaseRequest, limit: int) -> None:
 
 async def _xorb(request: web.BaseRequest, xorb_hash: str) -> web.StreamResponse:
     mirror = mirror_of(request)
-    grant = xetcas.verify_xorb_url(
-        xetcas.secret_of(mirror.index.xet), xorb_hash, request.query, mirror.clock()
-    )
+    secret = xetcas.secret_of(mirror.index.xet)
+    grant = xetcas.verify_xorb_url(secret, xorb_hash, request.query, mirror.clock())
+    claims = xetcas.grant_claims(secret, grant)
+    caller = xetcas.holder_of(mirror, claims, address_of(request))
+    await xetcas.may_read(mirror, caller, claims.repo, grant.commit, grant.path)
     source = await xorbreads.xorb_source(mirror, grant.sha256)
     if source is None:
         raise NoSuchRoute(f"xorb {xorb_hash} is not on this mirror (any more)")
