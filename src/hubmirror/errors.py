@@ -4,7 +4,8 @@
 
     HubMirrorError
     ├── InvalidInput                 malformed request (repo id, revision, path, Range)
-    │   └── RangeNotSatisfiable      a Range that starts past the end of the file
+    │   ├── RangeNotSatisfiable      a Range that starts past the end of the file
+    │   └── RequestTimeout           a request body that did not arrive in time
     ├── NoSuchRoute                  a URL the mirror does not serve
     ├── HubRefusal                   the Hub's own "no", reproduced exactly for the caller
     │   ├── RepoNotFound             missing or private repo
@@ -53,6 +54,11 @@ class RangeNotSatisfiable(InvalidInput):
     def __init__(self, size: int) -> None:
         super().__init__(f"Requested range not satisfiable (file size {size})")
         self.size = size
+
+
+class RequestTimeout(InvalidInput):
+    """A client sent part of a request body and then too little: its connection is let go
+    rather than held open for ever."""
 
 
 class NoSuchRoute(HubMirrorError):

@@ -258,6 +258,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Requests a client may make at once above `rate_limit` before being slowed down.",
     ),
     Setting(
+        "keepalive_timeout",
+        _as_positive(float),
+        75.0,
+        "Seconds a connection may wait for its next request to arrive whole: idle between"
+        " requests, or headers sent part-way; then it is closed (0 = never).",
+    ),
+    Setting(
+        "body_timeout",
+        _as_positive(float),
+        30.0,
+        "Seconds a request body (a paths-info form, an admin POST) may take to arrive;"
+        " then 408 (0 = no limit).",
+    ),
+    Setting(
         "max_size",
         parse_size,
         0,
@@ -387,6 +401,8 @@ class Settings:
     max_fills_per_client: int = 32
     rate_limit: float = 0.0
     rate_burst: int = 200
+    keepalive_timeout: float = 75.0
+    body_timeout: float = 30.0
     max_size: int = 0
     drain_seconds: float = 30.0
     trusted_proxies: tuple[str, ...] = ()

@@ -109,8 +109,9 @@ class Revision:
             raise InvalidInput(f"Invalid revision '{_shorten(v)}'")
 
     @property
-    def is_commit(self) -> bool:
-        """A full sha never moves, so what it resolves to never expires."""
+    def looks_like_commit(self) -> bool:
+        """Spelled like a full sha. Only a candidate: a branch may be named with 40 hex
+        characters, so a revision is a commit only once upstream has said so."""
         return bool(_COMMIT.match(self.value))
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 from tests.dashboard.conftest import ADMIN_TOKEN
-from tests.dashboard.helpers import eventually, status_of
+from tests.dashboard.helpers import eventually, start_download, status_of
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.http import get, head, request
 
@@ -60,7 +60,7 @@ def test_progress_bar_of_a_running_fill_moves(mirror, fakehub, browser):
     fakehub.add_large_file("model", TINY_BERT, "big-dash.bin", 48 * MiB, seed=11)
     fakehub.faults.bandwidth = 1 * MiB  # seconds per segment: the page polls every second
     target = f"{mirror.url}/{TINY_BERT}/resolve/main/big-dash.bin"
-    reader = mirror.call(_start_download, target)
+    reader = mirror.call(start_download, target)
     browser.get(f"{mirror.url}/")
 
     def bar_value():  # read in one script: the page replaces its rows every second
@@ -77,19 +77,6 @@ def test_progress_bar_of_a_running_fill_moves(mirror, fakehub, browser):
 
 _BAR_VALUE = "var b = document.querySelector('#transfers progress'); return b && b.value;"
 _ROW_TEXT = "var r = document.querySelector('#transfers tr'); return r && r.textContent;"
-
-
-def _start_download(url: str):
-    """A client reading the slow file from inside the server's loop (runs in the background)."""
-    import asyncio
-
-    import aiohttp
-
-    async def read():
-        async with aiohttp.ClientSession() as session, session.get(url) as response:
-            await response.read()
-
-    return asyncio.ensure_future(read())
 
 
 @pytest.mark.timeout(120)

@@ -6,20 +6,11 @@ import pytest
 
 from hubmirror.types import RepoId, RepoType
 from tests.dashboard.conftest import ADMIN_TOKEN
-from tests.dashboard.helpers import eventually, status_of
+from tests.dashboard.helpers import FORM, eventually, session_cookie, status_of
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.http import get, request
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def _session_cookie(url: str) -> str:
-    answer = request(
-        "POST", f"{url}/dashboard/login", headers=FORM, body=f"token={ADMIN_TOKEN}".encode()
-    )
-    assert answer.status == 303
-    return answer.header("Set-Cookie").split(";", 1)[0]
 
 
 @pytest.mark.timeout(60)
@@ -62,7 +53,7 @@ def test_admin_page_without_cookie_is_401(make_mirror):
 def test_admin_page_with_bearer_header_or_session_cookie_is_served(make_mirror):
     server = make_mirror(admin_token=ADMIN_TOKEN)
     assert get(f"{server.url}/dashboard/admin", headers=BEARER).status == 200
-    cookie = _session_cookie(server.url)
+    cookie = session_cookie(server.url)
     assert ADMIN_TOKEN not in cookie
     answer = get(f"{server.url}/dashboard/admin", headers={"Cookie": cookie})
     assert answer.status == 200 and b"Pending approvals" in answer.body
@@ -90,7 +81,7 @@ def test_login_with_a_wrong_token_is_401_without_cookie(make_mirror):
 def test_approve_post_without_csrf_token_is_refused(make_mirror):
     server = make_mirror(admin_token=ADMIN_TOKEN, access_mode="approval")
     assert get(f"{server.url}/{TINY_BERT}/resolve/main/config.json").status == 403
-    cookie = _session_cookie(server.url)
+    cookie = session_cookie(server.url)
     body = f"repo_type=model&repo={TINY_BERT}".encode()
     answer = request(
         "POST",

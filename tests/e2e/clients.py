@@ -103,10 +103,13 @@ def run_client(
     token: str | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 120,
+    python: str = sys.executable,
 ):
-    """Run a Python snippet in a fresh interpreter and return the JSON value of its last line."""
+    """Run a Python snippet in a fresh interpreter and return the JSON value of its last line.
+
+    ``python``: another interpreter (a virtual environment with other client releases)."""
     script = PRELUDE + textwrap.dedent(code)
-    proc = _run_in(home, [sys.executable, "-c", script], endpoint, token, env, timeout)
+    proc = _run_in(home, [python, "-c", script], endpoint, token, env, timeout)
     if proc.returncode != 0:
         raise ClientFailed(_describe(proc, "client snippet"))
     lines = [line for line in proc.stdout.splitlines() if line.strip()]

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
+import time
 
 import aiohttp
 import pytest
 
 from hubmirror.errors import TooManyRequests
 from hubmirror.server.limits import FillLimiter, RateLimiter, client_limits
+from tests.fakehub.largefiles import large_file
 from tests.support.http import get, head, request
 
 MODEL = "acme/tiny-bert"
 MiB = 1024 * 1024
+COLD_SIZE = 64 * MiB
 
 
 class Clock:
@@ -66,38 +70,55 @@ def test_the_least_recently_seen_addresses_are_forgotten_first():
     assert limiter.wait("10.0.3.231") > 0  # the most recent ones are still limited
 
 
-def test_fill_slots_are_counted_per_address_and_released():
+class FakeFill:
+    """A fill as the limiter sees it: ended by the test."""
+
+    def __init__(self) -> None:
+        self.callbacks: list = []
+
+    def on_end(self, callback) -> None:
+        self.callbacks.append(callback)
+
+    def end(self) -> None:
+        for callback in self.callbacks:
+            callback()
+
+
+def test_fills_are_counted_per_address_until_they_end():
     fills = FillLimiter(limit=2)
-    with fills.slot("a"), fills.slot("a"):
-        with pytest.raises(TooManyRequests) as caught, fills.slot("a"):
-            pass
-        assert caught.value.retry_after > 0
-        with fills.slot("b"):
-            assert (fills.active("a"), fills.active("b")) == (2, 1)
+    first, second = FakeFill(), FakeFill()
+    fills.claim("a", first)
+    fills.claim("a", second)
+    with pytest.raises(TooManyRequests) as caught:
+        fills.claim("a", FakeFill())
+    assert caught.value.retry_after > 0
+    fills.claim("b", FakeFill())
+    assert (fills.active("a"), fills.active("b")) == (2, 1)
+    first.end()
+    fills.claim("a", FakeFill())  # an ended fill gives its place back
+    assert fills.active("a") == 2
+
+
+def test_a_refused_fill_is_not_counted():
+    fills = FillLimiter(limit=1)
+    fills.claim("a", only := FakeFill())
+    with pytest.raises(TooManyRequests):
+        fills.claim("a", FakeFill())
+    only.end()
     assert (fills.active("a"), len(fills)) == (0, 0)
 
 
-def test_a_failed_download_gives_its_slot_back():
-    fills = FillLimiter(limit=1)
-    with pytest.raises(RuntimeError), fills.slot("a"):
-        raise RuntimeError("upstream went away")
-    assert len(fills) == 0
-
-
-def test_fill_slots_apply_through_the_server_limits():
+def test_fill_claims_apply_through_the_server_limits():
     limits = client_limits(max_fills=1)
-    with limits.fill_slot("a"):
-        with pytest.raises(TooManyRequests), limits.fill_slot("a"):
-            pass
-        with limits.fill_slot("b"):
-            pass
+    limits.fill_claim("a")(FakeFill())
+    with pytest.raises(TooManyRequests):
+        limits.fill_claim("a")(FakeFill())
+    limits.fill_claim("b")(FakeFill())
 
 
 def test_zero_switches_a_limit_off():
     limits = client_limits(max_fills=0, rate=0.0, burst=200)
-    assert (limits.rate, limits.fills) == (None, None)
-    with limits.fill_slot("a"):
-        pass
+    assert (limits.rate, limits.fills, limits.fill_claim("a")) == (None, None, None)
     on = client_limits(max_fills=3, rate=5.0, burst=10)
     assert (on.rate.rate, on.rate.burst, on.fills.limit) == (5.0, 10, 3)
 
@@ -132,8 +153,27 @@ def test_without_a_rate_limit_many_requests_pass(make_mirror):
     assert {head(target).status for _ in range(300)} == {200}
 
 
+def _one_byte(url: str):
+    """What a client reading one byte of a file and leaving gets."""
+    return get(url, headers={"Range": "bytes=0-0"})
+
+
+def _first_byte(seed: int) -> bytes:
+    with large_file(COLD_SIZE, seed)[0].open("rb") as handle:
+        return handle.read(1)
+
+
+def _wait_until_stored(url: str, deadline: float = 60.0) -> None:
+    """Until ``url`` is served from the store (its fill ended); a read meanwhile joins it."""
+    for _ in range(int(deadline / 0.1)):
+        if _one_byte(url).header("X-Cache-Status") == "HIT":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{url} was not stored within {deadline} s")
+
+
 async def _wait_for_cdn_get(fakehub) -> None:
-    """Until the first fill is fetching from the CDN (its slot is then held)."""
+    """Until the first fill is fetching from the CDN (it is then counted)."""
     while not any(e.host == "cdn" and e.method == "GET" for e in fakehub.log):
         await asyncio.sleep(0.01)
 
@@ -145,24 +185,71 @@ async def test_fills_past_the_limit_get_429_and_cached_files_still_flow(make_mir
     fakehub.add_large_file("model", MODEL, "slow-b.bin", 4 * MiB, seed=32)
     cached = f"{server.url}/{MODEL}/resolve/main/config.json"
     assert (await asyncio.to_thread(get, cached)).status == 200
-    fakehub.faults.bandwidth = 64 * 1024  # slow-a would take a minute: its slot stays held
+    fakehub.faults.bandwidth = 64 * 1024  # slow-a would take a minute: it stays counted
     slow_a, slow_b = (f"{server.url}/{MODEL}/resolve/main/slow-{x}.bin" for x in "ab")
     async with aiohttp.ClientSession() as session:
         first = asyncio.ensure_future(_read(session, slow_a))
         await _wait_for_cdn_get(fakehub)
         other = await asyncio.to_thread(get, slow_b)
-        joining = await asyncio.to_thread(get, slow_a)
+        joining = await asyncio.to_thread(_one_byte, slow_a)
         hit = await asyncio.to_thread(get, cached)
         fakehub.faults.bandwidth = None
         status, body = await first
     assert (other.status, other.header("X-Error-Code")) == (429, "TooManyRequests")
     assert int(other.header("Retry-After")) >= 1
     assert "at most 1 per client" in json.loads(other.body)["error"]
-    assert joining.status == 429  # joining a running fill counts too
+    assert (joining.status, joining.body) == (206, body[:1])  # joining costs nothing
     assert hit.status == 200
     assert (status, len(body)) == (200, 4 * MiB)
     again = await asyncio.to_thread(get, slow_b)
-    assert (again.status, len(again.body)) == (200, 4 * MiB)  # the slot came back
+    assert (again.status, len(again.body)) == (200, 4 * MiB)  # slow-a's fill ended: room again
+
+
+@pytest.mark.timeout(180)
+def test_fills_left_behind_count_against_their_client_until_they_end(make_mirror, fakehub):
+    """One-byte reads of cold files: the client leaves at once, its fills go on and stay
+    counted, so the mirror fetches no more than the limit's worth for it at a time."""
+    server = make_mirror(max_fills_per_client=2)
+    for n in range(8):
+        fakehub.add_large_file("model", MODEL, f"cold-{n}.bin", COLD_SIZE, seed=40 + n)
+    urls = [f"{server.url}/{MODEL}/resolve/main/cold-{n}.bin" for n in range(8)]
+    fakehub.faults.bandwidth = 256 * 1024  # per connection: a fill takes half a minute
+    answers = [_one_byte(url) for url in urls]
+    assert [(a.status, a.body) for a in answers[:2]] == [(206, _first_byte(40 + n)) for n in (0, 1)]
+    for refused in answers[2:]:
+        assert (refused.status, refused.header("X-Error-Code")) == (429, "TooManyRequests")
+        assert int(refused.header("Retry-After")) >= 1
+        assert "at most 2 per client" in json.loads(refused.body)["error"]
+    joined = _one_byte(urls[0])  # a running fill costs nothing more to read
+    assert (joined.status, joined.body) == (206, _first_byte(40))
+    fakehub.faults.bandwidth = None
+    for url in urls[:2]:
+        _wait_until_stored(url)
+    assert fakehub.body_bytes(host="cdn") == 2 * COLD_SIZE  # the two fills, nothing more
+    fakehub.faults.bandwidth = 256 * 1024
+    later = [_one_byte(url) for url in urls[2:5]]  # its fills ended: two new ones may start
+    assert [a.status for a in later] == [206, 206, 429]
+    fakehub.faults.bandwidth = None
+    for url in urls[2:4]:
+        _wait_until_stored(url)
+    assert fakehub.body_bytes(host="cdn") == 4 * COLD_SIZE
+
+
+@pytest.mark.timeout(60)
+def test_a_failed_fill_gives_its_place_back(make_mirror, fakehub):
+    server = make_mirror(max_fills_per_client=1)
+    fakehub.add_large_file("model", MODEL, "broken.bin", 4 * MiB, seed=33)
+    fakehub.add_large_file("model", MODEL, "next.bin", 4 * MiB, seed=34)
+    broken = f"{server.url}/{MODEL}/resolve/main/broken.bin"
+    fakehub.xet = False  # a HEAD then starts no fill: it only learns the file's metadata
+    assert head(broken).status == 200
+    fakehub.faults.fail_status, fakehub.faults.fail_count = 403, 1  # the fill's first request
+    with pytest.raises(http.client.IncompleteRead):  # the fill failed: the 206 is cut short
+        _one_byte(broken)
+    assert fakehub.faults.fail_count is None  # spent by the fill
+    answer = _one_byte(f"{server.url}/{MODEL}/resolve/main/next.bin")
+    with large_file(4 * MiB, 34)[0].open("rb") as handle:
+        assert (answer.status, answer.body) == (206, handle.read(1))
 
 
 async def _read(session: aiohttp.ClientSession, url: str) -> tuple[int, bytes]:

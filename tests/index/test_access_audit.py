@@ -1,9 +1,10 @@
-"""Approvals, grants and the audit table on both backends."""
+"""Approvals, grants, ended sessions and the audit table on both backends."""
 
 from __future__ import annotations
 
 from hubmirror.index.access import AccessRecords, Approval
 from hubmirror.index.audit import AuditRecord, AuditRecords
+from hubmirror.index.sessions import SessionRecords
 from hubmirror.types import RepoId, RepoType
 
 REPO = RepoId(RepoType.MODEL, "acme/gated-model")
@@ -36,6 +37,26 @@ def test_grants_are_per_fingerprint_and_repo(index_db):
     assert access.has_grant("fp1", REPO)
     assert not access.has_grant("fp2", REPO)
     assert not access.has_grant("fp1", OTHER)
+
+
+def test_granted_repos_are_those_confirmed_since_a_time(index_db):
+    access = AccessRecords(index_db)
+    access.put_grant("fp1", REPO, WHEN)
+    access.put_grant("fp1", OTHER, WHEN - 100)
+    access.put_grant("fp2", OTHER, WHEN)
+    assert access.granted_repos("fp1", WHEN - 50) == [REPO]
+    access.put_grant("fp1", OTHER, WHEN + 1)  # confirmed again: counts from then
+    assert set(access.granted_repos("fp1", WHEN - 50)) == {REPO, OTHER}
+    assert access.granted_repos("fp3", 0) == []
+
+
+def test_ended_sessions_are_known_until_they_would_have_expired(index_db):
+    sessions = SessionRecords(index_db)
+    sessions.end("old", WHEN + 10, WHEN)
+    assert sessions.ended("old") and not sessions.ended("other")
+    sessions.end("old", WHEN + 10, WHEN)  # a second logout of the same session: no error
+    sessions.end("new", WHEN + 100, WHEN + 20)  # "old" expired meanwhile: its row goes
+    assert sessions.ended("new") and not sessions.ended("old")
 
 
 def _record(at: float, who: str, repo: RepoId = REPO, size: int = 0) -> AuditRecord:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hubmirror.runtime import open_mirror
 from hubmirror.server.app import start_server
+from hubmirror.server.protocol import Timeouts
 from hubmirror.settings import Settings
 
 
@@ -75,6 +76,7 @@ class MirrorThread:
                 rate_limit=self.settings.rate_limit,
                 rate_burst=self.settings.rate_burst,
                 trusted_proxies=self.settings.trusted_proxies,
+                timeouts=Timeouts(self.settings.keepalive_timeout, self.settings.body_timeout),
             )
             self._ready.set()
             try:

@@ -34,3 +34,9 @@ def test_malformed_range_is_invalid_input(header):
 
 def test_no_range_header_means_whole_file():
     assert parse_range(None) is None
+
+
+@pytest.mark.parametrize("header", ["bytes=" + "9" * 4400 + "-", "bytes=0-" + "1" * 20])
+def test_a_position_no_file_could_reach_is_invalid_input(header):
+    with pytest.raises(InvalidInput, match="position too large"):
+        parse_range(header)

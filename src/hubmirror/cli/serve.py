@@ -71,6 +71,7 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
     from hubmirror.hub.redirects import without_userinfo
     from hubmirror.runtime import open_mirror, use_io_threads
     from hubmirror.server.app import start_server
+    from hubmirror.server.protocol import Timeouts
 
     use_io_threads()
     async with open_mirror(settings) as mirror:
@@ -85,6 +86,7 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
             max_fills_per_client=settings.max_fills_per_client,
             rate_limit=settings.rate_limit,
             rate_burst=settings.rate_burst,
+            timeouts=Timeouts(settings.keepalive_timeout, settings.body_timeout),
             trusted_proxies=settings.trusted_proxies,
         )
         url = settings.public_url or f"http://{settings.host}:{port}"

@@ -81,9 +81,8 @@ async def download_async(request: DownloadRequest, progress: Progress) -> Downlo
 
 
 async def _resolve_commit(http: HubHttp, endpoints: Endpoints, spec: RepoSpec) -> str:
-    """The commit the revision points at (a full sha is its own answer)."""
-    if spec.revision.is_commit:
-        return spec.revision.value
+    """The commit the revision points at, as the mirror says: even a 40-hex revision is
+    asked, since a branch may be spelled like a sha."""
 
     async def ask(endpoint: str) -> str:
         info, _ = await http.get_json(

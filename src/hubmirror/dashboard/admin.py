@@ -35,18 +35,24 @@ async def login(request: web.BaseRequest, ctx: DashboardContext) -> web.Response
     form = await request.post()
     if not auth.login_ok(str(form.get("token", "")), ctx.admin_token):
         return login_form(ctx, "Wrong admin token.", 401)
-    cookie = auth.session_cookie(ctx.admin_token, ctx.root, ctx.base_url.startswith("https:"))
+    session = auth.new_session(ctx.mirror.clock())
+    secure = ctx.base_url.startswith("https:")
+    cookie = auth.session_cookie(ctx.admin_token, session, ctx.root, secure)
     location = ctx.link("/dashboard/admin")
     raise web.HTTPSeeOther(location, headers={"Set-Cookie": cookie})
 
 
-def logout(ctx: DashboardContext) -> web.Response:
+def logout(ctx: DashboardContext, session: auth.Session | None) -> web.Response:
+    """End the session for every worker and node, not only in this browser."""
+    if session is not None:
+        ctx.mirror.end_admin_session(session.id, session.expires_at)
     headers = {"Set-Cookie": auth.cleared_cookie(ctx.root)}
     raise web.HTTPSeeOther(ctx.link("/"), headers=headers)
 
 
-def admin_page(ctx: DashboardContext) -> web.Response:
-    csrf = auth.csrf_token(ctx.admin_token)
+def admin_page(ctx: DashboardContext, session: auth.Session | None) -> web.Response:
+    """``session`` is None for a script sending the Bearer header (it needs no CSRF token)."""
+    csrf = auth.csrf_token(ctx.admin_token, session) if session else ""
     body = _approvals(ctx, csrf) + _audit(ctx) + _logout_form(ctx, csrf)
     return page(ctx, "Admin", body)
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.html import esc, size, table, when
+from hubmirror.mirror.disclosure import Viewer
 from hubmirror.types import RepoId
 
 
@@ -14,8 +15,9 @@ def repo_link(ctx: DashboardContext, repo: RepoId) -> str:
     return f'<a href="{esc(ctx.link(path))}">{esc(repo.name)}</a>'
 
 
-def repos_body(ctx: DashboardContext) -> str:
-    repos = ctx.mirror.index.known_repos()
+def repos_body(ctx: DashboardContext, viewer: Viewer) -> str:
+    """The cached repos this visitor may see named (gated and private ones: see disclosure.py)."""
+    repos = ctx.mirror.repos_seen_by(viewer)
     if not repos:
         return "<p>Nothing cached yet.</p>"
     rows = [[esc(r.repo_type.value), repo_link(ctx, r)] for r in repos]
@@ -23,6 +25,7 @@ def repos_body(ctx: DashboardContext) -> str:
 
 
 def repo_body(ctx: DashboardContext, repo: RepoId) -> str:
+    """One repo's revisions and files: only for a visitor who may see it (``Mirror.may_see``)."""
     index = ctx.mirror.index
     revisions = index.revisions_of(repo)
     rows = [[esc(rev), f"<code>{esc(commit)}</code>"] for rev, commit in revisions.items()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hubmirror.mirror.disclosure import Viewer
 from hubmirror.mirror.fillstate import Fill
 from hubmirror.mirror.service import Mirror
 
@@ -15,13 +16,17 @@ _HITS = ("HIT", "STALE")  # bytes that came off local disk
 _FILE_STATUSES = ("HIT", "STALE", "MISS", "BYPASS")
 
 
-def status(mirror: Mirror) -> dict[str, Any]:
-    """Hit ratio, bytes, cache size against the quota, transfers and upstream health."""
+def status(mirror: Mirror, viewer: Viewer) -> dict[str, Any]:
+    """Hit ratio, bytes, cache size against the quota, transfers and upstream health.
+
+    Totals count every repo; the transfers list only those of repos ``viewer`` may see named.
+    """
+    fills = list(mirror.fills.running.values())
     return {
         "requests": _requests(mirror),
         "bytes": _bytes(mirror),
         "cache": _cache(mirror),
-        "transfers": [_transfer(fill) for fill in list(mirror.fills.running.values())],
+        "transfers": [_transfer(f) for f in fills if mirror.may_see(viewer, f.source.repo)],
         "upstreams": _upstreams(mirror),
         "offline": mirror.offline,
     }

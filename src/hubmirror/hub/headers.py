@@ -51,6 +51,7 @@ class ErrorCode(enum.StrEnum):
     ENTRY_NOT_FOUND = "EntryNotFound"
     BAD_REQUEST = "BadRequest"
     RANGE_NOT_SATISFIABLE = "RangeNotSatisfiable"
+    REQUEST_TIMEOUT = "RequestTimeout"  # this mirror's own: a request body too slow
     NOT_FOUND = "NotFound"
     UPSTREAM_UNAVAILABLE = "UpstreamUnavailable"
     UPSTREAM_TIMEOUT = "UpstreamTimeout"

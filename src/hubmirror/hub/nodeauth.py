@@ -40,7 +40,7 @@ def verify(
     """The signing node's id when the headers prove the secret, else ``None``."""
     node, stamp = headers.get(X_NODE, ""), headers.get(X_NODE_TIME, "")
     signature = headers.get(X_NODE_SIGNATURE, "")
-    if not (node and stamp.isdigit() and signature):
+    if not (node and stamp.isascii() and stamp.isdigit() and len(stamp) <= 12 and signature):
         return None
     if abs(now - int(stamp)) > WINDOW:
         return None

@@ -96,4 +96,5 @@ def _without_code(
 
 def retry_after(headers: Mapping[str, str]) -> int | None:
     value = headers.get("Retry-After", "")
-    return int(value) if value.isdigit() else None
+    # ASCII digits only, and few of them: int() of "²" or of 5,000 digits raises.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None

@@ -92,3 +92,11 @@ class AccessRecords:
             (fingerprint, repo.repo_type.value, repo.canonical),
         ).fetchone()
         return row is not None
+
+    def granted_repos(self, fingerprint: str, since: float) -> list[RepoId]:
+        """The restricted repos upstream confirmed for this token at ``since`` or later."""
+        rows = self.db.execute(
+            "SELECT repo_type, repo_id FROM access_grants WHERE fingerprint=? AND confirmed_at>=?",
+            (fingerprint, since),
+        ).fetchall()
+        return [RepoId(RepoType(row[0]), row[1]) for row in rows]

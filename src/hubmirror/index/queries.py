@@ -15,6 +15,7 @@ from hubmirror.index.audit import AuditRecords
 from hubmirror.index.database import SqlDatabase, upsert_sql
 from hubmirror.index.leases import FillLeases, cluster_secret
 from hubmirror.index.records import ApiAnswer, KnownCommit, RepoRecord, Snapshot, StoredBlob
+from hubmirror.index.sessions import SessionRecords
 from hubmirror.index.xet import XetRecords
 from hubmirror.types import FileEntry, RepoId, RepoType
 
@@ -47,6 +48,7 @@ class Index:
         self.audit = AuditRecords(db)
         self.leases = FillLeases(db)
         self.xet = XetRecords(db)  # Xet hashes of stored blobs (issue 9)
+        self.sessions = SessionRecords(db)  # dashboard admin sessions ended by a logout
 
     def cluster_secret(self) -> str:
         """The node-to-node signing secret every node sharing this index reads alike."""
@@ -71,6 +73,21 @@ class Index:
         self.db.execute(
             _PUT_COMMIT,
             (repo.repo_type.value, repo.canonical, revision, commit, now),
+        )
+
+    def names_commit(self, repo: RepoId, commit: str) -> bool:
+        """Whether upstream named ``commit`` as a commit of ``repo``: a revision resolved
+        to it, or a file listing is held at it."""
+        key = (repo.repo_type.value, repo.canonical, commit)
+        return bool(
+            self.db.execute(
+                "SELECT 1 FROM revisions WHERE repo_type=? AND repo_id=? AND commit_sha=? LIMIT 1",
+                key,
+            ).fetchone()
+            or self.db.execute(
+                "SELECT 1 FROM entries WHERE repo_type=? AND repo_id=? AND commit_sha=? LIMIT 1",
+                key,
+            ).fetchone()
         )
 
     # entries ---------------------------------------------------------------

@@ -74,7 +74,7 @@ class ApiAnswers:
         visibility = await self.metadata.visibility(route.repo)
         trusted = self.access.may_use_cache(route.repo, visibility, auth)
         cached = self.index.get_answer(key)
-        fresh = cached and self.clock() - cached.fetched_at < ttl_of(route, self.metadata_ttl)
+        fresh = cached and self.clock() - cached.fetched_at < self._ttl_of(route)
         if trusted and fresh and not refresh:
             return replay(cached)
         flight = self.metadata.ask(
@@ -130,10 +130,22 @@ class ApiAnswers:
             commit = payloads.commit_of_info(data)
             if commit:
                 self.revisions.remember(route.repo, route.revision, commit)
-        if route.action in IMMUTABLE_AT_COMMIT and route.revision and route.revision.is_commit:
+        if self._at_commit(route):
             entries = payloads.entries_from_listing(data)
             if entries:
                 self.files.remember_entries(route.repo, route.revision.value, entries)
+
+    def _at_commit(self, route: RepoApi) -> bool:
+        """A listing at a commit upstream named: it never changes."""
+        revision: Revision | None = route.revision
+        return (
+            route.action in IMMUTABLE_AT_COMMIT
+            and revision is not None
+            and self.revisions.is_commit(route.repo, revision)
+        )
+
+    def _ttl_of(self, route: RepoApi) -> float:
+        return FOREVER if self._at_commit(route) else self.metadata_ttl
 
 
 def grouped_form(form: list[tuple[str, str]] | None) -> dict[str, list[str]]:
@@ -185,13 +197,6 @@ def canonical_answer_key(key: str, repo: RepoId) -> str:
     if key[: len(spelled)].lower() == canonical and rest[:1] in ("", "/", "?", "|"):
         return canonical + rest
     return key
-
-
-def ttl_of(route: RepoApi, metadata_ttl: float) -> float:
-    revision: Revision | None = route.revision
-    if route.action in IMMUTABLE_AT_COMMIT and revision is not None and revision.is_commit:
-        return FOREVER
-    return metadata_ttl
 
 
 def relative_link(link: str | None) -> str | None:

@@ -198,7 +198,7 @@ def _export_hf_cache(
         progress.advance(file.entry.size)
         progress.file_done()
     revision = snapshot.spec.revision
-    if not revision.is_commit:
+    if revision.value != commit:  # a branch or tag (40 hex characters too) gets its ref
         writer.ref(revision.value, commit)
         result.written.append(f"refs/{revision.value}")
     _write_listing(index, snapshot, writer, result)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hubmirror.errors import BlobMissing, IntegrityError, StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
-from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource, Segment, fill_key
+from hubmirror.mirror.fillstate import Fill, FillClaim, FillPlan, FillSource, Segment, fill_key
 from hubmirror.mirror.fillwrites import ProgressPublisher, SegmentSink, hash_along
 from hubmirror.mirror.origins import RETRYABLE, PeerOrigin, StoreOrigin, UpstreamOrigin
 from hubmirror.mirror.sharing import Shared
@@ -77,8 +77,13 @@ class Fills:
         self.xet_refused: Callable[[str], None] = lambda _key: None  # upstream's Xet hash wrong
         self._tasks: set[asyncio.Task] = set()
 
-    def start(self, source: FillSource) -> Fill:
-        """The running fill for this blob (ours or another process's), or a new one."""
+    def start(self, source: FillSource, claim: FillClaim | None = None) -> Fill:
+        """The running fill for this blob (ours or another process's), or a new one.
+
+        ``claim`` is asked only for a new fill this process fetches, before anything is
+        fetched: joining a running fill, reading along another process's, or finding
+        the blob stored costs the caller nothing.
+        """
         key = fill_key(source.entry)
         fill = self.running.get(key)
         if fill is not None:
@@ -95,9 +100,12 @@ class Fills:
             return fill
         try:
             self._check_room(source.entry.size)
+            if claim is not None:
+                claim(fill)  # may refuse; else counts the fill until it ends
             fill.origin, fill.leader = self._origin(fill, stored)
-        except BaseException:
+        except BaseException as exc:
             lock.release()
+            fill.fail(exc)  # ended before it began: a claim is given back
             raise
         resumed = _resume(fill)
         writer = BlobWriter(fill.temp, _expected(source.entry), keep=resumed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,12 @@ class Segment:
         return self.position >= self.end
 
 
+# Called by ``Fills.start`` with a fill a request is about to start (not one it joins):
+# raises to refuse it (nothing is fetched), or counts it against the request's client
+# until it ends (``Fill.on_end``). The per-client fill limit (server.limits) is one.
+FillClaim = Callable[["Fill"], None]
+
+
 def fill_key(entry: FileEntry) -> str:
     return entry.sha256 or f"git-{entry.etag}"
 
@@ -80,6 +87,7 @@ class Fill:
         self.leader = False  # this node fetches from upstream and shares the blob
         self.xet_check: str | None = None  # a Xet hash this fill verifies before its last byte
         self._progress = asyncio.Event()
+        self._on_end: list[Callable[[], None]] = []
 
     @property
     def done(self) -> bool:
@@ -132,13 +140,27 @@ class Fill:
             segment.position = max(segment.position, position)
         self._wake()
 
+    def on_end(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the fill has ended (stored, failed or cancelled); now if
+        it has. Whoever counts fills (the per-client limit) releases them here."""
+        if self.done:
+            callback()
+        else:
+            self._on_end.append(callback)
+
     def finish(self, blob: StoredBlob, final_path: Path) -> None:
         self.blob, self.final_path = blob, final_path
-        self._wake()
+        self._end()
 
     def fail(self, error: BaseException) -> None:
         self.error = error
+        self._end()
+
+    def _end(self) -> None:
         self._wake()
+        callbacks, self._on_end = self._on_end, []
+        for callback in callbacks:
+            callback()
 
     async def wait_beyond(self, position: int) -> None:
         """Return once a byte at ``position`` is readable or the fill has ended."""

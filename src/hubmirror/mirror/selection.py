@@ -76,7 +76,7 @@ def local_snapshot(
 
 
 def _commit_of(index: Index, spec: RepoSpec) -> str:
-    if spec.revision.is_commit:
+    if spec.revision.looks_like_commit and index.names_commit(spec.repo, spec.revision.value):
         return spec.revision.value
     known = index.get_commit(spec.repo, spec.revision.value)
     if known is None:

@@ -27,10 +27,11 @@ from hubmirror.mirror.audit import AuditLog, NoAudit
 from hubmirror.mirror.blobuse import BlobUse
 from hubmirror.mirror.callers import Caller, PassThrough
 from hubmirror.mirror.cluster import default_node_url
+from hubmirror.mirror.disclosure import Disclosure, Viewer
 from hubmirror.mirror.eviction import Eviction
 from hubmirror.mirror.fileanswers import FileAnswer, FileAnswers
 from hubmirror.mirror.fills import Fills
-from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
+from hubmirror.mirror.fillstate import Fill, FillClaim, FillPlan, FillSource
 from hubmirror.mirror.flights import Flights
 from hubmirror.mirror.metadata import Metadata
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
@@ -81,6 +82,7 @@ class Mirror:
         self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
         self.access.offline_access = offline_access
         self.access.is_offline = lambda: self.pool.offline
+        self.disclosure = Disclosure(self.identities, self.access, index.access)  # dashboard
         self.shared = shared  # object store, local tier, cluster (sharing.py), or None
         self.fills = Fills(
             store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan, shared=shared
@@ -128,6 +130,26 @@ class Mirror:
         """Refuse a repo this mirror does not serve, or the caller's mirror token may not read."""
         self.identities.check(caller, repo)
         self.admission.admit(caller, repo)
+
+    # the dashboard: what a visitor may see named (disclosure.py), admin sessions ----------
+    def viewer(self, address: str, authorization: str | None) -> Viewer:
+        """A dashboard visitor as the API sees them, decided once per page."""
+        return self.disclosure.viewer(address, authorization)
+
+    def may_see(self, viewer: Viewer, repo: RepoId) -> bool:
+        """May the page name ``repo`` (and show its commits, files, transfers) to ``viewer``?"""
+        return self.disclosure.may_see(viewer, repo)
+
+    def repos_seen_by(self, viewer: Viewer) -> list[RepoId]:
+        """The cached repos ``viewer`` may see named."""
+        return self.disclosure.seen(viewer, self.index.known_repos())
+
+    def end_admin_session(self, session_id: str, expires_at: float) -> None:
+        """A logout: every worker and node sharing the index refuses the session from now."""
+        self.index.sessions.end(session_id, expires_at, self.clock())
+
+    def admin_session_ended(self, session_id: str) -> bool:
+        return self.index.sessions.ended(session_id)
 
     def _audit_refusal(self, caller: Caller, repo: RepoId, verdict: Verdict) -> None:
         self.audit.decision(caller, repo, None, None, verdict.value, REFUSAL_REASONS[verdict])
@@ -180,11 +202,15 @@ class Mirror:
         """No local tier: stored blobs are sent straight from the object store."""
         return self.file_answers.streams_from_store
 
-    def start_fill(self, answer: FileAnswer, auth: str | None) -> Fill:
-        """Join the running fill of this blob, or start one with this caller's token."""
+    def start_fill(
+        self, answer: FileAnswer, auth: str | None, claim: FillClaim | None = None
+    ) -> Fill:
+        """Join the running fill of this blob, or start one with this caller's token
+        (``claim``, when given, may refuse a new one or counts it until it ends)."""
         entry = answer.entry
         announced = self.announced.for_entry(entry)
-        return self.fills.start(FillSource(answer.repo, answer.commit, entry, auth, announced))
+        source = FillSource(answer.repo, answer.commit, entry, auth, announced)
+        return self.fills.start(source, claim)
 
     @contextlib.asynccontextmanager
     async def upstream_range(

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from hubmirror.errors import EntryNotFound, Forbidden, InvalidCredentials, InvalidInput
 from hubmirror.hub import xet
 from hubmirror.index.records import StoredBlob
-from hubmirror.mirror.fillstate import FillSource
+from hubmirror.mirror.fillstate import FillClaim, FillSource
 from hubmirror.mirror.xettokens import ReadToken, read_token
 from hubmirror.types import RepoId
 
@@ -85,7 +85,9 @@ def file_for_hash(
     return CasFile(blob, *where, stored)
 
 
-def refill(mirror, claims: ReadToken, xet_hash: str) -> CasFile | None:
+def refill(
+    mirror, claims: ReadToken, xet_hash: str, claim: FillClaim | None = None
+) -> CasFile | None:
     """Fetch again a file of the token's repo that the mirror verified once and let go.
 
     A client's listing (or its cached copy of one) may carry the Xet hash of a blob
@@ -99,7 +101,7 @@ def refill(mirror, claims: ReadToken, xet_hash: str) -> CasFile | None:
     )
     if where is None:
         return None
-    return _fill(mirror, claims, CasFile(StoredBlob(sha256, "", 0), *where, stored=False))
+    return _fill(mirror, claims, CasFile(StoredBlob(sha256, "", 0), *where, stored=False), claim)
 
 
 def only_in_object_store(mirror, found: CasFile) -> bool:
@@ -109,20 +111,24 @@ def only_in_object_store(mirror, found: CasFile) -> bool:
     return found.stored and shared_only and not mirror.store.has(found.blob.sha256)
 
 
-def onto_local_disk(mirror, claims: ReadToken, found: CasFile) -> CasFile:
+def onto_local_disk(
+    mirror, claims: ReadToken, found: CasFile, claim: FillClaim | None = None
+) -> CasFile:
     """Fill the local tier from the object store, as a download through ``/resolve``
     would: the xorbs then read that fill, and later ones the local file."""
-    return _fill(mirror, claims, found)
+    return _fill(mirror, claims, found, claim)
 
 
-def _fill(mirror, claims: ReadToken, found: CasFile) -> CasFile:
-    """Start (or join) the fill of ``found``'s blob; ``found`` as the fill leaves it."""
+def _fill(mirror, claims: ReadToken, found: CasFile, claim: FillClaim | None) -> CasFile:
+    """Start (or join) the fill of ``found``'s blob; ``found`` as the fill leaves it.
+    ``claim``: the per-client fill limit, asked only for a new fill."""
     entry = mirror.index.get_entry(claims.repo, found.commit, found.path)
     if entry is None:
         raise EntryNotFound(f"{found.path} is not known at {found.commit}")
     sha256 = found.blob.sha256
     entry = replace(entry, sha256=sha256)  # one fill key with every other reader: the sha256
-    fill = mirror.fills.start(FillSource(claims.repo, found.commit, entry, claims.upstream_auth))
+    source = FillSource(claims.repo, found.commit, entry, claims.upstream_auth)
+    fill = mirror.fills.start(source, claim)
     blob = fill.blob or StoredBlob(sha256, found.blob.git_sha1, entry.size)
     return replace(found, blob=blob, stored=found.stored or fill.blob is not None)
 

@@ -19,7 +19,7 @@ from hubmirror.errors import InvalidCredentials, InvalidInput, NoSuchRoute
 from hubmirror.hub.synclist import SyncItem, parse_sync_list
 from hubmirror.mirror.sync import sync_snapshot
 from hubmirror.progress import CountingProgress
-from hubmirror.server.context import CONTEXT, authorization_of, mirror_of
+from hubmirror.server.context import CONTEXT, authorization_of, body_within_timeout, mirror_of
 
 
 async def handle_offline(request: web.BaseRequest) -> web.Response:
@@ -42,7 +42,7 @@ def _check_admin(request: web.BaseRequest) -> None:
 
 async def _offline_flag(request: web.BaseRequest) -> bool:
     try:
-        value = json.loads(await request.read()).get("offline")
+        value = json.loads(await body_within_timeout(request, request.read())).get("offline")
     except (ValueError, AttributeError):
         value = None
     if not isinstance(value, bool):
@@ -82,7 +82,7 @@ async def handle_sync(request: web.BaseRequest) -> web.StreamResponse:
 
 async def _sync_request(request: web.BaseRequest) -> tuple[SyncItem, str | None]:
     try:
-        body = json.loads(await request.read())
+        body = json.loads(await body_within_timeout(request, request.read()))
         items = parse_sync_list(shlex.join([body["repo"], *_filters(body)]), source="request")
     except (ValueError, KeyError, TypeError, AttributeError):
         raise InvalidInput(

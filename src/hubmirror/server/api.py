@@ -12,7 +12,7 @@ from aiohttp import web
 
 from hubmirror.errors import InvalidInput, NoSuchRoute
 from hubmirror.hub.routes import Housekeeping, RepoApi
-from hubmirror.server.context import base_url, caller_of, mirror_of
+from hubmirror.server.context import base_url, body_within_timeout, caller_of, mirror_of
 
 _SERVED_ACTIONS = ("info", "revision", "tree", "paths-info", "refs", "commits", "treesize")
 _LISTINGS = ("tree", "paths-info")  # where Xet clients look for ``xetHash``
@@ -47,7 +47,7 @@ async def handle_api(request: web.Request, route: RepoApi) -> web.Response:
 async def _form_fields(request: web.Request) -> list[tuple[str, str]]:
     """A paths-info form as text fields; a body that is none is the caller's mistake."""
     try:
-        fields = list((await request.post()).items())
+        fields = list((await body_within_timeout(request, request.post())).items())
     except (ValueError, web.HTTPException):  # undecodable, no boundary, too large
         raise InvalidInput("paths-info takes a form: paths=...&expand=...") from None
     for name, value in fields:

@@ -34,7 +34,7 @@ from hubmirror.server.errors import error_response
 from hubmirror.server.limits import client_limits
 from hubmirror.server.metrics import handle_health, handle_metrics
 from hubmirror.server.peers import handle_node_fill, is_node_route
-from hubmirror.server.protocol import HubServer
+from hubmirror.server.protocol import DEFAULT_TIMEOUTS, HubServer, Timeouts
 from hubmirror.server.resolve import handle_resolve
 from hubmirror.server.responses import BODY_STARTED, abort
 from hubmirror.server.xetcas import handle_xet_cas, is_xet_cas_route
@@ -280,6 +280,7 @@ async def start_server(
     rate_limit: float = 0.0,
     rate_burst: int = 200,
     trusted_proxies: tuple[str, ...] = (),
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
 ) -> tuple[web.BaseRunner, int]:
     """Start listening; return the runner (to clean up) and the bound port.
 
@@ -292,10 +293,12 @@ async def start_server(
         admin_token,
         limits,
         parse_networks(trusted_proxies),
+        timeouts.body,
     )
     server = HubServer(
         Dispatcher(context),
         context=context,
+        keepalive_timeout=timeouts.aiohttp_keepalive,
         access_log_class=AccessLogger,
         access_log=access_log if log_requests else _silent_log,
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from hubmirror.errors import InvalidCredentials, InvalidInput
+from hubmirror.errors import InvalidCredentials, InvalidInput, RequestTimeout
 from hubmirror.mirror.callers import Caller
 from hubmirror.mirror.identities import INVALID_CREDENTIALS
 from hubmirror.mirror.service import Mirror
@@ -25,11 +28,14 @@ class ServerContext:
     admin_token: str | None = None
     limits: ClientLimits = NO_LIMITS  # per client address: request rate, fills at once
     trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For names the client
+    body_timeout: float = 30.0  # seconds a request body may take to arrive (0 = no limit)
 
     @property
     def prefix(self) -> str:
         return urlsplit(self.public_url).path.rstrip("/")
 
+
+T = TypeVar("T")
 
 CONTEXT = web.RequestKey("hubmirror", ServerContext)
 CALLER = web.RequestKey("hubmirror-caller", Caller)
@@ -41,6 +47,21 @@ def mirror_of(request: web.BaseRequest) -> Mirror:
 
 def limits_of(request: web.BaseRequest) -> ClientLimits:
     return request[CONTEXT].limits
+
+
+async def body_within_timeout(request: web.BaseRequest, read: Awaitable[T]) -> T:
+    """``read`` (of the request body), or 408 once ``body_timeout`` has passed: a client
+    that sends headers and then a trickle of body must not hold a connection for ever."""
+    seconds = request[CONTEXT].body_timeout
+    if not seconds:
+        return await read
+    try:
+        async with asyncio.timeout(seconds):
+            return await read
+    except TimeoutError:
+        raise RequestTimeout(
+            f"the request body did not arrive within {seconds:g} s (body_timeout)"
+        ) from None
 
 
 def authorization_of(request: web.BaseRequest) -> str | None:

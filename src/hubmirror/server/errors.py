@@ -28,6 +28,7 @@ ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
     e.HubMirrorError: (500, None),
     e.InvalidInput: (400, ErrorCode.BAD_REQUEST),
     e.RangeNotSatisfiable: (416, ErrorCode.RANGE_NOT_SATISFIABLE),
+    e.RequestTimeout: (408, ErrorCode.REQUEST_TIMEOUT),
     e.NoSuchRoute: (404, ErrorCode.NOT_FOUND),
     e.HubRefusal: (403, ErrorCode.FORBIDDEN),
     e.RepoNotFound: (_401_or(404), ErrorCode.REPO_NOT_FOUND),

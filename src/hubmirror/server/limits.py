@@ -10,12 +10,13 @@ State stays bounded: buckets of the least recently seen addresses are dropped
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from hubmirror.errors import TooManyRequests
 
@@ -69,8 +70,27 @@ class RateLimiter:
         return len(self._buckets)
 
 
+class Ending(Protocol):
+    """A fill as the limiter sees it: something that tells when it has ended."""
+
+    def on_end(self, callback: Callable[[], None]) -> None: ...
+
+
 class FillLimiter:
-    """How many uncached files each address is having fetched (started or joined) at once."""
+    """How many fills each address started that have not ended yet.
+
+    A fill is counted against the client whose request started it, from its start
+    until it ends (stored, failed or cancelled), not only while that request lasts:
+    a fill goes on after its client leaves, so a client reading one byte of many cold
+    files would otherwise have the mirror fetch all of them. Such a client is held to
+    ``limit`` files in flight, and may start more as those end. Fills nobody reads
+    any more are not paused: the bytes are the cache, and the count already bounds
+    them. Joining a running fill (someone else's, or one read along from another
+    process) fetches nothing new and is never counted or refused.
+
+    Counts are per process; a node-wide count would replace ``_active`` behind
+    ``claim`` and ``_release``.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -79,25 +99,25 @@ class FillLimiter:
     def active(self, address: str) -> int:
         return self._active.get(address, 0)
 
-    @contextlib.contextmanager
-    def slot(self, address: str) -> Iterator[None]:
-        """Hold one of ``address``'s slots for as long as its download runs."""
+    def claim(self, address: str, fill: Ending) -> None:
+        """Count ``fill``, about to start for ``address``, until it ends; or refuse it."""
         count = self._active.get(address, 0)
         if count >= self.limit:
             raise TooManyRequests(
                 f"Too many uncached files requested by {address} at once: this mirror "
-                f"fetches at most {self.limit} per client. Retry when some have finished.",
+                f"fetches at most {self.limit} per client (each until it is stored, also "
+                "after its request has gone). Retry when some have finished.",
                 retry_after=FILL_RETRY_AFTER,
             )
         self._active[address] = count + 1
-        try:
-            yield
-        finally:
-            left = self._active[address] - 1
-            if left:
-                self._active[address] = left
-            else:
-                del self._active[address]
+        fill.on_end(lambda: self._release(address))
+
+    def _release(self, address: str) -> None:
+        left = self._active[address] - 1
+        if left:
+            self._active[address] = left
+        else:
+            del self._active[address]
 
     def __len__(self) -> int:
         return len(self._active)
@@ -110,10 +130,12 @@ class ClientLimits:
     rate: RateLimiter | None = None
     fills: FillLimiter | None = None
 
-    def fill_slot(self, address: str) -> contextlib.AbstractContextManager[None]:
+    def fill_claim(self, address: str) -> Callable[[Ending], None] | None:
+        """For ``Mirror.start_fill``: counts a fill the request starts against ``address``
+        (or refuses it), ``None`` without a limit. The Xet CAS passes the token holder's."""
         if self.fills is None:
-            return contextlib.nullcontext()
-        return self.fills.slot(address)
+            return None
+        return functools.partial(self.fills.claim, address)
 
 
 NO_LIMITS = ClientLimits()

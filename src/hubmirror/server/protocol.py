@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from aiohttp import http_exceptions as bad
 from aiohttp import web
@@ -70,6 +71,28 @@ class _HubRequestHandler(RequestHandler):
         )
         resp.force_close()
         return resp
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long a connection may keep the server waiting for a request.
+
+    ``keepalive``: for the next request to arrive whole. aiohttp's timer starts when the
+    connection opens and again after each answer, and bytes arriving do not restart it,
+    so it bounds idle keep-alive and half-sent headers alike (0 = never). ``body``: for a
+    request body, once its headers are in (0 = no limit).
+    """
+
+    keepalive: float = 75.0
+    body: float = 30.0
+
+    @property
+    def aiohttp_keepalive(self) -> float:
+        """aiohttp reads 0 as "close after each answer"; ours means "never"."""
+        return self.keepalive or 10.0**9
+
+
+DEFAULT_TIMEOUTS = Timeouts()
 
 
 class HubServer(web.Server):

@@ -47,14 +47,14 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
     if answer.blob is not None and mirror.streams_from_store:
         mirror.touch(answer.blob)
         return await _direct_range(request, answer, auth, headers, (start, end), span)
-    with limits_of(request).fill_slot(caller_of(request).address):  # started or joined
-        fill = mirror.start_fill(answer, auth)
-        if span and fill.distance_ahead(start) > DIRECT_RANGE_AHEAD:
-            headers = headers | {X_CACHE_STATUS: str(CacheStatus.MISS)}
-            return await _direct_range(request, answer, auth, headers, span, span)
-        resp = await responses.start(request, headers, size, span)
-        with mirror.reading(fill.key):  # the quota leaves a blob alone while it is sent
-            await responses.send_fill(request, resp, fill, start, end)
+    claim = limits_of(request).fill_claim(caller.address)  # a new fill counts until it ends
+    fill = mirror.start_fill(answer, auth, claim)
+    if span and fill.distance_ahead(start) > DIRECT_RANGE_AHEAD:
+        headers = headers | {X_CACHE_STATUS: str(CacheStatus.MISS)}
+        return await _direct_range(request, answer, auth, headers, span, span)
+    resp = await responses.start(request, headers, size, span)
+    with mirror.reading(fill.key):  # the quota leaves a blob alone while it is sent
+        await responses.send_fill(request, resp, fill, start, end)
     return resp
 
 
@@ -78,8 +78,8 @@ def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
     if announced is not None:
         caller = caller_of(request)
         try:
-            with limits_of(request).fill_slot(caller.address):
-                fill = mirror.start_fill(answer, caller.upstream_auth)
+            claim = limits_of(request).fill_claim(caller.address)
+            fill = mirror.start_fill(answer, caller.upstream_auth, claim)
         except TooManyRequests:  # no Xet then: a GET gets the 429 it always got
             return None
         xet_hash = checked_by(fill, announced)

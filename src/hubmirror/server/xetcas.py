@@ -19,8 +19,15 @@ from hubmirror.hub import xet
 from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus
 from hubmirror.hub.routes import split_raw_path
 from hubmirror.mirror import xetcas, xorbreads
-from hubmirror.server.context import address_of, base_url, limits_of, mirror_of
-from hubmirror.server.ranges import parse_range
+from hubmirror.server import xetcompat
+from hubmirror.server.context import (
+    address_of,
+    base_url,
+    body_within_timeout,
+    limits_of,
+    mirror_of,
+)
+from hubmirror.server.ranges import parse_range, position
 from hubmirror.server.responses import BODY_STARTED
 
 CAS_ROOT = "xet-cas"
@@ -47,6 +54,8 @@ async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.Stre
     match request.method, segments:
         case "GET", ["v1" | "v2" as version, "reconstructions", xet_hash]:
             return await _reconstruction(request, xet_hash, int(version[1]))
+        case "GET", [route, xet_hash] if xetcompat.is_legacy_reconstruction(route):
+            return await _reconstruction(request, xet_hash, xetcompat.LEGACY_VERSION)
         case "GET", ["xorbs", xorb_hash]:
             return await _xorb(request, xorb_hash)
         case "POST", ["v1", "telemetry"]:
@@ -74,14 +83,14 @@ def _authorized_file(request: web.BaseRequest, xet_hash: str, fetch: bool = Fals
     except EntryNotFound:
         if not fetch:
             raise
-        with limits_of(request).fill_slot(address_of(request)):
-            found = xetcas.refill(mirror, claims, xet_hash)
+        claim = limits_of(request).fill_claim(address_of(request))
+        found = xetcas.refill(mirror, claims, xet_hash, claim)
         if found is None:
             raise
         return claims, found
     if fetch and xetcas.only_in_object_store(mirror, found):
-        with limits_of(request).fill_slot(address_of(request)):
-            found = xetcas.onto_local_disk(mirror, claims, found)
+        claim = limits_of(request).fill_claim(address_of(request))
+        found = xetcas.onto_local_disk(mirror, claims, found, claim)
     return claims, found
 
 
@@ -141,12 +150,16 @@ def _json(body: dict) -> web.Response:
 
 async def _telemetry(request: web.BaseRequest) -> web.Response:
     """Accepted and dropped: the mirror has no use for a client's transfer statistics."""
+    await body_within_timeout(request, _drain(request, TELEMETRY_MAX))
+    return _json({})
+
+
+async def _drain(request: web.BaseRequest, limit: int) -> None:
     read = 0
     async for chunk in request.content.iter_chunked(64 * 1024):
         read += len(chunk)
-        if read > TELEMETRY_MAX:
+        if read > limit:
             raise InvalidInput("telemetry report too large")
-    return _json({})
 
 
 # -- xorb fetches --------------------------------------------------------------------
@@ -179,8 +192,8 @@ def parse_ranges(header: str | None, length: int) -> list[tuple[int, int]] | Non
         raise InvalidInput(f"Malformed Range header {header[:60]!r}: use bytes=start-end")
     spans = []
     for match in matches:
-        first = int(match[1])
-        last = int(match[2]) if match[2] else max(first, length - 1)
+        first = position(match[1], header)
+        last = position(match[2], header) if match[2] else max(first, length - 1)
         if last < first:
             raise InvalidInput(f"Malformed Range header {header[:60]!r}: end before start")
         if first >= length:
