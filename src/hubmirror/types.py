@@ -45,9 +45,15 @@ class RepoType(enum.Enum):
         raise InvalidInput(f"Unknown repo type '{plural}'")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RepoId:
-    """``namespace/name`` (or a legacy single ``name``) of one repo of one type."""
+    """``namespace/name`` (or a legacy single ``name``) of one repo of one type.
+
+    The Hub matches repo ids without case (``ACME/Bert`` is ``acme/bert``), so the mirror
+    does too: ids that differ only in case are equal, and ``canonical`` is the identity
+    every access decision, cache key and record uses. ``name`` keeps the caller's
+    spelling, for upstream URLs and messages.
+    """
 
     repo_type: RepoType
     name: str
@@ -60,9 +66,22 @@ class RepoId:
             raise InvalidInput(f"Invalid repo id '{_shorten(self.name)}'")
 
     @property
+    def canonical(self) -> str:
+        """The name as the repo's identity: lower case (repo ids are ASCII)."""
+        return self.name.lower()
+
+    @property
     def key(self) -> str:
-        """A stable string for maps and log lines: ``model:acme/bert``."""
-        return f"{self.repo_type.value}:{self.name}"
+        """A stable string for maps and log lines: ``model:acme/bert``, in any spelling."""
+        return f"{self.repo_type.value}:{self.canonical}"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RepoId):
+            return NotImplemented
+        return self.repo_type is other.repo_type and self.canonical == other.canonical
+
+    def __hash__(self) -> int:
+        return hash((self.repo_type, self.canonical))
 
     def __str__(self) -> str:
         return self.name

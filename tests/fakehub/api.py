@@ -24,6 +24,9 @@ def truthy(value: str | None) -> bool:
 
 
 async def repo_info(request: web.Request, route: Route) -> web.Response:
+    odd = request.app[HUB].faults.info_body
+    if odd is not None:
+        return web.json_response(odd)
     repo = repo_for(request, route, files=False)
     commit = commit_at(repo, route.revision or "main")
     query = request.query

@@ -35,6 +35,7 @@ class Faults:
         self.gzip: bool = False
         self.corrupt_xorbs: bool = False  # the CAS flips a data byte in every xorb body
         self.wrong_xet_hashes: set[str] = set()  # sha256s whose announced Xet hash is wrong
+        self.info_body: object = None  # repo info answers are this JSON, 200, to every caller
         self.down = False
 
     @property

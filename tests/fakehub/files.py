@@ -25,7 +25,7 @@ API_PLURAL = {"model": "models", "dataset": "datasets", "space": "spaces"}
 def repo_for(request: web.Request, route: Route, *, files: bool) -> Repo:
     """The routed repo, or the Hub's error for this caller (see access.py)."""
     hub = request.app[HUB]
-    repo = hub.repos.get((route.repo_type, route.repo_id))
+    repo = hub.find_repo(route.repo_type, route.repo_id)
     return readable_repo(repo, caller_of(request.headers), route.repo_id, files=files)
 
 

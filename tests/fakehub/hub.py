@@ -21,6 +21,8 @@ Faults (apply to both ports unless noted):
     gzip         gzip regular-file bodies on the hub when the request accepts gzip
     corrupt_xorbs  the CAS flips a data byte in every xorb body (see xetcas.py)
     wrong_xet_hashes  sha256s whose advertised Xet hash is wrong (not their bytes' hash)
+    info_body    repo info answers are this JSON value with status 200, whoever asks and
+                 whatever the repo (an error object, a trimmed card): an odd 200 upstream
 
 Xet (a third port, the CAS): with `xet_files` on, LFS files are Xet-backed: their real Xet
 hash is advertised and `cas_url` serves reconstructions and xorbs (xetcas.py). `cas_down()`
@@ -168,6 +170,12 @@ class FakeHub:
 
     def repo(self, repo_type: str, repo_id: str) -> Repo:
         return self.repos[(repo_type, repo_id)]
+
+    def find_repo(self, repo_type: str, repo_id: str) -> Repo | None:
+        """The repo a request names, in any letter case: the Hub matches repo ids
+        without case (``ACME/Tiny-Bert`` is ``acme/tiny-bert``)."""
+        wanted = (repo_type, repo_id.lower())
+        return next((r for k, r in self.repos.items() if (k[0], k[1].lower()) == wanted), None)
 
     def commit(self, repo_type: str, repo_id: str, revision: str) -> Commit:
         commit = self.repo(repo_type, repo_id).resolve(revision)

@@ -206,6 +206,16 @@ def test_gated_repo_info_is_public(fakehub):
     assert reply.json()["gated"] == "manual"
 
 
+def test_repo_ids_match_in_any_letter_case(fakehub):
+    upper = "ACME/Tiny-Bert"
+    config = fetch(f"{fakehub.url}/{upper}/resolve/main/config.json")
+    info = fetch(f"{fakehub.url}/api/models/{upper}").json()
+    private = fetch(f"{fakehub.url}/api/models/{PRIVATE_MODEL.upper()}/tree/main")
+    assert config.body == fakehub.file_bytes("model", TINY_BERT, "main", "config.json")
+    assert info["id"] == TINY_BERT  # the repo's own spelling, as the Hub answers
+    assert (private.status, private.headers["X-Error-Code"]) == (401, "RepoNotFound")
+
+
 def test_unknown_token_is_refused_without_error_code(fakehub):
     reply = fetch(fakehub.url + CONFIG, headers=bearer("hf_nobody"))
     assert reply.status == 401

@@ -66,6 +66,18 @@ def test_drop_after_cuts_the_body_mid_way(fakehub):
     assert len(fetch(location).body) == size
 
 
+def test_info_body_answers_every_repo_info_with_it(fakehub):
+    fakehub.faults.info_body = {"error": "Internal Error"}
+    private = fetch(f"{fakehub.url}/api/models/acme/private-model")
+    anywhere = fetch(f"{fakehub.url}/api/models/nobody/nothing/revision/main")
+    assert [(r.status, r.json()) for r in (private, anywhere)] == [
+        (200, {"error": "Internal Error"})
+    ] * 2
+    assert fetch(fakehub.url + CONFIG).status == 200  # files are untouched
+    fakehub.reset_faults()
+    assert fetch(f"{fakehub.url}/api/models/acme/private-model").status == 401
+
+
 def test_hang_never_answers_until_reset(fakehub):
     fakehub.faults.hang = True
     with pytest.raises(TimeoutError):

@@ -51,10 +51,23 @@ def commit_of_info(info: Any) -> str | None:
     return None
 
 
+PUBLIC, RESTRICTED, UNKNOWN = "public", "restricted", "unknown"
+
+
 def visibility_of_info(info: Any) -> str:
-    """``public`` when neither gated nor private; else ``restricted``."""
-    if not isinstance(info, dict):
-        return "restricted"
-    if info.get("private") or info.get("gated") not in (None, False):
-        return "restricted"
-    return "public"
+    """What a repo-info answer says about access: ``public``, ``restricted`` or ``unknown``.
+
+    ``public`` only for a repo card (a non-empty string ``id``) that says so with the
+    Hub's own types: ``private`` is ``false`` and ``gated`` is ``false``. A card with
+    ``private: true`` or a gate is ``restricted``. Anything else (an error object, a
+    trimmed card, other types) is ``unknown``: a 200 that proves nothing must not open
+    a private repo's cached files to anonymous callers.
+    """
+    if not isinstance(info, dict) or not isinstance(info.get("id"), str) or not info["id"]:
+        return UNKNOWN
+    private, gated = info.get("private"), info.get("gated")
+    if private is True or gated is True or gated in ("auto", "manual"):
+        return RESTRICTED
+    if private is False and gated is False:
+        return PUBLIC
+    return UNKNOWN

@@ -50,7 +50,7 @@ class AccessRecords:
     def approval(self, repo: RepoId) -> Approval | None:
         row = self.db.execute(
             f"SELECT {_APPROVAL_COLUMNS} FROM repo_approvals WHERE repo_type=? AND repo_id=?",
-            (repo.repo_type.value, repo.name),
+            (repo.repo_type.value, repo.canonical),
         ).fetchone()
         return _approval(row) if row else None
 
@@ -68,7 +68,7 @@ class AccessRecords:
             "INSERT INTO repo_approvals (repo_type, repo_id, state, requested_at, requested_by,"
             " requests) VALUES (?, ?, 'pending', ?, ?, 1) ON CONFLICT(repo_type, repo_id)"
             " DO UPDATE SET requests = repo_approvals.requests + 1",
-            (repo.repo_type.value, repo.name, now, who),
+            (repo.repo_type.value, repo.canonical, now, who),
         )
 
     def decide(self, repo: RepoId, state: str, who: str, now: float) -> None:
@@ -77,19 +77,19 @@ class AccessRecords:
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(repo_type, repo_id)"
             " DO UPDATE SET state=excluded.state, decided_at=excluded.decided_at,"
             " decided_by=excluded.decided_by",
-            (repo.repo_type.value, repo.name, state, now, who),
+            (repo.repo_type.value, repo.canonical, state, now, who),
         )
 
     def put_grant(self, fingerprint: str, repo: RepoId, now: float) -> None:
         self.db.execute(
             _PUT_GRANT,
-            (fingerprint, repo.repo_type.value, repo.name, now),
+            (fingerprint, repo.repo_type.value, repo.canonical, now),
         )
 
     def has_grant(self, fingerprint: str, repo: RepoId) -> bool:
         row = self.db.execute(
             "SELECT 1 FROM access_grants WHERE fingerprint=? AND repo_type=? AND repo_id=?",
-            (fingerprint, repo.repo_type.value, repo.name),
+            (fingerprint, repo.repo_type.value, repo.canonical),
         ).fetchone()
         return row is not None
 

@@ -64,7 +64,7 @@ class AuditRecords:
         clauses, params = [], []
         if repo is not None:
             clauses.append("repo_type=? AND repo_id=?")
-            params += [repo.repo_type.value, repo.name]
+            params += [repo.repo_type.value, repo.canonical]
         if since is not None:
             clauses.append("at>=?")
             params.append(since)

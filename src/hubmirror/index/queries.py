@@ -65,20 +65,20 @@ class Index:
         row = self.db.execute(
             "SELECT commit_sha, fetched_at FROM revisions"
             " WHERE repo_type=? AND repo_id=? AND revision=?",
-            (repo.repo_type.value, repo.name, revision),
+            (repo.repo_type.value, repo.canonical, revision),
         ).fetchone()
         return KnownCommit(*row) if row else None
 
     def put_commit(self, repo: RepoId, revision: str, commit: str, now: float) -> None:
         self.db.execute(
             _PUT_COMMIT,
-            (repo.repo_type.value, repo.name, revision, commit, now),
+            (repo.repo_type.value, repo.canonical, revision, commit, now),
         )
 
     def names_commit(self, repo: RepoId, commit: str) -> bool:
         """Whether upstream named ``commit`` as a commit of ``repo``: a revision resolved
         to it, or a file listing is held at it."""
-        key = (repo.repo_type.value, repo.name, commit)
+        key = (repo.repo_type.value, repo.canonical, commit)
         return bool(
             self.db.execute(
                 "SELECT 1 FROM revisions WHERE repo_type=? AND repo_id=? AND commit_sha=? LIMIT 1",
@@ -95,22 +95,20 @@ class Index:
         row = self.db.execute(
             "SELECT path, size, etag, lfs, sha256 FROM entries"
             " WHERE repo_type=? AND repo_id=? AND commit_sha=? AND path=?",
-            (repo.repo_type.value, repo.name, commit, path),
+            (repo.repo_type.value, repo.canonical, commit, path),
         ).fetchone()
         return _entry(row) if row else None
 
     def put_entries(self, repo: RepoId, commit: str, entries: list[FileEntry]) -> None:
-        rows = [
-            (repo.repo_type.value, repo.name, commit, e.path, e.size, e.etag, int(e.lfs), e.sha256)
-            for e in entries
-        ]
+        kind, name = repo.repo_type.value, repo.canonical
+        rows = [(kind, name, commit, e.path, e.size, e.etag, int(e.lfs), e.sha256) for e in entries]
         self.db.executemany(_PUT_ENTRY, rows)
 
     def is_missing(self, repo: RepoId, commit: str, path: str) -> bool:
         row = self.db.execute(
             "SELECT 1 FROM missing_entries"
             " WHERE repo_type=? AND repo_id=? AND commit_sha=? AND path=?",
-            (repo.repo_type.value, repo.name, commit, path),
+            (repo.repo_type.value, repo.canonical, commit, path),
         ).fetchone()
         return row is not None
 
@@ -119,14 +117,14 @@ class Index:
         rows = self.db.execute(
             "SELECT path FROM missing_entries WHERE repo_type=? AND repo_id=? AND commit_sha=?"
             " ORDER BY path",
-            (repo.repo_type.value, repo.name, commit),
+            (repo.repo_type.value, repo.canonical, commit),
         ).fetchall()
         return [path for (path,) in rows]
 
     def put_missing(self, repo: RepoId, commit: str, path: str, now: float) -> None:
         self.db.execute(
             _PUT_MISSING,
-            (repo.repo_type.value, repo.name, commit, path, now),
+            (repo.repo_type.value, repo.canonical, commit, path, now),
         )
 
     # blobs -----------------------------------------------------------------
@@ -176,7 +174,7 @@ class Index:
             (
                 key,
                 repo.repo_type.value,
-                repo.name,
+                repo.canonical,
                 answer.status,
                 answer.body,
                 answer.link_next,
@@ -189,7 +187,7 @@ class Index:
         row = self.db.execute(
             "SELECT commit_sha, info, tree, fetched_at FROM snapshots"
             " WHERE repo_type=? AND repo_id=? AND commit_sha=?",
-            (repo.repo_type.value, repo.name, commit),
+            (repo.repo_type.value, repo.canonical, commit),
         ).fetchone()
         return Snapshot(row[0], bytes(row[1]), bytes(row[2]), row[3]) if row else None
 
@@ -198,7 +196,7 @@ class Index:
             _PUT_SNAPSHOT,
             (
                 repo.repo_type.value,
-                repo.name,
+                repo.canonical,
                 snapshot.commit,
                 snapshot.info,
                 snapshot.tree,
@@ -219,13 +217,13 @@ class Index:
         rows = self.db.execute(
             "SELECT path, size, etag, lfs, sha256 FROM entries"
             " WHERE repo_type=? AND repo_id=? AND commit_sha=? ORDER BY path",
-            (repo.repo_type.value, repo.name, commit),
+            (repo.repo_type.value, repo.canonical, commit),
         ).fetchall()
         return [_entry(row) for row in rows]
 
     def record_of(self, repo: RepoId) -> RepoRecord:
         """All rows of one repo; what a bundle carries."""
-        key = (repo.repo_type.value, repo.name)
+        key = (repo.repo_type.value, repo.canonical)
         where = " WHERE repo_type=? AND repo_id=?"
         revisions = dict(
             self.db.execute("SELECT revision, commit_sha FROM revisions" + where, key).fetchall()
@@ -279,14 +277,14 @@ class Index:
     def get_visibility(self, repo: RepoId) -> tuple[str, float] | None:
         row = self.db.execute(
             "SELECT visibility, checked_at FROM repos WHERE repo_type=? AND repo_id=?",
-            (repo.repo_type.value, repo.name),
+            (repo.repo_type.value, repo.canonical),
         ).fetchone()
         return (row[0], row[1]) if row else None
 
     def put_visibility(self, repo: RepoId, visibility: str, now: float) -> None:
         self.db.execute(
             _PUT_VISIBILITY,
-            (repo.repo_type.value, repo.name, visibility, now),
+            (repo.repo_type.value, repo.canonical, visibility, now),
         )
 
     # mirror tokens ---------------------------------------------------------
@@ -373,13 +371,13 @@ class Index:
 
     def delete_repo(self, repo: RepoId) -> None:
         """Every row of one repo but its blobs (shared by content; the caller decides)."""
-        key = (repo.repo_type.value, repo.name)
+        key = (repo.repo_type.value, repo.canonical)
         for table in ("revisions", "entries", "missing_entries", "snapshots", "api_answers"):
             self.db.execute(f"DELETE FROM {table} WHERE repo_type=? AND repo_id=?", key)
 
     def delete_commit(self, repo: RepoId, commit: str) -> None:
         """One commit of a repo: the revisions naming it, its entries, misses and snapshot."""
-        key = (repo.repo_type.value, repo.name, commit)
+        key = (repo.repo_type.value, repo.canonical, commit)
         for table in ("revisions", "entries", "missing_entries", "snapshots"):
             self.db.execute(
                 f"DELETE FROM {table} WHERE repo_type=? AND repo_id=? AND commit_sha=?", key
@@ -391,7 +389,7 @@ class Index:
         rows = self.db.execute(
             "SELECT revision, commit_sha FROM revisions WHERE repo_type=? AND repo_id=?"
             " ORDER BY revision",
-            (repo.repo_type.value, repo.name),
+            (repo.repo_type.value, repo.canonical),
         ).fetchall()
         return dict(rows)
 
@@ -400,7 +398,7 @@ class Index:
         rows = self.db.execute(
             "SELECT DISTINCT commit_sha FROM entries WHERE repo_type=? AND repo_id=?"
             " ORDER BY commit_sha",
-            (repo.repo_type.value, repo.name),
+            (repo.repo_type.value, repo.canonical),
         ).fetchall()
         return [commit for (commit,) in rows]
 
@@ -412,7 +410,7 @@ class Index:
             " OR (e.sha256 IS NULL AND b.git_sha1 = e.etag)"
             " WHERE e.repo_type=? AND e.repo_id=? AND e.commit_sha=? GROUP BY e.path, e.size"
             " ORDER BY e.path",
-            (repo.repo_type.value, repo.name, commit),
+            (repo.repo_type.value, repo.canonical, commit),
         ).fetchall()
         return [CachedFile(path, size, bool(stored), seen) for path, size, stored, seen in rows]
 

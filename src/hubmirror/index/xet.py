@@ -123,7 +123,7 @@ class XetRecords:
         row = self.db.execute(
             "SELECT commit_sha, path FROM entries WHERE repo_type=? AND repo_id=?"
             " AND (sha256=? OR (lfs=0 AND etag=?)) LIMIT 1",
-            (repo.repo_type.value, repo.name, blob.sha256, blob.git_sha1),
+            (repo.repo_type.value, repo.canonical, blob.sha256, blob.git_sha1),
         ).fetchone()
         return (row[0], row[1]) if row else None
 

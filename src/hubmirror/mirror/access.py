@@ -5,6 +5,10 @@ answers go only to a caller whose token upstream accepted for that repo within
 ``access_ttl`` seconds; everyone else is sent upstream with their own token and
 gets upstream's own answer. Decisions are per repo, never per blob, so a blob
 shared by digest with a public repo cannot open a gated repo's path.
+
+A repo is public only when upstream's repo card says so (``payloads.visibility_of_info``);
+an answer that proves nothing makes it ``unknown``, which is treated exactly like
+gated or private, online, in an outage and once stored in the index.
 """
 
 from __future__ import annotations
@@ -14,12 +18,11 @@ from collections.abc import Awaitable, Callable
 
 from hubmirror.errors import HubRefusal, UpstreamUnavailable
 from hubmirror.hub import payloads
+from hubmirror.hub.payloads import PUBLIC, RESTRICTED, UNKNOWN
 from hubmirror.index.queries import Index
 from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.types import RepoId
 
-PUBLIC = "public"
-RESTRICTED = "restricted"
 CONFIRMED_TOKENS, DENY = "confirmed-tokens", "deny"
 
 
@@ -58,7 +61,11 @@ class AccessPolicy:
         return known[0] if known else None
 
     async def visibility(self, repo: RepoId, fetch_info: Callable[[], Awaitable[bytes]]) -> str:
-        """``public`` or ``restricted``, re-checked anonymously after the metadata TTL."""
+        """``public``, ``restricted`` or ``unknown``, re-checked anonymously after the TTL.
+
+        A refusal means gated, private or missing. In an outage the last answer stands
+        (never upgraded: an ``unknown`` stays ``unknown``), else the repo is ``unknown``.
+        """
         fresh = self.known_visibility(repo)
         if fresh is not None:
             return fresh
@@ -68,7 +75,7 @@ class AccessPolicy:
         except HubRefusal:
             visibility = RESTRICTED
         except UpstreamUnavailable:
-            return known[0] if known else RESTRICTED
+            return known[0] if known else UNKNOWN
         now = self.clock()
         self.index.put_visibility(repo, visibility, now)
         self._visibility[repo.key] = (visibility, now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urlencode, urlsplit
 
 from hubmirror.errors import EntryNotFound, UpstreamUnavailable
@@ -24,7 +25,7 @@ from hubmirror.mirror.fileanswers import FileAnswers
 from hubmirror.mirror.metadata import Metadata
 from hubmirror.mirror.revisions import Revisions
 from hubmirror.mirror.snapshots import Snapshots
-from hubmirror.types import Revision
+from hubmirror.types import RepoId, Revision
 
 FOREVER = float("inf")
 IMMUTABLE_AT_COMMIT = ("tree", "paths-info")
@@ -69,7 +70,7 @@ class ApiAnswers:
         see a branch that moved a minute ago).
         """
         upstream = upstream_api_path(route) + (("?" + urlencode(query)) if query else "")
-        key = upstream + ("" if form is None else "|" + urlencode(sorted(form)))
+        key = answer_key(route, query, form)
         visibility = await self.metadata.visibility(route.repo)
         trusted = self.access.may_use_cache(route.repo, visibility, auth)
         cached = self.index.get_answer(key)
@@ -176,6 +177,26 @@ def upstream_api_path(route: RepoApi) -> str:
     if route.path is not None and route.path.value:
         parts.append(encode_path(route.path))
     return api_path(route.repo, *parts)
+
+
+def answer_key(
+    route: RepoApi, query: list[tuple[str, str]], form: list[tuple[str, str]] | None
+) -> str:
+    """Where an answer is kept: the upstream path and query (and form) of the repo's
+    canonical name, so every spelling of the repo finds the one answer."""
+    canonical = replace(route, repo=RepoId(route.repo.repo_type, route.repo.canonical))
+    path = upstream_api_path(canonical) + (("?" + urlencode(query)) if query else "")
+    return path + ("" if form is None else "|" + urlencode(sorted(form)))
+
+
+def canonical_answer_key(key: str, repo: RepoId) -> str:
+    """A stored answer's ``key`` as ``answer_key`` writes it now: a key naming ``repo`` in
+    another spelling (a bundle from an earlier release) takes the canonical name."""
+    spelled, canonical = api_path(repo), api_path(RepoId(repo.repo_type, repo.canonical))
+    rest = key[len(spelled) :]
+    if key[: len(spelled)].lower() == canonical and rest[:1] in ("", "/", "?", "|"):
+        return canonical + rest
+    return key
 
 
 def relative_link(link: str | None) -> str | None:

@@ -93,7 +93,7 @@ class AuditLog:
                 "identity": caller.identity if caller else None,
                 "fingerprint": caller.fingerprint if caller else "-",
                 "repo_type": repo.repo_type.value,
-                "repo": repo.name,
+                "repo": repo.canonical,
                 "revision": str(revision) if revision is not None else None,
                 "path": str(path) if path else None,
                 "verdict": verdict,

@@ -18,6 +18,7 @@ from typing import Any
 
 from hubmirror.errors import InvalidInput
 from hubmirror.index.queries import ApiAnswer, RepoRecord, Snapshot, StoredBlob
+from hubmirror.mirror.apianswers import canonical_answer_key
 from hubmirror.storage.bundlefiles import CHECKSUM, MANIFEST, BundleError
 from hubmirror.types import (
     FileEntry,
@@ -170,7 +171,10 @@ def _decode_repo(item: dict[str, Any]) -> CarriedRepo:
         missing={
             check_commit(c): [RepoPath(p).value for p in ps] for c, ps in item["missing"].items()
         },
-        answers={str(k): _decode_answer(a) for k, a in item["answers"].items()},
+        answers={
+            canonical_answer_key(str(k), repo): _decode_answer(a)
+            for k, a in item["answers"].items()
+        },
     )
     return CarriedRepo(repo, record)
 

@@ -56,7 +56,7 @@ class Metadata:
             raise UpstreamTimeout("upstream slower than the metadata deadline") from None
 
     async def visibility(self, repo: RepoId) -> str:
-        """``public`` or ``restricted``: remembered, else asked anonymously (access.py)."""
+        """``public``, ``restricted`` or ``unknown`` (access.py): remembered, else asked."""
         known = self.access.known_visibility(repo)
         if known is not None:
             return known

@@ -246,7 +246,7 @@ def _audit(request: web.BaseRequest, outcome: dict) -> None:
         "identity": caller.identity if caller else None,
         "fingerprint": caller.fingerprint if caller else _fingerprint(request),
         "repo_type": route.repo.repo_type.value,
-        "repo": route.repo.name,
+        "repo": route.repo.canonical,
         "revision": route.revision.value if route.revision else None,
         "path": (route.path.value or None) if route.path else None,
         "method": request.method,

@@ -150,7 +150,7 @@ def _audit_download(request: web.BaseRequest, claims, found, length: int) -> Non
             "identity": claims.identity,
             "fingerprint": claims.fingerprint,
             "repo_type": repo.repo_type.value,
-            "repo": repo.name,
+            "repo": repo.canonical,
             "commit": found.commit,
             "path": found.path,
             "method": request.method,
