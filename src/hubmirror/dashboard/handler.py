@@ -73,7 +73,7 @@ async def _admin(
         return page(ctx, "Not found", "<p>No such page.</p>", 404)
     if not auth.may_read(request, token):
         return admin.login_form(ctx, "Log in with the admin token to see this page.", 401)
-    return admin.admin_page(ctx)
+    return admin.admin_page(ctx, request.query.get("page"))
 
 
 _DECISIONS = {"approve": "approved", "deny": "denied"}

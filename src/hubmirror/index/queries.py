@@ -15,6 +15,7 @@ from hubmirror.index.audit import AuditRecords
 from hubmirror.index.database import SqlDatabase, upsert_sql
 from hubmirror.index.leases import FillLeases, cluster_secret
 from hubmirror.index.records import ApiAnswer, KnownCommit, RepoRecord, Snapshot, StoredBlob
+from hubmirror.index.trims import trim_oldest
 from hubmirror.index.xet import XetRecords
 from hubmirror.types import FileEntry, RepoId, RepoType
 
@@ -166,6 +167,10 @@ class Index:
                 answer.fetched_at,
             ),
         )
+
+    def trim(self, table: str, keep: int) -> int:
+        """Forget the oldest rows of ``table`` (answers, misses) beyond ``keep``."""
+        return trim_oldest(self.db, table, keep)
 
     # snapshots -------------------------------------------------------------
     def get_snapshot(self, repo: RepoId, commit: str) -> Snapshot | None:

@@ -10,6 +10,10 @@ Several server processes (``--workers``) append to the same file: each batch is 
 
 A token is never recorded: callers are named by address, mirror identity and the
 token's fingerprint (``callers.token_fingerprint``).
+
+Strangers can make records (every refusal is one), so the index keeps the newest
+``keep_rows`` of them (setting ``audit_max_rows``); the file keeps every line, for
+the operator's own rotation.
 """
 
 from __future__ import annotations
@@ -50,10 +54,14 @@ class AuditLog:
     enabled = True
 
     def __init__(
-        self, database: Database, path: Path | None, clock: Callable[[], float] = time.time
+        self,
+        database: Database,
+        path: Path | None,
+        clock: Callable[[], float] = time.time,
+        keep_rows: int = 0,
     ) -> None:
         self.clock = clock
-        self._writer = _Writer(database, path)
+        self._writer = _Writer(database, path, keep_rows)
         self._pending: list[dict[str, Any]] = []
         self._timer: asyncio.TimerHandle | None = None
 
@@ -131,10 +139,11 @@ class AuditLog:
 class _Writer:
     """One thread that writes batches in order: the index, then the JSON-lines file."""
 
-    def __init__(self, database: Database, path: Path | None) -> None:
+    def __init__(self, database: Database, path: Path | None, keep_rows: int) -> None:
         self.database = database
         self.records = AuditRecords(database)  # this connection is the writer thread's
         self.path = path
+        self.keep_rows = keep_rows  # 0: every record stays in the index
         self._fd: int | None = None
         self._thread: ThreadPoolExecutor | None = None
 
@@ -163,6 +172,8 @@ class _Writer:
     def _to_index(self, records: list[AuditRecord]) -> None:
         try:
             self.records.add(records)
+            if self.keep_rows:
+                self.records.trim(self.keep_rows)
         except Exception as exc:  # noqa: BLE001 - a full disk or locked index must not stop serving
             log.error("audit: %d records not written to the index: %s", len(records), exc)
 

@@ -17,6 +17,7 @@ from hubmirror.errors import EntryNotFound, UpstreamUnavailable
 from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.access import AccessPolicy
+from hubmirror.mirror.bounds import RowBounds
 from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.mirror.eviction import Eviction
 from hubmirror.mirror.lru import LRU
@@ -63,8 +64,10 @@ class FileAnswers:
         metadata: Metadata,
         announced: XetAnnouncements,
         clock: Callable[[], float],
+        bounds: RowBounds,
     ) -> None:
         self.index = index
+        self.bounds = bounds  # remembered misses are kept to a number of rows
         self.store = store
         self.shared = shared
         self.revisions = revisions
@@ -259,6 +262,7 @@ class FileAnswers:
         if exc.commit:
             self.revisions.remember(ref.repo, ref.revision, exc.commit)
             self.index.put_missing(ref.repo, exc.commit, ref.path.value, self.clock())
+            self.bounds.wrote("missing_entries")
             self._entries.put((ref.repo.key, exc.commit, ref.path.value), _MISSING)
 
 
