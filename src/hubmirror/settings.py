@@ -250,9 +250,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "max_missing_files",
         _as_positive(int),
-        100_000,
-        "Files upstream said do not exist that are remembered, the oldest forgotten first "
-        "(0 = no limit).",
+        10_000,
+        "Files (and API 404s: missing folders) upstream said do not exist that are remembered, "
+        "the oldest forgotten first (0 = no limit).",
     ),
     Setting(
         "max_pending_approvals",
@@ -420,7 +420,7 @@ class Settings:
     audit_file: str | None = None
     audit_max_rows: int = 1_000_000
     max_api_answers: int = 100_000
-    max_missing_files: int = 100_000
+    max_missing_files: int = 10_000
     max_pending_approvals: int = 1_000
     approval_requests_per_hour: int = 20
     redirect_hosts: tuple[str, ...] = ()

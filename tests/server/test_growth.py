@@ -100,3 +100,12 @@ def test_the_index_keeps_the_newest_audit_records_and_the_file_all(make_mirror):
     assert len(records) == 10
     assert records[-1].repo == "stranger/repo-29"
     assert len(audit_lines(server.data_dir / "audit.jsonl")) >= 30
+
+
+def test_long_made_up_paths_do_not_enter_the_route_cache(mirror):
+    from hubmirror.server import app
+
+    before = app._route.cache_info().currsize
+    for _ in range(20):
+        assert get(f"{mirror.url}/{MODEL}/resolve/main/{secrets.token_hex(512)}").status == 404
+    assert app._route.cache_info().currsize == before

@@ -168,9 +168,9 @@ class Index:
             ),
         )
 
-    def trim(self, table: str, keep: int) -> int:
-        """Forget the oldest rows of ``table`` (answers, misses) beyond ``keep``."""
-        return trim_oldest(self.db, table, keep)
+    def trim(self, kind: str, keep: int) -> int:
+        """Forget the oldest rows of ``kind`` (``trims.KINDS``: answers, misses) beyond ``keep``."""
+        return trim_oldest(self.db, kind, keep)
 
     # snapshots -------------------------------------------------------------
     def get_snapshot(self, repo: RepoId, commit: str) -> Snapshot | None:

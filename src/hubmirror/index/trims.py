@@ -10,24 +10,29 @@ from __future__ import annotations
 
 from hubmirror.index.database import SqlDatabase
 
-# table -> the column that says how old a row is (an indexed column, see migrations)
-AGE_COLUMNS = {"api_answers": "fetched_at", "missing_entries": "fetched_at"}
+# what is kept to a number of rows -> (table, rows that count); each is indexed by age
+KINDS = {
+    "api_answers": ("api_answers", "1=1"),  # every stored answer
+    "missing_answers": ("api_answers", "status=404"),  # remembered 404s (missing folders)
+    "missing_entries": ("missing_entries", "1=1"),  # remembered missing files
+}
 
 
-def trim_oldest(db: SqlDatabase, table: str, keep: int) -> int:
-    """Delete the oldest rows of ``table`` beyond ``keep``; return how many went.
+def trim_oldest(db: SqlDatabase, kind: str, keep: int) -> int:
+    """Delete the oldest rows of ``kind`` beyond ``keep``; return how many went.
 
     Rows as old as the cut-off row go with it, so a few more than the excess may go.
     """
-    age = AGE_COLUMNS[table]
-    (count,) = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+    table, rows = KINDS[kind]
+    (count,) = db.execute(f"SELECT count(*) FROM {table} WHERE {rows}").fetchone()
     excess = count - keep
     if excess <= 0:
         return 0
     (cutoff,) = db.execute(
-        f"SELECT {age} FROM {table} ORDER BY {age} LIMIT 1 OFFSET ?", (excess - 1,)
+        f"SELECT fetched_at FROM {table} WHERE {rows} ORDER BY fetched_at LIMIT 1 OFFSET ?",
+        (excess - 1,),
     ).fetchone()
-    return db.execute(f"DELETE FROM {table} WHERE {age} <= ?", (cutoff,)).rowcount
+    return db.execute(f"DELETE FROM {table} WHERE {rows} AND fetched_at <= ?", (cutoff,)).rowcount
 
 
 def trim_audit(db: SqlDatabase, keep: int) -> int:

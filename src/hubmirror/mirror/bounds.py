@@ -21,28 +21,29 @@ class IndexLimits:
     """Rows kept per table strangers can grow (the settings of the same names; 0 = no limit)."""
 
     max_api_answers: int = 100_000  # stored API answers, remembered 404s included
-    max_missing_files: int = 100_000  # files upstream said are not there
+    max_missing_files: int = 10_000  # files, and API 404s (folders), upstream said are not there
     max_pending_approvals: int = 1_000
     approval_requests_per_hour: int = 20  # new approval requests per client address
 
 
 class RowBounds:
-    """Trims ``api_answers`` and ``missing_entries`` to their limits as they grow."""
+    """Trims stored answers and remembered misses (``trims.KINDS``) as they grow."""
 
     def __init__(self, index: Index, limits: IndexLimits, every: int = TRIM_EVERY) -> None:
         self.index = index
         self.keep = {
             "api_answers": limits.max_api_answers,
+            "missing_answers": limits.max_missing_files,
             "missing_entries": limits.max_missing_files,
         }
         self.every = {t: max(1, min(every, keep // 10)) for t, keep in self.keep.items()}
         self._writes = dict.fromkeys(self.keep, 0)
 
-    def wrote(self, table: str) -> None:
-        """One more row in ``table``; trim it when enough writes went by."""
-        if not self.keep[table]:
+    def wrote(self, kind: str) -> None:
+        """One more row of ``kind``; trim it when enough writes went by."""
+        if not self.keep[kind]:
             return
-        self._writes[table] += 1
-        if self._writes[table] >= self.every[table]:
-            self._writes[table] = 0
-            self.index.trim(table, self.keep[table])
+        self._writes[kind] += 1
+        if self._writes[kind] >= self.every[kind]:
+            self._writes[kind] = 0
+            self.index.trim(kind, self.keep[kind])
