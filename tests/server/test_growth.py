@@ -84,12 +84,29 @@ def test_remembered_misses_are_kept_to_their_limits_newest_first(make_mirror, fa
     assert fakehub.log == []  # the newest misses are still remembered
 
 
+def test_misses_at_long_made_up_paths_are_not_remembered(mirror, fakehub):
+    name = secrets.token_hex(200)  # 400 characters: no client probes such a name
+    for _ in range(2):
+        assert get(f"{mirror.url}/{MODEL}/resolve/main/{name}").status == 404
+        assert get(f"{mirror.url}{TREE}/{name}?recursive=false").status == 404
+    assert rows(mirror, "missing_entries") == 0
+    assert rows(mirror, "api_answers") == 0
+    assert len(upstream_requests(fakehub, name)) == 4  # asked each time, as without a mirror
+
+
 def test_repos_upstream_refuses_to_describe_leave_no_rows(mirror, fakehub):
     for n in range(20):
         name = quote(f"stranger-{secrets.token_hex(4)}/repo-{n}")
         assert get(f"{mirror.url}/api/models/{name}/revision/main").status in (401, 404)
     assert get(f"{mirror.url}/api/models/{MODEL}/revision/main").status == 200
     assert rows(mirror, "repos") == 1
+
+
+def test_audit_records_cut_long_made_up_paths(mirror):
+    name = secrets.token_hex(1024)
+    assert get(f"{mirror.url}/{MODEL}/resolve/main/{name}").status == 404
+    (record,) = audited(mirror)
+    assert record.path == name[:512] + "…"
 
 
 def test_the_index_keeps_the_newest_audit_records_and_the_file_all(make_mirror):

@@ -114,8 +114,9 @@ class ApiAnswers:
         try:
             fresh = await self.metadata.call(lambda c: c.get_json(upstream, auth, form))
         except EntryNotFound as exc:  # a missing folder is an answer too: keep it
-            self.index.put_answer(key, route.repo, missing_answer(exc, self.clock()))
-            self.bounds.wrote("missing_answers")
+            if self.bounds.keeps_miss(route.path.value if route.path else ""):
+                self.index.put_answer(key, route.repo, missing_answer(exc, self.clock()))
+                self.bounds.wrote("missing_answers")
             raise
         self.access.token_accepted(auth)
         answer = self._digest(route, fresh.status, fresh.body, fresh.link_next)

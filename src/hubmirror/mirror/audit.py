@@ -13,7 +13,8 @@ token's fingerprint (``callers.token_fingerprint``).
 
 Strangers can make records (every refusal is one), so the index keeps the newest
 ``keep_rows`` of them (setting ``audit_max_rows``); the file keeps every line, for
-the operator's own rotation.
+the operator's own rotation. A path longer than ``PATH_MAX`` is cut there (with
+``…``): no real file has such a name, and a record stays small.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ log = logging.getLogger("hubmirror.audit")
 
 FLUSH_SECONDS = 1.0  # the longest a record waits in memory
 BATCH_SIZE = 1000  # a batch this large is written at once
+PATH_MAX = 512  # characters of a path a record keeps: made-up paths run to 4 KiB
 FIELDS = AuditRecord._fields  # the keys of a record, in the order of the JSON lines
 _BLANK = dict.fromkeys(FIELDS) | AuditRecord._field_defaults  # every key, in that order
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -72,6 +74,9 @@ class AuditLog:
         no event loop runs (a command) or the batch is full.
         """
         record["time"] = self.clock()
+        path = record.get("path")
+        if path and len(path) > PATH_MAX:
+            record["path"] = path[:PATH_MAX] + "…"
         pending = self._pending
         pending.append(record)
         if len(pending) >= BATCH_SIZE:

@@ -4,7 +4,8 @@ Every made-up path, query or repo name a caller sends can leave a row behind: a
 remembered miss, a stored API answer, an audit record, an approval request. Each
 kind is kept to a number of rows (``IndexLimits``); ``RowBounds`` counts the writes
 and, every ``TRIM_EVERY`` of them (a tenth of a small limit), forgets the oldest rows
-beyond the limit: a table never holds more than a tenth over its limit.
+beyond the limit: a table never holds more than a tenth over its limit. Misses at paths
+longer than ``MISS_PATH_MAX`` are not remembered at all, so a row stays small.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from hubmirror.index.queries import Index
 
 TRIM_EVERY = 100  # writes between two trims: counting a table is not free
+MISS_PATH_MAX = 256  # longer missing paths are not remembered: no client probes such names
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,12 @@ class RowBounds:
         }
         self.every = {t: max(1, min(every, keep // 10)) for t, keep in self.keep.items()}
         self._writes = dict.fromkeys(self.keep, 0)
+
+    @staticmethod
+    def keeps_miss(path: str) -> bool:
+        """Is a miss at ``path`` worth a row? Clients probe short names (a config, a
+        template folder); a miss at a 4 KiB made-up path would cost a row of 10 KiB."""
+        return len(path) <= MISS_PATH_MAX
 
     def wrote(self, kind: str) -> None:
         """One more row of ``kind``; trim it when enough writes went by."""

@@ -264,6 +264,7 @@ class FileAnswers:
         """A miss at a commit upstream named is final; remember it as clients do."""
         if exc.commit:
             self.revisions.remember(ref.repo, ref.revision, exc.commit)
+        if exc.commit and self.bounds.keeps_miss(ref.path.value):
             self.index.put_missing(ref.repo, exc.commit, ref.path.value, self.clock())
             self.bounds.wrote("missing_entries")
             self._misses.put((ref.repo.key, exc.commit, ref.path.value), len(ref.path.value) + 64)
