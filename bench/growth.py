@@ -9,7 +9,8 @@ and sends anonymous requests nobody real would send, 32 at a time:
 
 - queries: tree listings with a 6 KB random query parameter (and a ``token=``);
 - missing: resolve requests for random 2 KB paths in a real repo (404 EntryNotFound),
-  half of them as tree listings of random folders;
+  half of them as tree listings of random folders; short-missing: 24,000 of them with
+  64-character paths (not run by default: ``--cases short-missing``);
 - repos: repo info for random repo names (404 upstream);
 - approvals: approval mode, random repo names from one address, then the admin page.
 
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default="queries,missing,repos,approvals")
     args = parser.parse_args(argv)
     counts = {"queries": 3000, "missing": 3000, "repos": 15000, "approvals": 5000}
+    counts["short-missing"] = 24000  # past the default limits of remembered misses
     counts = {case: counts[case] for case in args.cases.split(",")}
     with tempfile.TemporaryDirectory(prefix="hubmirror-growth-") as scratch:
         work = Path(scratch)
@@ -115,8 +117,8 @@ def _targets(case: str, count: int, url: str):
                 f"{url}/api/models/{REPO}/tree/main?recursive=true&expand=false"
                 f"&pad={pad}&token=hf_{secrets.token_hex(8)}"
             )
-        elif case == "missing":
-            path = secrets.token_hex(1024)
+        elif case in ("missing", "short-missing"):
+            path = secrets.token_hex(1024 if case == "missing" else 32)
             if n % 2:
                 yield f"{url}/api/models/{REPO}/tree/main/{path}?recursive=false&expand=false"
             else:
