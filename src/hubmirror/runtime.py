@@ -21,6 +21,7 @@ from hubmirror.index.database import open_database
 from hubmirror.index.queries import Index
 from hubmirror.mirror.admission import AccessRules, Admission
 from hubmirror.mirror.audit import AuditLog, NoAudit
+from hubmirror.mirror.bounds import IndexLimits
 from hubmirror.mirror.cluster import Cluster, node_name
 from hubmirror.mirror.fillstate import FillPlan
 from hubmirror.mirror.identities import MirrorIdentities
@@ -113,12 +114,13 @@ def _mirror(settings, layout, index, store, pool, shared) -> Mirror:
             require_token=settings.require_token,
             upstream_token=settings.upstream_token,
         ),
-        admission=Admission(access_rules(settings), index.access),
+        admission=Admission(access_rules(settings), index.access, limits=index_limits(settings)),
         offline_access=settings.offline_access,
         audit=open_audit(settings, layout),
         max_size=settings.max_size,  # with an object store: the bucket's quota
         shared=shared,
         xet_serve=settings.xet_serve,
+        limits=index_limits(settings),
     )
     if shared is not None:
         shared.tier.busy = mirror.blob_in_use
@@ -144,6 +146,16 @@ def tier_auth(settings: Settings) -> str | None:
     return f"Bearer {token}" if token and token.startswith("hm_") else None
 
 
+def index_limits(settings: Settings) -> IndexLimits:
+    """How many rows of each kind strangers can grow the index by (mirror/bounds.py)."""
+    return IndexLimits(
+        max_api_answers=settings.max_api_answers,
+        max_missing_files=settings.max_missing_files,
+        max_pending_approvals=settings.max_pending_approvals,
+        approval_requests_per_hour=settings.approval_requests_per_hour,
+    )
+
+
 def access_rules(settings: Settings) -> AccessRules:
     """The allow/deny patterns parsed once; a bad one is an ``InvalidInput`` naming it."""
     return AccessRules(
@@ -161,7 +173,9 @@ def open_audit(settings: Settings, layout: DataLayout) -> AuditLog | NoAudit:
         return NoAudit()
     path = Path(settings.audit_file).expanduser() if settings.audit_file else None
     database = open_database(settings.index, layout.index)
-    return AuditLog(database, path or layout.root / "audit.jsonl")
+    return AuditLog(
+        database, path or layout.root / "audit.jsonl", keep_rows=settings.audit_max_rows
+    )
 
 
 # glibc mallopt parameters (malloc.h)

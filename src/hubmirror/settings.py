@@ -234,6 +234,41 @@ SETTINGS: tuple[Setting, ...] = (
         "JSON-lines audit file. Default: DATA/audit.jsonl.",
     ),
     Setting(
+        "audit_max_rows",
+        _as_positive(int),
+        1_000_000,
+        "Audit records kept in the index, the oldest dropped first (0 = all; the JSON-lines "
+        "file keeps every one).",
+    ),
+    Setting(
+        "max_api_answers",
+        _as_positive(int),
+        100_000,
+        "Stored API answers (remembered 404s included) kept in the index, the oldest "
+        "forgotten first (0 = no limit).",
+    ),
+    Setting(
+        "max_missing_files",
+        _as_positive(int),
+        10_000,
+        "Files (and API 404s: missing folders) upstream said do not exist that are remembered, "
+        "the oldest forgotten first (0 = no limit).",
+    ),
+    Setting(
+        "max_pending_approvals",
+        _as_positive(int),
+        1_000,
+        "Approval mode: requests awaiting a decision; past it new ones are refused with 429 "
+        "(0 = no limit).",
+    ),
+    Setting(
+        "approval_requests_per_hour",
+        _as_positive(int),
+        20,
+        "Approval mode: new approval requests one client address may make per hour; more "
+        "are refused with 429 (0 = no limit).",
+    ),
+    Setting(
         "redirect_hosts",
         _as_list,
         (),
@@ -397,6 +432,11 @@ class Settings:
     upstream_token: str | None = field(default=None, repr=False)
     audit: bool = True
     audit_file: str | None = None
+    audit_max_rows: int = 1_000_000
+    max_api_answers: int = 100_000
+    max_missing_files: int = 10_000
+    max_pending_approvals: int = 1_000
+    approval_requests_per_hour: int = 20
     redirect_hosts: tuple[str, ...] = ()
     max_fills_per_client: int = 32
     rate_limit: float = 0.0

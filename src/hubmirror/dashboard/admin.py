@@ -19,6 +19,7 @@ from hubmirror.types import RepoId, RepoType, Revision
 
 log = logging.getLogger("hubmirror.dashboard")
 AUDIT_SHOWN = 50
+APPROVALS_PER_PAGE = 50
 _syncs: set[asyncio.Task] = set()  # keeps approval syncs alive until they finish
 
 
@@ -50,10 +51,14 @@ def logout(ctx: DashboardContext, session: auth.Session | None) -> web.Response:
     raise web.HTTPSeeOther(ctx.link("/"), headers=headers)
 
 
-def admin_page(ctx: DashboardContext, session: auth.Session | None) -> web.Response:
+def admin_page(
+    ctx: DashboardContext, session: auth.Session | None, page_asked: str | None = None
+) -> web.Response:
     """``session`` is None for a script sending the Bearer header (it needs no CSRF token)."""
     csrf = auth.csrf_token(ctx.admin_token, session) if session else ""
-    body = _approvals(ctx, csrf) + _audit(ctx) + _logout_form(ctx, csrf)
+    asked = page_asked or ""
+    number = int(asked) if asked.isdigit() and len(asked) <= 6 else 1
+    body = _approvals(ctx, csrf, max(number, 1)) + _audit(ctx) + _logout_form(ctx, csrf)
     return page(ctx, "Admin", body)
 
 
@@ -68,8 +73,12 @@ def _button(ctx: DashboardContext, action: str, repo: RepoId, csrf: str) -> str:
     )
 
 
-def _approvals(ctx: DashboardContext, csrf: str) -> str:
-    pending = ctx.mirror.index.access.approvals("pending")
+def _approvals(ctx: DashboardContext, csrf: str, number: int) -> str:
+    """One page of pending requests, newest first: strangers can ask for thousands."""
+    records = ctx.mirror.index.access
+    total = records.pending_count()
+    offset = (number - 1) * APPROVALS_PER_PAGE
+    pending = records.pending_page(APPROVALS_PER_PAGE, offset)
     rows = [
         [
             esc(a.repo.repo_type.value),
@@ -83,7 +92,21 @@ def _approvals(ctx: DashboardContext, csrf: str) -> str:
     ]
     headings = ["Type", "Repo", "First asked by", "First asked", "Requests", ""]
     listing = table(headings, rows, body_id="approvals") if rows else "<p>None pending.</p>"
-    return f'<section id="pending"><h2>Pending approvals</h2>{listing}</section>'
+    count = f'<p id="pending-count">{total} pending, newest first.</p>' if total else ""
+    return (
+        f'<section id="pending"><h2>Pending approvals</h2>{count}{listing}'
+        f"{_pager(ctx, number, offset + len(rows) < total)}</section>"
+    )
+
+
+def _pager(ctx: DashboardContext, number: int, more: bool) -> str:
+    target = ctx.link("/dashboard/admin")
+    links = []
+    if number > 1:
+        links.append(f'<a id="newer" href="{esc(target)}?page={number - 1}">Newer</a>')
+    if more:
+        links.append(f'<a id="older" href="{esc(target)}?page={number + 1}">Older</a>')
+    return f'<p class="pager">{" ".join(links)}</p>' if links else ""
 
 
 def _audit(ctx: DashboardContext) -> str:

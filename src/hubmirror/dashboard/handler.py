@@ -90,7 +90,7 @@ async def _admin(
     session = auth.session_of(request, ctx)
     if session is None and not auth.bearer_ok(request, token):
         return admin.login_form(ctx, "Log in with the admin token to see this page.", 401)
-    response = admin.admin_page(ctx, session)
+    response = admin.admin_page(ctx, session, request.query.get("page"))
     response.headers.update(_NO_STORE)  # a session's CSRF token and the audit: kept nowhere
     return response
 

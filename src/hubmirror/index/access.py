@@ -62,6 +62,22 @@ class AccessRecords:
         ).fetchall()
         return [_approval(row) for row in rows]
 
+    def pending_page(self, limit: int, offset: int) -> list[Approval]:
+        """One page of the requests awaiting a decision, newest first."""
+        rows = self.db.execute(
+            f"SELECT {_APPROVAL_COLUMNS} FROM repo_approvals WHERE state='pending'"
+            " ORDER BY requested_at DESC, repo_type, repo_id LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return [_approval(row) for row in rows]
+
+    def pending_count(self) -> int:
+        """How many repos await a decision."""
+        (count,) = self.db.execute(
+            "SELECT count(*) FROM repo_approvals WHERE state='pending'"
+        ).fetchone()
+        return count
+
     def request_approval(self, repo: RepoId, who: str, now: float) -> None:
         """Count a request for a repo nobody decided on yet; the first asker is kept."""
         self.db.execute(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from hubmirror.index.database import SqlDatabase
+from hubmirror.index.trims import trim_audit
 from hubmirror.types import RepoId
 
 
@@ -53,6 +54,10 @@ class AuditRecords:
         (measured: 30 µs a row instead of 6)."""
         sql = f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES ({', '.join('?' * 17)})"
         self.db.executemany(sql, records)  # joins the caller's transaction, if any
+
+    def trim(self, keep: int) -> int:
+        """Drop all but the newest ``keep`` records; return how many went."""
+        return trim_audit(self.db, keep)
 
     def find(
         self, repo: RepoId | None, since: float | None, who: str | None, limit: int

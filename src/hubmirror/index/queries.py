@@ -16,6 +16,7 @@ from hubmirror.index.database import SqlDatabase, upsert_sql
 from hubmirror.index.leases import FillLeases, cluster_secret
 from hubmirror.index.records import ApiAnswer, KnownCommit, RepoRecord, Snapshot, StoredBlob
 from hubmirror.index.sessions import SessionRecords
+from hubmirror.index.trims import trim_oldest
 from hubmirror.index.xet import XetRecords
 from hubmirror.types import FileEntry, RepoId, RepoType
 
@@ -181,6 +182,10 @@ class Index:
                 answer.fetched_at,
             ),
         )
+
+    def trim(self, kind: str, keep: int) -> int:
+        """Forget the oldest rows of ``kind`` (``trims.KINDS``: answers, misses) beyond ``keep``."""
+        return trim_oldest(self.db, kind, keep)
 
     # snapshots -------------------------------------------------------------
     def get_snapshot(self, repo: RepoId, commit: str) -> Snapshot | None:

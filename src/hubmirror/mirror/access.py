@@ -9,6 +9,12 @@ shared by digest with a public repo cannot open a gated repo's path.
 A repo is public only when upstream's repo card says so (``payloads.visibility_of_info``);
 an answer that proves nothing makes it ``unknown``, which is treated exactly like
 gated or private, online, in an outage and once stored in the index.
+
+Anyone can name any repo, so what is remembered per repo is bounded: the maps in
+memory forget the least recently used repos past ``KEPT``, and a repo upstream
+refuses to describe anonymously (private, or no such repo) gets no index row —
+it is restricted either way, which is also what an outage assumes of a repo
+never seen.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from hubmirror.hub import payloads
 from hubmirror.hub.payloads import PUBLIC, RESTRICTED, UNKNOWN
 from hubmirror.index.queries import Index
 from hubmirror.mirror.callers import token_fingerprint
+from hubmirror.mirror.lru import LRU
 from hubmirror.types import RepoId
 
 CONFIRMED_TOKENS, DENY = "confirmed-tokens", "deny"
+KEPT = 100_000  # repos (and token-repo pairs) remembered in memory
 
 
 class AccessPolicy:
@@ -33,13 +41,14 @@ class AccessPolicy:
         visibility_ttl: float,
         access_ttl: float,
         clock: Callable[[], float],
+        kept: int = KEPT,
     ) -> None:
         self.index = index
         self.visibility_ttl = visibility_ttl
         self.access_ttl = access_ttl
         self.clock = clock
-        self._confirmed: dict[tuple[str, str], float] = {}
-        self._visibility: dict[str, tuple[str, float]] = {}
+        self._confirmed: LRU[tuple[str, str], float] = LRU(kept)
+        self._visibility: LRU[str, tuple[str, float]] = LRU(kept)
         self.offline_access = CONFIRMED_TOKENS  # or DENY: restricted content during outages
         self.is_offline: Callable[[], bool] = lambda: False
 
@@ -49,7 +58,7 @@ class AccessPolicy:
         if known is None:
             known = self.index.get_visibility(repo)
             if known is not None:
-                self._visibility[repo.key] = known
+                self._visibility.put(repo.key, known)
         if known and self.clock() - known[1] < self.visibility_ttl:
             return known[0]
         return None
@@ -72,14 +81,15 @@ class AccessPolicy:
         known = self._visibility.get(repo.key)
         try:
             visibility = payloads.visibility_of_info(_json(await fetch_info()))
-        except HubRefusal:
-            visibility = RESTRICTED
+        except HubRefusal:  # private, or no such repo: no row, unless one says otherwise
+            visibility = RESTRICTED if self.index.get_visibility(repo) else None
         except UpstreamUnavailable:
             return known[0] if known else UNKNOWN
         now = self.clock()
-        self.index.put_visibility(repo, visibility, now)
-        self._visibility[repo.key] = (visibility, now)
-        return visibility
+        if visibility is not None:
+            self.index.put_visibility(repo, visibility, now)
+        self._visibility.put(repo.key, (visibility or RESTRICTED, now))
+        return visibility or RESTRICTED
 
     def may_use_cache(self, repo: RepoId, visibility: str, auth: str | None) -> bool:
         """Public: anyone without a token, or with one upstream accepted lately.
@@ -116,15 +126,15 @@ class AccessPolicy:
         """
         fingerprint = token_fingerprint(auth)
         until = self.clock() + self.access_ttl
-        self._confirmed[(fingerprint, repo.key)] = until
-        self._confirmed[(fingerprint, "")] = until
+        self._confirmed.put((fingerprint, repo.key), until)
+        self._confirmed.put((fingerprint, ""), until)
         if auth and self.last_visibility(repo) != PUBLIC:
             self.index.access.put_grant(fingerprint, repo, self.clock())
 
     def token_accepted(self, auth: str | None) -> None:
         """Upstream answered a request made with this token: it is a valid token."""
         if auth:
-            self._confirmed[(token_fingerprint(auth), "")] = self.clock() + self.access_ttl
+            self._confirmed.put((token_fingerprint(auth), ""), self.clock() + self.access_ttl)
 
     def _fresh(self, fingerprint: str, repo_key: str) -> bool:
         until = self._confirmed.get((fingerprint, repo_key))

@@ -10,6 +10,11 @@ Decided before anything is looked up or fetched, per repo, for every caller:
 
 Decisions are read from the index and kept for ``RECHECK`` seconds, so an approval
 given by the command in another process takes effect within seconds.
+
+Anyone can ask for any name, so new requests are bounded: each client address may
+open ``approval_requests_per_hour`` of them, and at most ``max_pending_approvals``
+wait at once; past either, the caller gets a 429 and nothing is recorded. Asking
+again for a repo already waiting only counts (``requests``).
 """
 
 from __future__ import annotations
@@ -19,15 +24,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hubmirror.errors import AwaitingApproval, NotAllowed
+from hubmirror.errors import AwaitingApproval, NotAllowed, TooManyRequests
 from hubmirror.hub.repoglobs import RepoGlob, matches
 from hubmirror.index.access import AccessRecords
+from hubmirror.mirror.bounds import IndexLimits
 from hubmirror.mirror.callers import Caller
 from hubmirror.mirror.lru import LRU
 from hubmirror.types import RepoId
 
 RECHECK = 5.0  # seconds a repo's verdict is reused before the index is read again
 VERDICTS_KEPT = 100_000  # repos whose verdict stays in memory
+ASKERS_KEPT = 100_000  # client addresses whose new requests this hour are counted
+HOUR = 3600.0
 OPEN, ALLOWLIST, APPROVAL = "open", "allowlist", "approval"
 
 
@@ -69,12 +77,15 @@ class Admission:
         records: AccessRecords,
         clock: Callable[[], float] = time.time,
         on_decision: Callable[[Caller, RepoId, Verdict], None] | None = None,
+        limits: IndexLimits | None = None,
     ) -> None:
         self.rules = rules
         self.records = records
         self.clock = clock
         self.on_decision = on_decision or (lambda _caller, _repo, _verdict: None)
+        self.limits = limits or IndexLimits()
         self._verdicts: LRU[str, tuple[Verdict, float]] = LRU(VERDICTS_KEPT)
+        self._asked: LRU[str, tuple[float, int]] = LRU(ASKERS_KEPT)  # address: hour, count
 
     def admit(self, caller: Caller, repo: RepoId) -> None:
         """Return if this mirror serves ``repo``; else raise, recording a pending request."""
@@ -82,9 +93,35 @@ class Admission:
         if verdict is Verdict.ALLOWED:
             return
         if verdict is Verdict.PENDING:
-            self.records.request_approval(repo, caller.who, self.clock())
+            self._request(caller, repo)
         self.on_decision(caller, repo, verdict)
         raise _refusal(repo, verdict)
+
+    def _request(self, caller: Caller, repo: RepoId) -> None:
+        """Record (or count again) a request; a new one only within the limits."""
+        if self.records.approval(repo) is None:
+            self._check_new_request(caller.address)
+        self.records.request_approval(repo, caller.who, self.clock())
+
+    def _check_new_request(self, address: str) -> None:
+        now, per_hour = self.clock(), self.limits.approval_requests_per_hour
+        start, count = self._asked.get(address) or (now, 0)
+        if now - start >= HOUR:
+            start, count = now, 0
+        if per_hour and count >= per_hour:
+            raise TooManyRequests(
+                f"{address} asked for {count} repos not yet served this hour; wait for "
+                "the operators' decisions",
+                retry_after=int(start + HOUR - now) + 1,
+            )
+        most = self.limits.max_pending_approvals
+        if most and self.records.pending_count() >= most:
+            raise TooManyRequests(
+                f"{most} repos already await approval on this mirror; try again once its "
+                "operators have decided on them",
+                retry_after=int(HOUR),
+            )
+        self._asked.put(address, (start, count + 1))
 
     def forget(self, repo: RepoId) -> None:
         """Drop the remembered verdict: an operator here just decided on ``repo``."""

@@ -16,10 +16,12 @@ from urllib.parse import urlencode, urlsplit
 
 from hubmirror.errors import EntryNotFound, UpstreamUnavailable
 from hubmirror.hub import payloads
+from hubmirror.hub.apiquery import normal_form, normal_query
 from hubmirror.hub.routes import RepoApi, api_path, encode_path, encode_revision
 from hubmirror.hub.specs import DEFAULT_REVISION
 from hubmirror.index.queries import ApiAnswer, Index
 from hubmirror.mirror.access import AccessPolicy
+from hubmirror.mirror.bounds import RowBounds
 from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.mirror.fileanswers import FileAnswers
 from hubmirror.mirror.metadata import Metadata
@@ -45,8 +47,10 @@ class ApiAnswers:
         files: FileAnswers,
         metadata_ttl: float,
         clock: Callable[[], float],
+        bounds: RowBounds,
     ) -> None:
         self.index = index
+        self.bounds = bounds  # stored answers are kept to a number of rows
         self.revisions = revisions
         self.snapshots = snapshots
         self.access = access
@@ -66,9 +70,13 @@ class ApiAnswers:
     ) -> ApiAnswer:
         """A JSON API answer, rewritten for clients, from the cache when allowed and fresh.
 
+        Only the parameters real clients send reach the key and upstream, normalised
+        (``hub.apiquery``): made-up ones cannot add rows or upstream requests.
         ``refresh`` asks upstream even when a fresh answer is stored (``sync`` must
         see a branch that moved a minute ago).
         """
+        query = normal_query(route.action, query)
+        form = None if form is None else normal_form(form)
         upstream = upstream_api_path(route) + (("?" + urlencode(query)) if query else "")
         key = answer_key(route, query, form)
         visibility = await self.metadata.visibility(route.repo)
@@ -107,11 +115,14 @@ class ApiAnswers:
         try:
             fresh = await self.metadata.call(lambda c: c.get_json(upstream, auth, form))
         except EntryNotFound as exc:  # a missing folder is an answer too: keep it
-            self.index.put_answer(key, route.repo, missing_answer(exc, self.clock()))
+            if self.bounds.keeps_miss(route.path.value if route.path else ""):
+                self.index.put_answer(key, route.repo, missing_answer(exc, self.clock()))
+                self.bounds.wrote("missing_answers")
             raise
         self.access.token_accepted(auth)
         answer = self._digest(route, fresh.status, fresh.body, fresh.link_next)
         self.index.put_answer(key, route.repo, answer)
+        self.bounds.wrote("api_answers")
         return answer
 
     def _digest(self, route: RepoApi, status: int, body: bytes, link: str | None) -> ApiAnswer:

@@ -10,6 +10,11 @@ Several server processes (``--workers``) append to the same file: each batch is 
 
 A token is never recorded: callers are named by address, mirror identity and the
 token's fingerprint (``callers.token_fingerprint``).
+
+Strangers can make records (every refusal is one), so the index keeps the newest
+``keep_rows`` of them (setting ``audit_max_rows``); the file keeps every line, for
+the operator's own rotation. A path longer than ``PATH_MAX`` is cut there (with
+``…``): no real file has such a name, and a record stays small.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ log = logging.getLogger("hubmirror.audit")
 
 FLUSH_SECONDS = 1.0  # the longest a record waits in memory
 BATCH_SIZE = 1000  # a batch this large is written at once
+PATH_MAX = 512  # characters of a path a record keeps: made-up paths run to 4 KiB
 FIELDS = AuditRecord._fields  # the keys of a record, in the order of the JSON lines
 _BLANK = dict.fromkeys(FIELDS) | AuditRecord._field_defaults  # every key, in that order
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -50,10 +56,14 @@ class AuditLog:
     enabled = True
 
     def __init__(
-        self, database: Database, path: Path | None, clock: Callable[[], float] = time.time
+        self,
+        database: Database,
+        path: Path | None,
+        clock: Callable[[], float] = time.time,
+        keep_rows: int = 0,
     ) -> None:
         self.clock = clock
-        self._writer = _Writer(database, path)
+        self._writer = _Writer(database, path, keep_rows)
         self._pending: list[dict[str, Any]] = []
         self._timer: asyncio.TimerHandle | None = None
 
@@ -64,6 +74,9 @@ class AuditLog:
         no event loop runs (a command) or the batch is full.
         """
         record["time"] = self.clock()
+        path = record.get("path")
+        if path and len(path) > PATH_MAX:
+            record["path"] = path[:PATH_MAX] + "…"
         pending = self._pending
         pending.append(record)
         if len(pending) >= BATCH_SIZE:
@@ -131,10 +144,11 @@ class AuditLog:
 class _Writer:
     """One thread that writes batches in order: the index, then the JSON-lines file."""
 
-    def __init__(self, database: Database, path: Path | None) -> None:
+    def __init__(self, database: Database, path: Path | None, keep_rows: int) -> None:
         self.database = database
         self.records = AuditRecords(database)  # this connection is the writer thread's
         self.path = path
+        self.keep_rows = keep_rows  # 0: every record stays in the index
         self._fd: int | None = None
         self._thread: ThreadPoolExecutor | None = None
 
@@ -163,6 +177,8 @@ class _Writer:
     def _to_index(self, records: list[AuditRecord]) -> None:
         try:
             self.records.add(records)
+            if self.keep_rows:
+                self.records.trim(self.keep_rows)
         except Exception as exc:  # noqa: BLE001 - a full disk or locked index must not stop serving
             log.error("audit: %d records not written to the index: %s", len(records), exc)
 

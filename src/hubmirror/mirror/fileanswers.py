@@ -17,6 +17,7 @@ from hubmirror.errors import EntryNotFound, UpstreamUnavailable
 from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.access import AccessPolicy
+from hubmirror.mirror.bounds import RowBounds
 from hubmirror.mirror.callers import token_fingerprint
 from hubmirror.mirror.eviction import Eviction
 from hubmirror.mirror.lru import LRU
@@ -30,6 +31,7 @@ from hubmirror.types import FileEntry, FileRef, RepoId
 
 _MISSING = "missing"  # entry cache value for a path upstream confirmed absent
 ENTRY_CACHE_SIZE = 200_000
+MISSES_MEMORY = 4 * 1024 * 1024  # bytes of paths of misses kept in memory (made-up paths)
 SMALL_FILE_MAX = 1024 * 1024  # blobs up to this size are served from memory once read
 SMALL_FILE_CACHE = 128 * 1024 * 1024
 
@@ -63,8 +65,10 @@ class FileAnswers:
         metadata: Metadata,
         announced: XetAnnouncements,
         clock: Callable[[], float],
+        bounds: RowBounds,
     ) -> None:
         self.index = index
+        self.bounds = bounds  # remembered misses are kept to a number of rows
         self.store = store
         self.shared = shared
         self.revisions = revisions
@@ -73,7 +77,8 @@ class FileAnswers:
         self.metadata = metadata
         self.announced = announced
         self.clock = clock
-        self._entries: LRU[tuple[str, str, str], FileEntry | str] = LRU(ENTRY_CACHE_SIZE)
+        self._entries: LRU[tuple[str, str, str], FileEntry] = LRU(ENTRY_CACHE_SIZE)
+        self._misses: LRU[tuple[str, str, str], int] = LRU(MISSES_MEMORY, weigh=lambda n: n)
         self._blobs: LRU[str, StoredBlob] = LRU(ENTRY_CACHE_SIZE)
         self._small: LRU[str, bytes] = LRU(SMALL_FILE_CACHE, weigh=len)
         self._hits: LRU[tuple[str, str, str], FileAnswer] = LRU(ENTRY_CACHE_SIZE)
@@ -156,14 +161,15 @@ class FileAnswers:
     def _entry(self, repo: RepoId, commit: str, path: str) -> FileEntry | str | None:
         """An entry (or ``_MISSING``) from memory, else from the index."""
         key = (repo.key, commit, path)
-        entry = self._entries.get(key)
+        entry = self._entries.get(key) or (_MISSING if self._misses.get(key) else None)
         if entry is None:
             if self.index.is_missing(repo, commit, path):
                 entry = _MISSING
+                self._misses.put(key, len(path) + 64)
             else:
                 entry = self.index.get_entry(repo, commit, path)
-            if entry is not None:
-                self._entries.put(key, entry)
+                if entry is not None:
+                    self._entries.put(key, entry)
         return entry
 
     def remember_entries(self, repo: RepoId, commit: str, entries: list[FileEntry]) -> None:
@@ -258,8 +264,10 @@ class FileAnswers:
         """A miss at a commit upstream named is final; remember it as clients do."""
         if exc.commit:
             self.revisions.remember(ref.repo, ref.revision, exc.commit)
+        if exc.commit and self.bounds.keeps_miss(ref.path.value):
             self.index.put_missing(ref.repo, exc.commit, ref.path.value, self.clock())
-            self._entries.put((ref.repo.key, exc.commit, ref.path.value), _MISSING)
+            self.bounds.wrote("missing_entries")
+            self._misses.put((ref.repo.key, exc.commit, ref.path.value), len(ref.path.value) + 64)
 
 
 def _file_answer(

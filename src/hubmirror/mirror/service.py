@@ -25,6 +25,7 @@ from hubmirror.mirror.admission import REFUSAL_REASONS, AccessRules, Admission, 
 from hubmirror.mirror.apianswers import ApiAnswers
 from hubmirror.mirror.audit import AuditLog, NoAudit
 from hubmirror.mirror.blobuse import BlobUse
+from hubmirror.mirror.bounds import IndexLimits, RowBounds
 from hubmirror.mirror.callers import Caller, PassThrough
 from hubmirror.mirror.cluster import default_node_url
 from hubmirror.mirror.disclosure import Disclosure, Viewer
@@ -69,6 +70,7 @@ class Mirror:
         max_size: int = 0,
         shared: Shared | None = None,
         xet_serve: bool = False,
+        limits: IndexLimits | None = None,
     ) -> None:
         self.identities = identities or PassThrough()
         self.admission = admission or Admission(AccessRules(), index.access, clock)
@@ -80,6 +82,7 @@ class Mirror:
         self.revisions = Revisions(index, metadata_ttl, clock)
         self.snapshots = Snapshots(index)
         self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
+        self.bounds = RowBounds(index, limits or IndexLimits())  # what strangers can grow
         self.access.offline_access = offline_access
         self.access.is_offline = lambda: self.pool.offline
         self.disclosure = Disclosure(self.identities, self.access, index.access)  # dashboard
@@ -110,6 +113,7 @@ class Mirror:
             metadata=self.metadata,
             announced=self.announced,
             clock=clock,
+            bounds=self.bounds,
         )
         self.api_answers = ApiAnswers(
             index=index,
@@ -120,6 +124,7 @@ class Mirror:
             files=self.file_answers,
             metadata_ttl=metadata_ttl,
             clock=clock,
+            bounds=self.bounds,
         )
 
     def identify(self, address: str, authorization: str | None) -> Caller:

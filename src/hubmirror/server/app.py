@@ -85,7 +85,7 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
         return await handle_node_fill(request)
     if is_xet_cas_route(request.raw_path, request[CONTEXT].prefix):  # Xet clients: own tokens
         return await handle_xet_cas(request, request[CONTEXT].prefix)
-    route = _route(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
+    route = _route_of(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
     if route == _METRICS:
         return await handle_metrics(request)
     if route == _ADMIN_OFFLINE:
@@ -132,9 +132,23 @@ def _is_dashboard(segments: list[str]) -> bool:
     return segments[:1] == ["dashboard"] and segments[2:3] != ["resolve"]
 
 
+CACHED_PATH_MAX = 512  # longer paths are parsed each time: strangers make them up
+
+
+def _route_of(raw_path: str, prefix: str) -> Route | None:
+    """Parse a raw path; short ones once, so hot paths (HEAD of a popular file) skip the
+    parser, while made-up 8 KiB paths cannot fill the cache with megabytes."""
+    if len(raw_path) > CACHED_PATH_MAX:
+        return _parse(raw_path, prefix)
+    return _route(raw_path, prefix)
+
+
 @functools.lru_cache(maxsize=65536)
 def _route(raw_path: str, prefix: str) -> Route | None:
-    """Parse a raw path once; hot paths (HEAD of a popular file) skip the parser."""
+    return _parse(raw_path, prefix)
+
+
+def _parse(raw_path: str, prefix: str) -> Route | None:
     segments = split_raw_path(raw_path, prefix)
     if segments == ["metrics"]:
         return _METRICS
@@ -235,7 +249,7 @@ def _audit_cut_short(request: web.BaseRequest, why: str) -> None:
 def _audit(request: web.BaseRequest, outcome: dict) -> None:
     """Add who asked and for what (repo, revision, path) to ``outcome``, and queue it."""
     try:
-        route = _route(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
+        route = _route_of(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
     except HubMirrorError:
         return  # refused before it named a repo: not a repo request
     if not isinstance(route, Resolve | RepoApi):
