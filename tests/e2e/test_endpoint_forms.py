@@ -1,8 +1,8 @@
 """What users put in HF_ENDPOINT and in file names must work as on huggingface.co.
 
-* datasets does not strip a trailing slash from HF_ENDPOINT and then sends `//api/...`
-  (hub-api.md §1.1); the mirror should collapse the double slash.
-* File names are `quote()`d in resolve URLs and tree paths may contain `%2F` (§1.4).
+* datasets does not strip a trailing slash from HF_ENDPOINT and then sends `//api/...`;
+  the mirror should collapse the double slash.
+* File names are `quote()`d in resolve URLs and tree paths may contain `%2F`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 When the upstream fails, the mirror serves what it has: branches resolve to their last known
 commit, files and API answers come from the cache, and what it does not have is "try later"
-(503/504 with Retry-After), never "not found" (issue 4, design rule 4). huggingface_hub treats
+(503/504 with Retry-After), never "not found". huggingface_hub treats
 a 5xx as "use my cache" but remembers a 404 EntryNotFound forever, so a 404 invented during an
 outage would outlive it.
 

@@ -98,7 +98,7 @@ def test_dataset_info_with_files_metadata_has_hub_sizes_and_hashes(endpoint, hom
 
 def test_tree_and_paths_info_carry_no_xet_hash(strip_endpoint, home, fakehub):
     """With Xet stripped, tree and paths-info entries lose `xetHash` but keep `lfs` intact
-    (§5.3 rule 2)."""
+    (`snapshot_download` uses `xetHash` from a listing without any HEAD)."""
     code = f"""
     from huggingface_hub import HfApi
     api = HfApi()

@@ -87,7 +87,7 @@ def test_snapshot_after_upstream_branch_moved_is_self_consistent(cold_endpoint, 
     """Old or new commit, whatever the mirror's TTL says, but never a mix of the two.
 
     The snapshot folder is named after /revision/main's sha and every file in it must be that
-    commit's version (hub-api.md §7.3).
+    commit's version: clients pin that sha and fetch every file at it.
     """
     snapshot(cold_endpoint, new_home(), TINY_BERT)
     new_config = b'{"model_type": "bert", "moved": true}\n'

@@ -1,7 +1,7 @@
 """When the hub is unreachable, a warm mirror keeps serving, and a cold file is "try later".
 
 huggingface_hub treats 5xx as "use my cache" but remembers a 404 EntryNotFound forever
-(hub-api.md §1.5, design rule 4). So an outage must never be answered with "not found".
+(and `.no_exist` in its cache). So an outage must never be answered with "not found".
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """A fake Hugging Face Hub on loopback, for the tests of hubmirror.
 
-It speaks the read API described in /work/shared/hub-api.md over real HTTP (two ports: the
-hub and a "CDN" that serves LFS bytes behind signed URLs), holds its repos as plain data,
-records every request and can be told to fail the way the internet fails.
+It speaks the Hub's read API as huggingface_hub, datasets and transformers use it,
+over real HTTP (two ports: the hub and a "CDN" that serves LFS bytes behind signed
+URLs), holds its repos as plain data, records every request and can be told to fail
+the way the internet fails.
 
 Nothing runs at import: the data set is built by `default_repos()` and the servers start
 with `FakeHub.start()`.

@@ -1,6 +1,6 @@
 """Who may read what, and the Hub's error signals (status + X-Error-Code + message).
 
-Mirrors the Hub as the clients see it (hub-api.md §1.5): repo info of a gated repo is public,
+Mirrors the Hub as the clients see it: repo info of a gated repo is public,
 its files are not; a private or missing repo is "not found" (401 anonymous, 404 signed in);
 an unknown token is refused everywhere.
 """

@@ -92,7 +92,7 @@ async def treesize(request: web.Request, route: Route) -> web.Response:
 
 
 async def xet_read_token(request: web.Request, route: Route) -> web.Response:
-    """The token hand-out a mirror must never pass through (hub-api.md §5.3)."""
+    """The token hand-out a mirror must never pass through: it sends clients to upstream's CAS."""
     repo = repo_for(request, route, files=True)
     commit_at(repo, route.revision)
     hub = request.app[HUB]
@@ -119,7 +119,7 @@ def paginate(request: web.Request, items: list, size: int) -> tuple[list, str | 
     """One page at the request's `cursor`, and an absolute Link to the next page if any.
 
     The Link reuses the Host header the client sent, because clients follow it verbatim and
-    a relative URL makes huggingface_hub fail (hub-api.md §1.2).
+    a relative URL makes huggingface_hub fail.
     """
     offset = _cursor_offset(request.query.get("cursor"))
     end = offset + size

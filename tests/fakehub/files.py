@@ -1,8 +1,9 @@
 """File endpoints: `/{T}{repo}/resolve/{rev}/{path}` on the hub and `/repos/{sha256}` on the CDN.
 
 Regular files are served inline with the Hub's metadata headers; LFS files redirect
-cross-origin to a signed CDN link with all metadata on the 302 (hub-api.md §2.1), and, while
-`hub.xet` is on, advertise Xet the way huggingface.co does (§5.1).
+cross-origin to a signed CDN link with all metadata on the 302 (clients read a cross-origin
+3xx's headers as the file's metadata), and, while `hub.xet` is on, advertise Xet the way
+huggingface.co does (`X-Xet-Hash` and `Link` rel xet-auth / xet-reconstruction-info).
 """
 
 import mimetypes
@@ -53,7 +54,7 @@ def _redirect_to_cdn(hub, repo: Repo, commit: Commit, blob: Blob, headers: dict)
 
 
 def _xet_headers(hub, repo: Repo, commit: Commit, blob: Blob) -> dict[str, str]:
-    """What huggingface.co adds to announce Xet storage (hub-api.md §5.1)."""
+    """What huggingface.co adds to announce Xet storage: the hash and two `Link` values."""
     plural = API_PLURAL[repo.repo_type]
     token_url = f"{hub.url}/api/{plural}/{repo.repo_id}/xet-read-token/{commit.sha}"
     xet_hash = hub.xet_hash_of(blob)

@@ -45,7 +45,7 @@ def sibling(path: str, commit: Commit, blobs: bool) -> dict:
 
 
 def repo_info(repo: Repo, commit: Commit, *, blobs: bool, security: bool) -> dict:
-    """The repo info card at `commit` (hub-api.md §2.3); optional keys only when set."""
+    """The repo info card at `commit` (`id`, `sha`, `siblings`...); optional keys when set."""
     first = repo.history(commit.sha)[-1]
     info = {
         "_id": repo.object_id,

@@ -1,8 +1,8 @@
 """HTTP Range decisions as a pure function (decide first, then do the I/O).
 
-Clients depend on exact answers (hub-api.md §3.5): a server that ignores Range makes
-HfFileSystem return the wrong bytes silently, so every satisfiable single range is a 206
-with exactly those bytes and anything starting past the end is a 416.
+Clients depend on exact answers (datasets streaming reads byte ranges): a server that
+ignores Range makes HfFileSystem return the wrong bytes silently, so every satisfiable
+single range is a 206 with exactly those bytes and anything starting past the end is a 416.
 """
 
 import re

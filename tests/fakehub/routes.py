@@ -1,6 +1,6 @@
 """Raw request paths -> what was asked, as a small frozen value (no aiohttp here).
 
-The router works on the raw, undecoded path (hub-api.md §1.4): split on "/" first, then
+The router works on the raw, undecoded path: split on "/" first, then
 percent-decode each segment, because a revision is one segment such as `refs%2Fpr%2F1` and
 a tree path may be `a%2Fb`. Empty segments are dropped, which collapses the `//` that
 datasets sends when HF_ENDPOINT ends with a slash.

@@ -1,7 +1,7 @@
 """The two aiohttp apps (hub and CDN): one catch-all route each, dispatched on the raw path.
 
 aiohttp's own router decodes paths, which would merge `refs%2Fpr%2F1` into three segments;
-routing ourselves on `request.raw_path` keeps the Hub's encoding rules (hub-api.md §1.4).
+routing ourselves on `request.raw_path` keeps the Hub's encoding rules.
 A middleware logs every request, applies the request-level faults and turns HubError into
 the Hub's error answer.
 """

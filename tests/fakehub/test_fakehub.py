@@ -1,4 +1,4 @@
-"""The fake hub speaks the Hub read API (hub-api.md) and fails on command.
+"""The fake hub speaks the Hub read API and fails on command.
 
 Protocol details are checked here with a bare HTTP client; test_fakehub_clients.py points
 the real clients at it and test_fakehub_faults.py checks the fault switches.

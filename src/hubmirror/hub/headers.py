@@ -2,7 +2,8 @@
 
 The mirror builds every file response's headers itself from the index, so no
 upstream header (``Location``, ``X-Xet-*``, ``Content-Encoding``, ``Set-Cookie``)
-can leak by accident: the stripping of Xet (hub-api.md §5.3) is structural.
+can leak by accident: stripping Xet (which would send clients past the mirror) is
+structural.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class CacheStatus(enum.StrEnum):
 
 
 class ErrorCode(enum.StrEnum):
-    """The ``X-Error-Code`` values the Hub clients act on (hub-api.md §1.5)."""
+    """The ``X-Error-Code`` values huggingface_hub maps to its exceptions (and acts on)."""
 
     REPO_NOT_FOUND = "RepoNotFound"
     GATED_REPO = "GatedRepo"

@@ -1,6 +1,6 @@
 """A Hub error answer (status, ``X-Error-Code``, message) as a domain error.
 
-The same reading huggingface_hub applies (hub-api.md §1.5), shared by the mirror's
+The same reading huggingface_hub's ``hf_raise_for_status`` applies, shared by the mirror's
 upstream client and the download client: refusals (401/403/404 with their codes)
 are answers, 429 and 5xx are outages.
 """

@@ -7,7 +7,7 @@ stores: the blob cut into fixed chunks of ``CHUNK`` bytes, each sent uncompresse
 (scheme 0) behind its 8-byte header, ``XORB_CHUNKS`` chunks to a xorb. Every
 offset is arithmetic on the blob's size, so a reconstruction can be answered
 before the blob's bytes are here, and a xorb range is the blob's bytes with the
-headers put in between (``xorb_pieces``). See shared/xet.md §2 and §3.
+headers put in between (``xorb_pieces``).
 
 What clients do verify, and what this module keeps: headers with version 0 and
 uncompressed length at most 128 KiB, terms contained in one fetch range, and

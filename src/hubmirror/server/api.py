@@ -2,8 +2,8 @@
 
 Bodies come rewritten from the mirror (no ``xetHash``); here they only get a
 ``Link`` whose next URL is absolute and points at this mirror, as clients follow
-it verbatim (hub-api.md §1.2). With xet_serve, tree and paths-info listings get
-``xetHash`` back for the files whose Xet hash this mirror computed itself.
+it verbatim (a relative URL fails in huggingface_hub). With xet_serve, tree and
+paths-info listings get ``xetHash`` back for the files whose Xet hash this mirror computed itself.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """``start_server(mirror, ...)``: one dispatcher on the raw path, errors mapped in one place.
 
 Routing is ours, not aiohttp's: the Hub's URLs need the raw, percent-encoded
-path split before decoding (hub-api.md §1.4), with ``//`` collapsed.
+path split before decoding (a revision such as ``refs%2Fpr%2F1`` is one segment;
+a tree path may hold ``%2F``), with ``//`` collapsed (datasets sends it after a
+trailing slash in ``HF_ENDPOINT``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 No caching and no retries here: the pool decides where to go next, the mirror
 decides what to remember. Redirects of ``/resolve/`` are read, not relayed: a
-cross-origin 3xx carries the file's metadata (hub-api.md §2.1), and its
+cross-origin 3xx carries the file's metadata (commit, ETag, size) itself, and its
 ``Location`` is only ever used by the mirror itself. Every redirect is followed
 by hand, and only to hosts on the allow-list (``hub.redirects``): an upstream
 never makes the mirror fetch an arbitrary URL.
