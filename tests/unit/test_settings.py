@@ -1,11 +1,6 @@
-import re
-from pathlib import Path
-
 import pytest
 
 from hubmirror.settings import SETTINGS, Settings, SettingsError, load_settings
-
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_flag_beats_env_beats_file_beats_default(tmp_path):
@@ -40,10 +35,3 @@ def test_unknown_key_in_config_file_is_refused(tmp_path):
 
 def test_settings_table_and_dataclass_agree():
     assert [s.name for s in SETTINGS] == list(Settings.__dataclass_fields__)
-
-
-def test_every_setting_is_documented_in_the_readme():
-    text = README.read_text()
-    for setting in SETTINGS:
-        assert re.search(rf"`{setting.name}`", text), setting.name
-        assert setting.env_var in text, setting.env_var
