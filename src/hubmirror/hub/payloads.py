@@ -14,7 +14,7 @@ _XET_KEYS = frozenset({"xetHash", "xet_hash"})
 
 
 def strip_xet(value: Any) -> Any:
-    """Remove ``xetHash`` everywhere: clients that see it skip the mirror (§5.3)."""
+    """Remove ``xetHash`` everywhere: clients that see it skip the mirror."""
     if isinstance(value, dict):
         return {k: strip_xet(v) for k, v in value.items() if k not in _XET_KEYS}
     if isinstance(value, list):

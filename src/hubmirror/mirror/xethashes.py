@@ -1,7 +1,7 @@
 """Xet hashes of stored blobs, computed by this mirror from its own verified bytes.
 
 A Xet client publishes what it downloads into a cache shared across repos, keyed by
-the Xet hash it was told (xet.md §1): a wrong hash would poison that cache. So the
+the Xet hash it was told: a wrong hash would poison that cache. So the
 mirror never passes on upstream's hash; it hashes each stored blob itself with
 ``hf_xet`` (in a worker thread: about 2.5 s per GB of CPU) and advertises a hash
 only once it is recorded. Until then the file is served plain, as without Xet.
