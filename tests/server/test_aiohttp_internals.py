@@ -76,7 +76,7 @@ def test_request_handler_keeps_the_signatures_the_server_calls():
     assert built["loop"].kind is inspect.Parameter.KEYWORD_ONLY, CHANGED + "loop= is positional"
     handle_error = list(inspect.signature(web.RequestHandler.handle_error).parameters)
     assert handle_error == ["self", "request", "status", "exc", "message"], (
-        CHANGED + f"RequestHandler.handle_error{handle_error} is not (request, status, exc, message)"
+        CHANGED + f"RequestHandler.handle_error takes {handle_error[1:]}"
     )
 
 
