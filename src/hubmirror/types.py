@@ -166,10 +166,6 @@ class FileEntry:
     lfs: bool
     sha256: str | None = None
 
-    @property
-    def expected_digest(self) -> str | None:
-        return self.sha256
-
 
 @dataclass(frozen=True, slots=True)
 class FileRef:

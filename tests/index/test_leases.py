@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from hubmirror.index.leases import FillLeases, Lease, cluster_secret
+from hubmirror.index.leases import FillLeases, cluster_secret
 from hubmirror.index.queries import Index
 
 
@@ -63,17 +63,6 @@ def test_release_by_another_node_does_nothing(index_backend):
     assert b.holder("k") is None
     assert not a.renew("k", "a", 30)
     assert b.acquire("k", "b", "http://b", 30)
-
-
-def test_held_by_lists_only_a_nodes_unexpired_leases(index_db):
-    leases = FillLeases(index_db)
-    leases.acquire("k2", "a", "http://a", 30)
-    leases.acquire("k1", "a", "http://a", 30)
-    leases.acquire("k3", "a", "http://a", -1)
-    leases.acquire("k4", "b", "http://b", 30)
-    held = leases.held_by("a")
-    assert [lease.key for lease in held] == ["k1", "k2"]
-    assert all(isinstance(lease, Lease) and lease.address == "http://a" for lease in held)
 
 
 def test_lease_times_come_from_the_database_clock(index_db):

@@ -91,6 +91,5 @@ def test_xorbs_stay_within_the_protocol_limits():
 
 def test_hash_strings_reverse_each_eight_byte_word():
     raw = bytes(range(32))
-    text = xet.hash_string(raw)
-    assert text.startswith("0706050403020100")
-    assert xet.hash_bytes(text) == raw
+    words = ["0706050403020100", "0f0e0d0c0b0a0908", "1716151413121110", "1f1e1d1c1b1a1918"]
+    assert xet.hash_string(raw) == "".join(words)

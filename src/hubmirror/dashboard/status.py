@@ -13,7 +13,7 @@ from hubmirror.mirror.fillstate import Fill
 from hubmirror.mirror.service import Mirror
 
 _HITS = ("HIT", "STALE")  # bytes that came off local disk
-_FILE_STATUSES = ("HIT", "STALE", "MISS", "BYPASS")
+_FILE_STATUSES = ("HIT", "STALE", "MISS")
 
 
 def status(mirror: Mirror, viewer: Viewer) -> dict[str, Any]:
@@ -60,16 +60,7 @@ def _bytes(mirror: Mirror) -> dict[str, int]:
 
 def _cache(mirror: Mirror) -> dict[str, int]:
     blobs, size = mirror.index.blob_totals()
-    return {"blobs": blobs, "bytes": size, "quota": _quota(mirror)}
-
-
-def _quota(mirror: Mirror) -> int:
-    """The store quota in bytes, 0 for none; read defensively, the mirror may not know one."""
-    for owner in (getattr(mirror, "quota", None), mirror, getattr(mirror, "store", None)):
-        value = getattr(owner, "max_size", None)
-        if isinstance(value, int):
-            return value
-    return 0
+    return {"blobs": blobs, "bytes": size, "quota": mirror.quota.max_size}  # 0: no quota
 
 
 def _transfer(fill: Fill) -> dict[str, Any]:

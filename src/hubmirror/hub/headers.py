@@ -22,8 +22,6 @@ X_ERROR_CODE = "X-Error-Code"
 X_ERROR_MESSAGE = "X-Error-Message"
 X_CACHE_STATUS = "X-Cache-Status"
 
-XET_HEADERS = ("X-Xet-Hash", "X-Xet-Refresh-Route", "X-Xet-Cas-Url", "X-Xet-Access-Token")
-XET_LINK_RELS = ("xet-auth", "xet-reconstruction-info")
 X_XET_HASH = "X-Xet-Hash"
 X_XET_CAS_URL = "X-Xet-Cas-Url"
 X_XET_ACCESS_TOKEN = "X-Xet-Access-Token"
@@ -40,7 +38,6 @@ class CacheStatus(enum.StrEnum):
     HIT = "HIT"  # verified blob on local disk
     MISS = "MISS"  # fetched from upstream for this request (or a fill in progress)
     STALE = "STALE"  # served from cache because no upstream could confirm it
-    BYPASS = "BYPASS"  # relayed from upstream without touching the cache
 
 
 class ErrorCode(enum.StrEnum):

@@ -34,14 +34,6 @@ def hash_string(raw: bytes) -> str:
     return "".join(raw[i : i + 8][::-1].hex() for i in range(0, 32, 8))
 
 
-def hash_bytes(text: str) -> bytes:
-    """The inverse of ``hash_string``."""
-    raw = bytes.fromhex(text)
-    if len(raw) != 32:
-        raise ValueError("a Xet hash has 64 hex digits")
-    return b"".join(raw[i : i + 8][::-1] for i in range(0, 32, 8))
-
-
 def is_xet_hash(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
@@ -56,10 +48,6 @@ def xorb_id(sha256: str, index: int) -> str:
 
 def chunk_count(size: int) -> int:
     return -(-size // CHUNK)
-
-
-def xorb_count(size: int) -> int:
-    return -(-chunk_count(size) // XORB_CHUNKS)
 
 
 def chunk_length(size: int, chunk: int) -> int:

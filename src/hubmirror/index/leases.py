@@ -68,14 +68,6 @@ class FillLeases:
         ).fetchone()
         return Lease(*row) if row else None
 
-    def held_by(self, node: str) -> list[Lease]:
-        """The unexpired leases of one node, by key."""
-        rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM fill_leases WHERE node=? AND expires_at > ? ORDER BY blob_key",
-            (node, self.db.now()),
-        ).fetchall()
-        return [Lease(*row) for row in rows]
-
 
 def cluster_secret(db: SqlDatabase, name: str = "node_secret") -> str:
     """A secret every node shares (``node_secret`` signs node-to-node requests): created

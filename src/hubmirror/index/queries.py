@@ -48,7 +48,7 @@ class Index:
         self.access = AccessRecords(db)
         self.audit = AuditRecords(db)
         self.leases = FillLeases(db)
-        self.xet = XetRecords(db)  # Xet hashes of stored blobs (issue 9)
+        self.xet = XetRecords(db)  # Xet hashes of stored blobs
         self.sessions = SessionRecords(db)  # dashboard admin sessions ended by a logout
 
     def cluster_secret(self) -> str:

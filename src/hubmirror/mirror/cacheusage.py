@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hubmirror.index.queries import BlobRef, BlobUsage, Index
+from hubmirror.index.queries import BlobUsage, Index
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import RepoId
 
@@ -90,10 +90,6 @@ def blobs_of(index: Index, repo: RepoId | None) -> list[BlobUsage]:
         return blobs
     wanted = {ref.sha256 for ref in index.blob_refs() if ref.repo == repo}
     return [b for b in blobs if b.sha256 in wanted]
-
-
-def refs_of(index: Index, repo: RepoId) -> list[BlobRef]:
-    return [ref for ref in index.blob_refs() if ref.repo == repo]
 
 
 # verification ------------------------------------------------------------------

@@ -28,7 +28,7 @@ from hubmirror.errors import BlobMissing, IntegrityError, StorageFull, UpstreamU
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.fillstate import Fill, FillClaim, FillPlan, FillSource, Segment, fill_key
 from hubmirror.mirror.fillwrites import ProgressPublisher, SegmentSink, hash_along
-from hubmirror.mirror.origins import RETRYABLE, PeerOrigin, StoreOrigin, UpstreamOrigin
+from hubmirror.mirror.origins import RETRYABLE, Origin, PeerOrigin, StoreOrigin, UpstreamOrigin
 from hubmirror.mirror.sharing import Shared
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.layout import is_resumable
@@ -67,7 +67,7 @@ class Fills:
         self.store = store
         self.index = index
         self.pool = pool
-        self.upstream = UpstreamOrigin(pool)
+        self.upstream: Origin = UpstreamOrigin(pool)
         self.shared = shared
         self.clock = clock
         self.plan = plan or FillPlan()
@@ -145,7 +145,7 @@ class Fills:
         except Exception as exc:  # noqa: BLE001 - the row only points at a fill that ended
             log.warning("could not withdraw the Xet announcement of %s: %s", fill.key, exc)
 
-    def _origin(self, fill: Fill, stored: StoredBlob | None):
+    def _origin(self, fill: Fill, stored: StoredBlob | None) -> tuple[Origin, bool]:
         """Where this fill reads, and whether it leads (fetches upstream, shares the blob).
 
         In the store already → the store; else the fill's lease decides: this node

@@ -80,7 +80,6 @@ class Fill:
         self.blob: StoredBlob | None = None
         self.final_path: Path | None = None
         self.error: BaseException | None = None
-        self.upstream_bytes = 0
         self.upstreams: set[str] = set()
         self.locations: dict[str, str] = {}  # upstream → where its bytes are (CDN link)
         self.origin = None  # where the bytes come from now (mirror.origins); may change

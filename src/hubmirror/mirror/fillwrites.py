@@ -30,7 +30,6 @@ class SegmentSink:
             raise IntegrityError("upstream sent more bytes than the range asked for")
         self.writer.write_at(segment.position, chunk)
         segment.position += len(chunk)
-        self.fill.upstream_bytes += len(chunk)
         self.fill.advance()
         self.publisher.maybe_publish()
 

@@ -100,7 +100,7 @@ class Mirror:
         self.evictions = self.quota.evictions  # blobs and bytes evicted, for /metrics
         self.admission.on_decision = self._audit_refusal
         self.blob_use = BlobUse(index, store, self.fills, self.quota, shared, clock)
-        self.xet = XetHashes(index, store, clock, xet_serve)  # hashes advertised (issue 9)
+        self.xet = XetHashes(index, store, clock, xet_serve)  # the hashes /resolve/ may advertise
         self.xet.reading = self.blob_use.reading
         self.announced = XetAnnouncements(self.xet, self.fills)  # cold files' upstream hashes
         self.file_answers = FileAnswers(

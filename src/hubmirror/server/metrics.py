@@ -166,19 +166,11 @@ def _store(lines: list[str], mirror: Mirror) -> None:
         lines, "hubmirror_disk_free_bytes", "Free bytes on the data directory's disk.", disk.free
     )
     _gauge(lines, "hubmirror_disk_size_bytes", "Size of the data directory's disk.", disk.total)
-    count, freed = _evictions(mirror)
+    count, freed = mirror.evictions.count, mirror.evictions.bytes  # both 0 without a quota
     _family(lines, "hubmirror_evictions_total", "counter", "Blobs evicted to honour the quota.")
     lines.append(f"hubmirror_evictions_total {count}")
     _family(lines, "hubmirror_evicted_bytes_total", "counter", "Bytes evicted for the quota.")
     lines.append(f"hubmirror_evicted_bytes_total {freed}")
-
-
-def _evictions(mirror: Mirror) -> tuple[int, int]:
-    """``(blobs, bytes)`` evicted so far, from ``mirror.evictions`` when the quota exists."""
-    evictions = getattr(mirror, "evictions", None)
-    if evictions is None:
-        return 0, 0
-    return evictions.count, evictions.bytes
 
 
 def _gauge(lines: list[str], name: str, help_text: str, value: float) -> None:

@@ -8,17 +8,23 @@ context here: the access log and ``/metrics`` count it like any other.
 
 aiohttp's own message quotes the offending bytes, which may be a header line
 with a token in it: the answer and the log say only what kind of line was bad.
+
+aiohttp has no public hook for that answer: ``RequestHandler.handle_error`` builds
+it, so every connection gets a subclass of ``RequestHandler``, built with the
+arguments aiohttp's own ``Server`` would give it. pyproject.toml pins the aiohttp
+releases this holds for, and tests/server/test_aiohttp_internals.py fails, naming
+what changed, when a new release breaks it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
 
 from aiohttp import http_exceptions as bad
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
 from hubmirror.hub.headers import X_ERROR_CODE, X_ERROR_MESSAGE, ErrorCode
 from hubmirror.server.context import CONTEXT, ServerContext
@@ -46,7 +52,7 @@ def refusal_reason(exc: BaseException | None) -> str:
     return "an unreadable HTTP request"
 
 
-class _HubRequestHandler(RequestHandler):
+class _HubRequestHandler(web.RequestHandler):
     def __init__(self, manager: HubServer, **kwargs) -> None:
         super().__init__(manager, **kwargs)
         self.context = manager.context
@@ -98,9 +104,14 @@ DEFAULT_TIMEOUTS = Timeouts()
 class HubServer(web.Server):
     """aiohttp's low-level server, with Hub-style answers for unparsable requests."""
 
-    def __init__(self, handler, *, context: ServerContext, **kwargs) -> None:
-        super().__init__(handler, **kwargs)
+    def __init__(self, handler, *, context: ServerContext, **handler_options) -> None:
+        """``handler_options``: what every connection's ``RequestHandler`` is built with
+        (``keepalive_timeout``, ``access_log_class``, ...), as for ``web.Server``."""
+        super().__init__(handler, **handler_options)
         self.context = context
+        self._handler_loop = asyncio.get_running_loop()  # as web.Server picks its loop
+        self._handler_options = handler_options
 
-    def __call__(self) -> RequestHandler:
-        return _HubRequestHandler(self, loop=self._loop, **self._kwargs)
+    def __call__(self) -> web.RequestHandler:
+        """A protocol for one new connection (the event loop calls this on accept)."""
+        return _HubRequestHandler(self, loop=self._handler_loop, **self._handler_options)

@@ -1,7 +1,7 @@
 """``GET /api/{t}/{repo}/xet-read-token/{rev}``: the mirror's own Xet token and CAS URL.
 
 huggingface_hub reads the token from the headers, hf_xet refreshes it from the JSON
-body, so both carry it. The token is the mirror's, signed with its
+body when the token runs out, so both carry it. The token is the mirror's, signed with its
 Xet secret and good for one repo: it is handed out after the same access decision as
 a download of that repo's files, and never is, nor reveals, the caller's Hub token.
 """

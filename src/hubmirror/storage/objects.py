@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from pathlib import Path
@@ -47,7 +46,6 @@ from hubmirror.types import is_digest
 __all__ = ["ObjectRange", "ObjectStore", "S3Location", "parse_store_url"]
 
 DEFAULT_PART_SIZE = 16 * 1024**2
-_LISTED = re.compile(r"^([0-9a-f]{2})/([0-9a-f]{2})/(\1\2[0-9a-f]{60})$")
 
 
 class ObjectStore:
@@ -115,21 +113,6 @@ class ObjectStore:
     async def delete(self, digest: str) -> None:
         """Gone, whether it was there or not."""
         await self._call("delete_object", digest=digest, Key=self.key_for(digest))
-
-    async def list_blobs(self, page_size: int = 1000) -> AsyncIterator[tuple[str, int]]:
-        """Every stored (digest, size), one listing page at a time; foreign keys are skipped."""
-        base = self.location.blobs
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.location.bucket, Prefix=base, PaginationConfig={"PageSize": page_size}
-        )
-        try:
-            async for page in pages:
-                for item in page.get("Contents", ()):
-                    found = _LISTED.match(item["Key"][len(base) :])
-                    if found:
-                        yield found.group(3), item["Size"]
-        except Exception as exc:
-            raise translate(exc, self.target) from exc
 
     @asynccontextmanager
     async def open_range(

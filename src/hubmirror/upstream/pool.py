@@ -111,10 +111,6 @@ class UpstreamPool:
         """Time until ``client`` answered with headers (or failed), for ``/metrics``."""
         self.stats[client.name].observe(seconds)
 
-    @property
-    def primary(self) -> HubClient:
-        return self.clients[0]
-
     def candidates(self) -> list[HubClient]:
         """Upstreams to try now: breaker closed (or probing), not resting after a 429."""
         if self.offline:

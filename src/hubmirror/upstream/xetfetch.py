@@ -4,7 +4,7 @@ Upstream keeps large files in Xet storage; its plain-HTTP path is a bridge in
 front of that. ``hf_xet`` speaks the CAS protocol itself: parallel, compressed,
 range-resumable. The mirror uses it as a byte source only: the bytes go into the
 same fill as HTTP bytes and are verified by sha256 there, because hf_xet checks
-no hash of what it downloads.
+no hash of what it downloads: it trusts the CAS that serves it.
 
 hf_xet blocks (releasing the GIL), so every stream is iterated in a worker thread
 and its chunks cross to the event loop through a queue bounded in items and bytes:
