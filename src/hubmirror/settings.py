@@ -1,8 +1,10 @@
 """One table of settings, read from CLI flags, ``HUBMIRROR_*`` variables and a TOML file.
 
 Precedence, highest first: command-line flag, environment variable, TOML file,
-default. Each setting is a row of ``SETTINGS``; the README's table is checked
-against it by a test, so a setting cannot exist without documentation.
+default. Each setting is declared once, as a field of ``Settings`` with its cast,
+default and help; ``SETTINGS`` lists those rows for the loaders, the command-line
+options (``cli/common.py``) and a test that the docs' settings table lists every one
+with its environment variable and default.
 """
 
 from __future__ import annotations
@@ -57,14 +59,21 @@ def _as_positive(cast: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return convert
 
 
-def _as_choice(*choices: str) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
+@dataclass(frozen=True)
+class _Choice:
+    """A cast to one of a few words, which the command line offers as its choices."""
+
+    choices: tuple[str, ...]
+
+    def __call__(self, value: Any) -> str:
         text = str(value).strip().lower()
-        if text not in choices:
-            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        if text not in self.choices:
+            raise ValueError(f"expected one of {', '.join(self.choices)}, got {value!r}")
         return text
 
-    return convert
+
+def _as_choice(*choices: str) -> _Choice:
+    return _Choice(choices)
 
 
 def _as_networks(value: Any) -> tuple[str, ...]:
@@ -97,14 +106,29 @@ def parse_size(value: Any) -> int:
     return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
 
 
+def size_text(size: int) -> str:
+    """``20G`` for 20 GiB: the largest unit dividing ``size`` exactly, as ``parse_size`` reads."""
+    for suffix in ("T", "G", "M", "K"):
+        unit = _SIZE_UNITS[suffix.lower()]
+        if size and size % unit == 0:
+            return f"{size // unit}{suffix}"
+    return str(size)
+
+
 @dataclass(frozen=True)
 class Setting:
-    """One row: name (also the TOML key), cast, default, and the help the README repeats."""
+    """One row: name (also the TOML key), cast, default, and the help the CLI and docs show.
+
+    ``shown`` says what the default means where the value alone would not (``None``
+    meaning ``DATA/index.sqlite``); a ``secret`` is left out of the settings' repr.
+    """
 
     name: str
     cast: Callable[[Any], Any]
     default: Any
     help: str
+    shown: str | None = None
+    secret: bool = False
 
     @property
     def env_var(self) -> str:
@@ -114,355 +138,323 @@ class Setting:
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        """The words a choice setting accepts (``access_mode``), else ``None``."""
+        return self.cast.choices if isinstance(self.cast, _Choice) else None
+
     def resolve_default(self) -> Any:
         return self.default() if callable(self.default) else self.default
 
+    def shown_default(self) -> str:
+        """The default as ``--help`` and the docs show it: ``600``, ``20G``, ``true``, ``unset``."""
+        if self.shown is not None:
+            return self.shown
+        value = self.resolve_default()
+        if value is None:
+            return "unset"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, tuple):
+            return ", ".join(value) if value else "empty"
+        if self.cast is parse_size:
+            return size_text(value)
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("host", str, "127.0.0.1", "Address to listen on."),
-    Setting("port", _as_positive(int), 8080, "Port to listen on."),
-    Setting(
-        "workers",
-        _as_positive(int),
-        1,
-        "Server processes sharing the port (SO_REUSEPORT); fills stay one per blob.",
-    ),
-    Setting(
-        "data",
-        str,
-        _default_data_dir,
-        "Data directory (blobs, index). Default: $HUBMIRROR_HOME, else ~/.cache/hubmirror.",
-    ),
-    Setting(
-        "upstream",
-        _as_list,
-        ("https://huggingface.co",),
-        "Upstream Hub URLs in priority order; repeat the flag, or comma-separate in env/TOML.",
-    ),
-    Setting(
-        "metadata_ttl",
-        _as_positive(float),
-        600.0,
-        "Seconds a branch/tag → commit answer and API answers are reused before re-asking.",
-    ),
-    Setting(
-        "access_ttl",
-        _as_positive(float),
-        300.0,
-        "Seconds a token's confirmed access to a gated or private repo is remembered.",
-    ),
-    Setting(
-        "public_url",
-        _as_optional_str,
-        None,
-        "URL clients use to reach the mirror (scheme, host, optional path prefix), "
-        "for absolute Link URLs. Default: taken from each request and X-Forwarded-*.",
-    ),
-    Setting(
-        "metadata_deadline",
-        _as_positive(float),
-        3.0,
-        "Seconds to wait for upstream metadata when a stale answer is at hand; then serve it "
-        "and finish the refresh in the background.",
-    ),
-    Setting("offline", _as_bool, False, "Never contact upstream; serve what is cached."),
-    Setting(
-        "min_free_mib",
-        _as_positive(int),
-        100,
-        "Free disk space (MiB) a new fill must leave; fills that do not fit answer 507.",
-    ),
-    Setting(
-        "admin_token",
-        _as_optional_str,
-        None,
-        "Bearer token for admin routes (POST /admin/offline); unset disables them.",
-    ),
-    Setting(
-        "upstream_timeout",
-        _as_positive(float),
-        10.0,
-        "Seconds of upstream silence (connect or between bytes) before giving up on it.",
-    ),
-    Setting(
-        "fill_segments",
-        _as_positive(int),
-        16,
-        "Parallel Range requests a large uncached blob is fetched with.",
-    ),
-    Setting(
-        "fill_segment_mib",
-        _as_positive(int),
-        8,
-        "Smallest segment in MiB: a blob smaller than two segments is fetched in one request.",
-    ),
-    Setting("access_log", _as_bool, True, "Log one line per request."),
-    Setting("log_level", str, "info", "Logging level: debug, info, warning, error."),
-    Setting(
-        "access_mode",
-        _as_choice("open", "allowlist", "approval"),
-        "open",
-        "open: any repo; allowlist: only repos matching `allow`; approval: others wait for "
-        "`hubmirror approve`.",
-    ),
-    Setting("allow", _as_list, (), "Repo globs served in allowlist/approval mode (model:acme/*)."),
-    Setting("deny", _as_list, (), "Repo globs never served, in every mode (`dataset:*`)."),
-    Setting(
-        "offline_access",
-        _as_choice("confirmed-tokens", "deny"),
-        "confirmed-tokens",
-        "In an outage or offline: gated/private content goes to tokens upstream confirmed "
-        "before, or to nobody.",
-    ),
-    Setting(
-        "require_token",
-        _as_bool,
-        False,
-        "Only callers with a mirror token (`hubmirror token create`) are served.",
-    ),
-    Setting(
-        "upstream_token",
-        _as_optional_str,
-        None,
-        "Organisation token sent upstream for mirror-token callers (gated repos it accepted).",
-    ),
-    Setting("audit", _as_bool, True, "Record downloads and access decisions (index + JSON lines)."),
-    Setting(
-        "audit_file",
-        _as_optional_str,
-        None,
-        "JSON-lines audit file. Default: DATA/audit.jsonl.",
-    ),
-    Setting(
-        "audit_max_rows",
-        _as_positive(int),
-        1_000_000,
-        "Audit records kept in the index, the oldest dropped first (0 = all; the JSON-lines "
-        "file keeps every one).",
-    ),
-    Setting(
-        "max_api_answers",
-        _as_positive(int),
-        100_000,
-        "Stored API answers (remembered 404s included) kept in the index, the oldest "
-        "forgotten first (0 = no limit).",
-    ),
-    Setting(
-        "max_missing_files",
-        _as_positive(int),
-        10_000,
-        "Files (and API 404s: missing folders) upstream said do not exist that are remembered, "
-        "the oldest forgotten first (0 = no limit).",
-    ),
-    Setting(
-        "max_pending_approvals",
-        _as_positive(int),
-        1_000,
-        "Approval mode: requests awaiting a decision; past it new ones are refused with 429 "
-        "(0 = no limit).",
-    ),
-    Setting(
-        "approval_requests_per_hour",
-        _as_positive(int),
-        20,
-        "Approval mode: new approval requests one client address may make per hour; more "
-        "are refused with 429 (0 = no limit).",
-    ),
-    Setting(
-        "redirect_hosts",
-        _as_list,
-        (),
-        "Extra hosts upstream redirects may lead to, besides the upstreams and the Hub's CDNs.",
-    ),
-    Setting(
-        "max_fills_per_client",
-        _as_positive(int),
-        32,
-        "Uncached files one client address may have being fetched at once (0 = no limit).",
-    ),
-    Setting(
-        "rate_limit",
-        _as_positive(float),
-        0.0,
-        "Requests per second one client address may make, on average (0 = no limit).",
-    ),
-    Setting(
-        "rate_burst",
-        _as_positive(int),
-        200,
-        "Requests a client may make at once above `rate_limit` before being slowed down.",
-    ),
-    Setting(
-        "keepalive_timeout",
-        _as_positive(float),
-        75.0,
-        "Seconds a connection may wait for its next request to arrive whole: idle between"
-        " requests, or headers sent part-way; then it is closed (0 = never).",
-    ),
-    Setting(
-        "body_timeout",
-        _as_positive(float),
-        30.0,
-        "Seconds a request body (a paths-info form, an admin POST) may take to arrive;"
-        " then 408 (0 = no limit).",
-    ),
-    Setting(
-        "max_size",
-        parse_size,
-        0,
-        "Store quota: bytes (suffix K, M, G, T) above which least recently used blobs are"
-        " evicted (0 = no quota).",
-    ),
-    Setting(
-        "drain_seconds",
-        _as_positive(float),
-        30.0,
-        "On SIGTERM: seconds running downloads and fills may take to finish before they are "
-        "cut (cut fills keep their bytes for resume).",
-    ),
-    Setting(
-        "trusted_proxies",
-        _as_networks,
-        (),
-        "Reverse proxies (IPs or networks) whose X-Forwarded-For names the client, for the "
-        "per-client limits and the audit log.",
-    ),
-    Setting(
-        "index",
-        _as_optional_str,
-        None,
-        "Index database: a postgresql:// URL shared by several nodes. Default: DATA/index.sqlite.",
-    ),
-    Setting(
-        "store",
-        _as_optional_str,
-        None,
-        "Blob store: s3://BUCKET[/PREFIX] in S3-compatible object storage. Default: DATA/blobs.",
-    ),
-    Setting(
-        "s3_endpoint",
-        _as_optional_str,
-        None,
-        "S3 endpoint URL (MinIO, Ceph RGW, OSS, COS). Default: AWS for the region.",
-    ),
-    Setting("s3_region", str, "us-east-1", "S3 region."),
-    Setting(
-        "s3_addressing_style",
-        _as_choice("auto", "path", "virtual"),
-        "auto",
-        "How buckets are addressed: path (MinIO, Ceph RGW), virtual (Alibaba OSS, Tencent COS), "
-        "or auto: path with an s3_endpoint, AWS's choice without.",
-    ),
-    Setting(
-        "s3_access_key",
-        _as_optional_str,
-        None,
-        "S3 access key. Default: AWS_ACCESS_KEY_ID and the usual AWS credential chain.",
-    ),
-    Setting(
-        "s3_secret_key",
-        _as_optional_str,
-        None,
-        "S3 secret key. Default: AWS_SECRET_ACCESS_KEY and the usual AWS credential chain.",
-    ),
-    Setting(
-        "local_tier_size",
-        parse_size,
-        20 * 1024**3,
-        "With an s3:// store: bytes of hot blobs kept on local disk in front of it, served at "
-        "disk speed (suffix K, M, G, T; 0 = none, blobs stream from the store).",
-    ),
-    Setting(
-        "node_url",
-        _as_optional_str,
-        None,
-        "With a shared index: URL other nodes reach this node at, to read its running fills. "
-        "Default: http://HOSTNAME:PORT.",
-    ),
-    Setting(
-        "node_secret",
-        _as_optional_str,
-        None,
-        "With a shared index: secret that signs node-to-node requests. Default: generated once "
-        "and kept in the shared index.",
-    ),
-    Setting(
-        "xet_serve",
-        _as_bool,
-        True,
-        "Serve hf_xet clients (on by default): advertise Xet hashes the mirror computed and "
-        "answer the Xet token, reconstruction and xorb requests itself. Off: Xet is stripped "
-        "(no X-Xet-Hash, no xetHash) and clients download plain HTTP.",
-    ),
-    Setting(
-        "xet_upstream",
-        _as_bool,
-        False,
-        "Fetch Xet-backed files from upstream with hf_xet (verified like any fill).",
-    ),
-)
+
+_ROW = "hubmirror.setting"
+
+
+def _setting(
+    cast: Callable[[Any], Any],
+    default: Any,
+    help: str,
+    *,
+    shown: str | None = None,
+    secret: bool = False,
+) -> Any:
+    """A ``Settings`` field that carries its row (cast, default, help) in its metadata.
+
+    A callable default is computed when settings are made (``data`` reads
+    ``$HUBMIRROR_HOME`` then), not at import.
+    """
+    row = {"cast": cast, "default": default, "help": help, "shown": shown, "secret": secret}
+    metadata = {_ROW: row}
+    if callable(default):
+        return field(default_factory=default, repr=not secret, metadata=metadata)
+    return field(default=default, repr=not secret, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The resolved settings; field names are exactly the table's names."""
+    """The resolved settings, and the one place a setting is declared.
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int = 1
-    data: str = field(default_factory=_default_data_dir)
-    upstream: tuple[str, ...] = ("https://huggingface.co",)
-    metadata_ttl: float = 600.0
-    access_ttl: float = 300.0
-    public_url: str | None = None
-    metadata_deadline: float = 3.0
-    offline: bool = False
-    min_free_mib: int = 100
-    admin_token: str | None = field(default=None, repr=False)
-    upstream_timeout: float = 10.0
-    fill_segments: int = 16
-    fill_segment_mib: int = 8
-    access_log: bool = True
-    log_level: str = "info"
-    access_mode: str = "open"
-    allow: tuple[str, ...] = ()
-    deny: tuple[str, ...] = ()
-    offline_access: str = "confirmed-tokens"
-    require_token: bool = False
-    upstream_token: str | None = field(default=None, repr=False)
-    audit: bool = True
-    audit_file: str | None = None
-    audit_max_rows: int = 1_000_000
-    max_api_answers: int = 100_000
-    max_missing_files: int = 10_000
-    max_pending_approvals: int = 1_000
-    approval_requests_per_hour: int = 20
-    redirect_hosts: tuple[str, ...] = ()
-    max_fills_per_client: int = 32
-    rate_limit: float = 0.0
-    rate_burst: int = 200
-    keepalive_timeout: float = 75.0
-    body_timeout: float = 30.0
-    max_size: int = 0
-    drain_seconds: float = 30.0
-    trusted_proxies: tuple[str, ...] = ()
-    index: str | None = None
-    store: str | None = None
-    s3_endpoint: str | None = None
-    s3_region: str = "us-east-1"
-    s3_addressing_style: str = "auto"
-    s3_access_key: str | None = field(default=None, repr=False)
-    s3_secret_key: str | None = field(default=None, repr=False)
-    local_tier_size: int = 20 * 1024**3
-    node_url: str | None = None
-    node_secret: str | None = field(default=None, repr=False)
-    xet_serve: bool = True
-    xet_upstream: bool = False
+    Each field is a row: its type, then ``_setting(cast, default, help)``. ``SETTINGS``,
+    the TOML keys, the ``HUBMIRROR_*`` variables, the command-line options and their
+    shown defaults all come from these rows, in this order.
+    """
+
+    host: str = _setting(str, "127.0.0.1", "Address to listen on.")
+    port: int = _setting(_as_positive(int), 8080, "Port to listen on.")
+    workers: int = _setting(
+        _as_positive(int),
+        1,
+        "Server processes sharing the port (SO_REUSEPORT); fills stay one per blob.",
+    )
+    data: str = _setting(
+        str,
+        _default_data_dir,
+        "Data directory (blobs, index).",
+        shown="$HUBMIRROR_HOME, else ~/.cache/hubmirror",
+    )
+    upstream: tuple[str, ...] = _setting(
+        _as_list,
+        ("https://huggingface.co",),
+        "Upstream Hub URLs in priority order; repeat the flag, or comma-separate in env/TOML.",
+    )
+    metadata_ttl: float = _setting(
+        _as_positive(float),
+        600.0,
+        "Seconds a branch/tag → commit answer and API answers are reused before re-asking.",
+    )
+    access_ttl: float = _setting(
+        _as_positive(float),
+        300.0,
+        "Seconds a token's confirmed access to a gated or private repo is remembered.",
+    )
+    public_url: str | None = _setting(
+        _as_optional_str,
+        None,
+        "URL clients use to reach the mirror (scheme, host, optional path prefix), "
+        "for absolute Link URLs.",
+        shown="from each request (Host, X-Forwarded-Proto/Host)",
+    )
+    metadata_deadline: float = _setting(
+        _as_positive(float),
+        3.0,
+        "Seconds to wait for upstream metadata when a stale answer is at hand; then serve it "
+        "and finish the refresh in the background.",
+    )
+    offline: bool = _setting(_as_bool, False, "Never contact upstream; serve what is cached.")
+    min_free_mib: int = _setting(
+        _as_positive(int),
+        100,
+        "Free disk space (MiB) a new fill must leave; fills that do not fit answer 507.",
+    )
+    admin_token: str | None = _setting(
+        _as_optional_str,
+        None,
+        "Bearer token for admin routes (POST /admin/offline); unset disables them.",
+        secret=True,
+    )
+    upstream_timeout: float = _setting(
+        _as_positive(float),
+        10.0,
+        "Seconds of upstream silence (connect or between bytes) before giving up on it.",
+    )
+    fill_segments: int = _setting(
+        _as_positive(int), 16, "Parallel Range requests a large uncached blob is fetched with."
+    )
+    fill_segment_mib: int = _setting(
+        _as_positive(int),
+        8,
+        "Smallest segment in MiB: a blob smaller than two segments is fetched in one request.",
+    )
+    access_log: bool = _setting(_as_bool, True, "Log one line per request.")
+    log_level: str = _setting(str, "info", "Logging level: debug, info, warning, error.")
+    access_mode: str = _setting(
+        _as_choice("open", "allowlist", "approval"),
+        "open",
+        "open: any repo; allowlist: only repos matching `allow`; approval: others wait for "
+        "`hubmirror approve`.",
+    )
+    allow: tuple[str, ...] = _setting(
+        _as_list, (), "Repo globs served in allowlist/approval mode (model:acme/*)."
+    )
+    deny: tuple[str, ...] = _setting(
+        _as_list, (), "Repo globs never served, in every mode (`dataset:*`)."
+    )
+    offline_access: str = _setting(
+        _as_choice("confirmed-tokens", "deny"),
+        "confirmed-tokens",
+        "In an outage or offline: gated/private content goes to tokens upstream confirmed "
+        "before, or to nobody.",
+    )
+    require_token: bool = _setting(
+        _as_bool, False, "Only callers with a mirror token (`hubmirror token create`) are served."
+    )
+    upstream_token: str | None = _setting(
+        _as_optional_str,
+        None,
+        "Organisation token sent upstream for mirror-token callers (gated repos it accepted).",
+        secret=True,
+    )
+    audit: bool = _setting(
+        _as_bool, True, "Record downloads and access decisions (index + JSON lines)."
+    )
+    audit_file: str | None = _setting(
+        _as_optional_str, None, "JSON-lines audit file.", shown="DATA/audit.jsonl"
+    )
+    audit_max_rows: int = _setting(
+        _as_positive(int),
+        1_000_000,
+        "Audit records kept in the index, the oldest dropped first (0 = all; the JSON-lines "
+        "file keeps every one).",
+    )
+    max_api_answers: int = _setting(
+        _as_positive(int),
+        100_000,
+        "Stored API answers (remembered 404s included) kept in the index, the oldest "
+        "forgotten first (0 = no limit).",
+    )
+    max_missing_files: int = _setting(
+        _as_positive(int),
+        10_000,
+        "Files (and API 404s: missing folders) upstream said do not exist that are remembered, "
+        "the oldest forgotten first (0 = no limit).",
+    )
+    max_pending_approvals: int = _setting(
+        _as_positive(int),
+        1_000,
+        "Approval mode: requests awaiting a decision; past it new ones are refused with 429 "
+        "(0 = no limit).",
+    )
+    approval_requests_per_hour: int = _setting(
+        _as_positive(int),
+        20,
+        "Approval mode: new approval requests one client address may make per hour; more "
+        "are refused with 429 (0 = no limit).",
+    )
+    redirect_hosts: tuple[str, ...] = _setting(
+        _as_list,
+        (),
+        "Extra hosts upstream redirects may lead to, besides the upstreams and the Hub's CDNs.",
+    )
+    max_fills_per_client: int = _setting(
+        _as_positive(int),
+        32,
+        "Uncached files one client address may have being fetched at once (0 = no limit).",
+    )
+    rate_limit: float = _setting(
+        _as_positive(float),
+        0.0,
+        "Requests per second one client address may make, on average (0 = no limit).",
+    )
+    rate_burst: int = _setting(
+        _as_positive(int),
+        200,
+        "Requests a client may make at once above `rate_limit` before being slowed down.",
+    )
+    keepalive_timeout: float = _setting(
+        _as_positive(float),
+        75.0,
+        "Seconds a connection may wait for its next request to arrive whole: idle between"
+        " requests, or headers sent part-way; then it is closed (0 = never).",
+    )
+    body_timeout: float = _setting(
+        _as_positive(float),
+        30.0,
+        "Seconds a request body (a paths-info form, an admin POST) may take to arrive;"
+        " then 408 (0 = no limit).",
+    )
+    max_size: int = _setting(
+        parse_size,
+        0,
+        "Store quota: bytes (suffix K, M, G, T) above which least recently used blobs are"
+        " evicted (0 = no quota).",
+    )
+    drain_seconds: float = _setting(
+        _as_positive(float),
+        30.0,
+        "On SIGTERM: seconds running downloads and fills may take to finish before they are "
+        "cut (cut fills keep their bytes for resume).",
+    )
+    trusted_proxies: tuple[str, ...] = _setting(
+        _as_networks,
+        (),
+        "Reverse proxies (IPs or networks) whose X-Forwarded-For names the client, for the "
+        "per-client limits and the audit log.",
+    )
+    index: str | None = _setting(
+        _as_optional_str,
+        None,
+        "Index database: a postgresql:// URL shared by several nodes.",
+        shown="DATA/index.sqlite",
+    )
+    store: str | None = _setting(
+        _as_optional_str,
+        None,
+        "Blob store: s3://BUCKET[/PREFIX] in S3-compatible object storage.",
+        shown="DATA/blobs",
+    )
+    s3_endpoint: str | None = _setting(
+        _as_optional_str,
+        None,
+        "S3 endpoint URL (MinIO, Ceph RGW, OSS, COS); unset: AWS's for the region.",
+        shown="AWS",
+    )
+    s3_region: str = _setting(str, "us-east-1", "S3 region.")
+    s3_addressing_style: str = _setting(
+        _as_choice("auto", "path", "virtual"),
+        "auto",
+        "How buckets are addressed: path (MinIO, Ceph RGW), virtual (Alibaba OSS, Tencent COS), "
+        "or auto: path with an s3_endpoint, AWS's choice without.",
+    )
+    s3_access_key: str | None = _setting(
+        _as_optional_str,
+        None,
+        "S3 access key (else AWS_ACCESS_KEY_ID and the rest of the AWS credential chain).",
+        shown="AWS credential chain",
+        secret=True,
+    )
+    s3_secret_key: str | None = _setting(
+        _as_optional_str,
+        None,
+        "S3 secret key (else AWS_SECRET_ACCESS_KEY and the rest of the AWS credential chain).",
+        shown="AWS credential chain",
+        secret=True,
+    )
+    local_tier_size: int = _setting(
+        parse_size,
+        20 * 1024**3,
+        "With an s3:// store: bytes of hot blobs kept on local disk in front of it, served at "
+        "disk speed (suffix K, M, G, T; 0 = none, blobs stream from the store).",
+    )
+    node_url: str | None = _setting(
+        _as_optional_str,
+        None,
+        "With a shared index: URL other nodes reach this node at, to read its running fills.",
+        shown="http://HOSTNAME:PORT",
+    )
+    node_secret: str | None = _setting(
+        _as_optional_str,
+        None,
+        "With a shared index: secret that signs node-to-node requests.",
+        shown="generated, kept in the shared index",
+        secret=True,
+    )
+    xet_serve: bool = _setting(
+        _as_bool,
+        True,
+        "Serve hf_xet clients: advertise Xet hashes the mirror computed and "
+        "answer the Xet token, reconstruction and xorb requests itself. Off: Xet is stripped "
+        "(no X-Xet-Hash, no xetHash) and clients download plain HTTP.",
+    )
+    xet_upstream: bool = _setting(
+        _as_bool,
+        False,
+        "Fetch Xet-backed files from upstream with hf_xet (verified like any fill).",
+    )
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return Settings(**values)
+
+
+SETTINGS: tuple[Setting, ...] = tuple(Setting(f.name, **f.metadata[_ROW]) for f in fields(Settings))
 
 
 def load_settings(

@@ -18,7 +18,9 @@ REPO_TYPES = click.Choice(["model", "dataset", "space"])
 @click.command()
 @click.argument("repos", nargs=-1, required=True, metavar="REPO[@REV]...")
 @click.option("--type", "repo_type", type=REPO_TYPES, help="Repo type of REPOS [model].")
-@click.option("--sync/--no-sync", default=True, help="Fetch the approved snapshots now [sync].")
+@click.option(
+    "--sync/--no-sync", default=True, show_default=True, help="Fetch the approved snapshots now."
+)
 @click.option("--token", envvar="HF_TOKEN", help="Upstream token for the sync of gated repos.")
 @store_options
 def approve(repos, repo_type, sync, token, config_file, **flags) -> None:

@@ -11,27 +11,66 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
-from hubmirror.settings import Settings, SettingsError, load_settings
+from hubmirror.settings import SETTINGS, Settings, SettingsError, load_settings, parse_size
+
+STORE_SETTINGS = ("data", "upstream", "offline", "index", "store")
+"""The settings every command that works on a store takes as flags."""
+
+_OFF_FLAGS = {"offline": "--online"}
+"""Boolean settings whose off flag is not ``--no-NAME``."""
+
+_ROWS = {setting.name: setting for setting in SETTINGS}
+
+
+def setting_options(*names: str) -> Callable[[Callable], Callable]:
+    """The click options of these settings, in this order (see ``setting_option``)."""
+    options = [setting_option(name) for name in names]
+    return lambda command: _apply(options, command)
+
+
+def setting_option(name: str) -> Callable[[Callable], Callable]:
+    """A click option for one setting: its flag, type, help and shown default from its row.
+
+    The option's own default is ``None`` (not given), so the environment variable, the
+    config file and then the row's default decide, in that order.
+    """
+    setting = _ROWS[name]
+    kind = type(setting.resolve_default())
+    shown = setting.shown_default()
+    decls = [setting.flag, name]
+    extra: dict[str, Any] = {}
+    if setting.choices:
+        extra["type"] = click.Choice(setting.choices)
+    elif kind is bool:
+        off = _OFF_FLAGS.get(name, "--no-" + setting.flag[2:])
+        decls[0] = f"{setting.flag}/{off}"
+        shown = (setting.flag if setting.resolve_default() else off)[2:]
+        extra["default"] = None
+    elif kind is tuple:
+        extra["multiple"] = True
+    elif setting.cast is parse_size:
+        extra["metavar"] = "SIZE"
+    elif kind in (int, float):
+        extra["type"] = kind
+    return click.option(*decls, help=f"{setting.help}  [default: {shown}]", **extra)
 
 
 def store_options(command: Callable) -> Callable:
     """The store flags every command shares: data dir, upstreams, offline, index, store, config."""
     options = [
-        click.option("--data", help="Data directory [$HUBMIRROR_HOME or ~/.cache/hubmirror]."),
-        click.option(
-            "--upstream", multiple=True, help="Upstream Hub URL; repeat for failover order."
-        ),
-        click.option("--offline/--online", default=None, help="Never contact upstream [online]."),
-        click.option("--index", help="Index database: postgresql://... [DATA/index.sqlite]."),
-        click.option("--store", help="Blob store: s3://BUCKET[/PREFIX] [DATA/blobs]."),
+        *map(setting_option, STORE_SETTINGS),
         click.option(
             "--config", "config_file", type=click.Path(dir_okay=False), help="TOML settings file."
         ),
     ]
+    return _apply(options, command)
+
+
+def _apply(options: list[Callable[[Callable], Callable]], command: Callable) -> Callable:
     return functools.reduce(lambda cmd, option: option(cmd), reversed(options), command)
 
 

@@ -9,23 +9,20 @@ import sys
 
 import click
 
-from hubmirror.cli.common import configure_logging, fail, settings_from, store_options
+from hubmirror.cli.common import (
+    configure_logging,
+    fail,
+    setting_options,
+    settings_from,
+    store_options,
+)
 from hubmirror.errors import IndexUnavailable, InvalidInput, StoreUnavailable
 from hubmirror.settings import Settings
 from hubmirror.storage.layout import LayoutMismatch
 
 
 @click.command()
-@click.option("--host", help="Address to listen on [127.0.0.1].")
-@click.option("--port", type=int, help="Port to listen on [8080].")
-@click.option("--workers", type=int, help="Server processes sharing the port [1].")
-@click.option("--metadata-ttl", type=float, help="Seconds branch/API answers are reused [600].")
-@click.option("--public-url", help="URL clients use to reach this mirror (for Link URLs).")
-@click.option(
-    "--access-mode",
-    type=click.Choice(["open", "allowlist", "approval"]),
-    help="Which repos are served: any, the allow list, or the allow list plus approved [open].",
-)
+@setting_options("host", "port", "workers", "metadata_ttl", "public_url", "access_mode")
 @store_options
 def serve(config_file: str | None, **flags) -> None:
     """Run the mirror's HTTP server."""

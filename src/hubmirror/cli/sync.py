@@ -23,7 +23,13 @@ REPO_TYPES = click.Choice(["model", "dataset", "space"])
     type=click.Path(exists=True, dir_okay=False),
     help="A list of REPO[@REV] lines (with their own --type/--include/--exclude).",
 )
-@click.option("--jobs", type=click.IntRange(1, 64), default=8, help="Files fetched at once [8].")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Files fetched at once.",
+)
 @click.option("--token", envvar="HF_TOKEN", help="Upstream token for gated/private repos.")
 @click.option("--server", help="Sync through the running mirror at this URL instead.")
 @store_options
