@@ -122,3 +122,26 @@ def test_bad_values_and_bad_patterns_are_reported_in_one_run(tmp_path):
         "problem: setting 'allow': repo glob 'modle:acme/*': unknown repo type 'modle' "
         "(use model:, dataset:, space:)",
     ]
+
+
+def test_every_secret_setting_and_the_index_password_are_masked(tmp_path):
+    proc = _check(
+        tmp_path,
+        f'data = "{tmp_path / "data"}"\nupstream_token = "hf_org_secret"\n'
+        'store = "s3://bucket"\ns3_access_key = "AKIA_SECRET_ID"\n'
+        's3_secret_key = "s3-secret-key"\nnode_secret = "node-secret-value"\n'
+        'index = "postgresql://hub:db-password@db.example/hubmirror"\n',
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    lines = proc.stdout.splitlines()
+    for name in ("upstream_token", "s3_access_key", "s3_secret_key", "node_secret"):
+        assert f'{name} = "***"' in lines
+    assert 'index = "postgresql://db.example/hubmirror"' in lines
+    for secret in (
+        "hf_org_secret",
+        "AKIA_SECRET_ID",
+        "s3-secret-key",
+        "node-secret",
+        "db-password",
+    ):
+        assert secret not in proc.stdout

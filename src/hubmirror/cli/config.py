@@ -21,8 +21,6 @@ from hubmirror.hub.redirects import without_userinfo
 from hubmirror.hub.repoglobs import parse_repo_glob
 from hubmirror.settings import Settings, SettingsError, file_values, load_settings
 
-SECRETS = ("admin_token", "upstream_token")
-
 
 @click.group()
 def config() -> None:
@@ -121,14 +119,17 @@ def notes(settings: Settings) -> list[str]:
 
 
 def effective(settings: Settings) -> list[tuple[str, str]]:
-    """``(name, value)`` for every setting, secrets masked, upstream passwords left out."""
+    """``(name, value)`` for every setting, secrets masked (every one the settings table
+    marks secret), passwords in upstream and index URLs left out."""
     rows = []
     for field in fields(settings):
         value = getattr(settings, field.name)
-        if field.name in SECRETS and value:
+        if not field.repr and value:  # a secret setting: kept out of the repr, and out of here
             shown = '"***"'
         elif field.name == "upstream":
             shown = _toml_value(tuple(without_userinfo(u) for u in value))
+        elif field.name == "index" and value:
+            shown = _toml_value(without_userinfo(value))
         else:
             shown = _toml_value(value)
         rows.append((field.name, shown))
