@@ -23,7 +23,8 @@ from tests.client.support import (
     start_download,
     succeeded,
 )
-from tests.e2e.clients import MODEL, OWNER_TOKEN, TINY_BERT, git_blob_sha1, sha256_of
+from tests.e2e.clients import MODEL, OWNER_TOKEN, TINY_BERT, git_blob_sha1
+from tests.support.hashing import sha256_of
 
 BIG = "big.bin"
 BIG_SIZE = 80 * MiB
