@@ -28,11 +28,7 @@ import pytest
 from tokenizers import Tokenizer
 
 from hubmirror.settings import Settings
-from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
-from tests.support.mirror import MirrorThread
-from tests.support.waiting import wait_for
-
-from .clients import (
+from tests.e2e.clients import (
     DATASET,
     MODEL,
     PRELUDE,
@@ -44,7 +40,10 @@ from .clients import (
     hub_files,
     run_client,
 )
-from .conftest import assert_clients_only_talked_to_the_mirror
+from tests.e2e.conftest import assert_clients_only_talked_to_the_mirror
+from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
+from tests.support.mirror import MirrorThread
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
