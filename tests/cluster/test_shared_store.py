@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from tests.e2e.clients import TINY_BERT
 from tests.support.commands import hubmirror
 from tests.support.hashing import sha256_hex
 from tests.support.http import get
+from tests.support.waiting import wait_for
 
 from .conftest import BIG, BIG_SIZE, settled
 
@@ -135,7 +134,9 @@ def test_max_size_bounds_the_bucket(make_node, fakehub, big_file, s3_admin, s3_s
 
 
 def _quota_idle(node, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not node.call(lambda: node.mirror.quota.idle):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for(
+        lambda: node.call(lambda: node.mirror.quota.idle),
+        "the quota to be idle",
+        timeout=timeout,
+        every=0.02,
+    )
