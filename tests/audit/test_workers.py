@@ -31,17 +31,8 @@ async def _download_many(url: str) -> list[int]:
 async def test_two_workers_append_whole_lines_to_one_audit_file(fakehub, tmp_path):
     data = tmp_path / "d"
     port = free_port()
-    proc = start_hubmirror(
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--data",
-        str(data),
-        "--upstream",
-        fakehub.url,
-    )
+    args = ("--port", str(port), "--workers", "2", "--data", str(data))
+    proc = start_hubmirror("serve", *args, "--upstream", fakehub.url)
     try:
         wait_listening(port, proc)
         await wait_for_listeners(port, 2)

@@ -54,16 +54,8 @@ def test_admin_switch_needs_the_admin_token(make_mirror):
 
 def test_serve_offline_never_contacts_upstream(fakehub, tmp_path):
     port = free_port()
-    proc = start_hubmirror(
-        "serve",
-        "--port",
-        str(port),
-        "--data",
-        str(tmp_path / "d"),
-        "--offline",
-        "--upstream",
-        fakehub.url,
-    )
+    args = ("--port", str(port), "--data", str(tmp_path / "d"), "--offline")
+    proc = start_hubmirror("serve", *args, "--upstream", fakehub.url)
     try:
         wait_listening(port, proc)
         fakehub.clear_log()

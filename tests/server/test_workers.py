@@ -20,17 +20,8 @@ async def test_two_workers_share_one_fill_per_blob(fakehub, tmp_path):
     sha256 = fakehub.add_large_file("model", "acme/tiny-bert", "big-w.bin", size, seed=7)
     fakehub.faults.bandwidth = 16 * MiB
     port = free_port()
-    proc = start_hubmirror(
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--data",
-        str(tmp_path / "d"),
-        "--upstream",
-        fakehub.url,
-    )
+    args = ("--port", str(port), "--workers", "2", "--data", str(tmp_path / "d"))
+    proc = start_hubmirror("serve", *args, "--upstream", fakehub.url)
     try:
         wait_listening(port, proc)
         await wait_for_listeners(port, 2)
