@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.e2e.clients import MODEL, TINY_BERT, TINY_CSV, run_client
 from tests.support.commands import hubmirror
 from tests.support.http import get, head
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 GATED = "acme/gated-model"
@@ -71,7 +70,9 @@ def test_approval_mode_records_the_request_and_approve_syncs_and_opens_the_repo(
     listed = hubmirror("approvals", *store, check=True)
     approved = hubmirror("approve", TINY_BERT, *store, check=True)
     fakehub.clear_log()
-    _wait_for(lambda: head(f"{server.url}/{TINY_BERT}/resolve/main/config.json").status == 200)
+    wait_for(
+        lambda: head(f"{server.url}/{TINY_BERT}/resolve/main/config.json").status == 200, timeout=15
+    )
     served = download(server.url, new_home(), TINY_BERT)
 
     assert "403" in waiting["message"] and "awaits approval" in waiting["message"]
@@ -91,7 +92,7 @@ def test_operator_deny_closes_a_repo_in_open_mode(make_mirror, fakehub, tmp_path
 
     hubmirror("deny", TINY_BERT, "--data", str(data), check=True)
 
-    _wait_for(lambda: head(target).status == 403)
+    wait_for(lambda: head(target).status == 403, timeout=15)
     assert head(target).header("X-Error-Code") == "RepoNotAllowed"
 
 
@@ -101,10 +102,3 @@ def test_bad_allow_pattern_stops_serve_with_the_pattern_named(tmp_path):
     )
     assert proc.returncode == 1
     assert "weights:acme/*" in proc.stderr and "unknown repo type" in proc.stderr
-
-
-def _wait_for(condition, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.2)

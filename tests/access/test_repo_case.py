@@ -19,6 +19,7 @@ from tests.e2e.clients import MODEL
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT
 from tests.support.commands import hubmirror
 from tests.support.http import get, head, request
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 SPELLINGS = ["Acme/Gated-Model", "ACME/gated-model", "acme/GATED-MODEL", GATED_MODEL]
@@ -42,13 +43,6 @@ def _requests_for(repo: str) -> list[tuple[str, str, bytes | None]]:
 
 def _upstream_requests_about(fakehub, repo: str) -> list[str]:
     return [e.target for e in fakehub.log if repo.lower() in e.target.lower()]
-
-
-def _wait_for(condition, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.2)
 
 
 def test_deny_closes_the_repo_in_every_letter_case_and_nothing_goes_upstream(
@@ -89,7 +83,7 @@ def test_approval_in_one_case_opens_every_other(make_mirror, fakehub, tmp_path):
     hubmirror("approve", "ACME/Tiny-Bert", "--no-sync", "--data", str(data), check=True)
     target = f"{server.url}/{TINY_BERT}/resolve/main/config.json"
 
-    _wait_for(lambda: head(target).status == 200)  # the server sees the decision
+    wait_for(lambda: head(target).status == 200, timeout=15)  # the server sees the decision
 
     expected = fakehub.file_bytes(MODEL, TINY_BERT, "main", "config.json")
     assert get(target).body == expected

@@ -9,9 +9,8 @@ import aiohttp
 import pytest
 
 from tests.fakehub import TINY_BERT
-from tests.server.test_cli import _free_port, _serve, _wait_listening
-from tests.server.test_workers import _wait_for_listeners
-from tests.support.commands import hubmirror
+from tests.support.commands import hubmirror, start_hubmirror
+from tests.support.ports import free_port, wait_for_listeners, wait_listening
 
 DOWNLOADS = 120
 
@@ -31,13 +30,12 @@ async def _download_many(url: str) -> list[int]:
 @pytest.mark.timeout(120)
 async def test_two_workers_append_whole_lines_to_one_audit_file(fakehub, tmp_path):
     data = tmp_path / "d"
-    port = _free_port()
-    proc = _serve(
-        "--port", str(port), "--workers", "2", "--data", str(data), "--upstream", fakehub.url
-    )
+    port = free_port()
+    args = ("--port", str(port), "--workers", "2", "--data", str(data))
+    proc = start_hubmirror("serve", *args, "--upstream", fakehub.url)
     try:
-        _wait_listening(port, proc)
-        await _wait_for_listeners(port, 2)
+        wait_listening(port, proc)
+        await wait_for_listeners(port, 2)
         url = f"http://127.0.0.1:{port}/{TINY_BERT}/resolve/main/vocab.txt"
         statuses = await _download_many(url)
     finally:

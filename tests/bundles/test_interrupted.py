@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 
@@ -15,6 +14,7 @@ from hubmirror.storage.layout import prepare_data_dir
 from hubmirror.storage.locks import FileLock
 from tests.e2e.clients import MODEL, TINY_BERT
 from tests.support.commands import start_hubmirror
+from tests.support.waiting import wait_for
 
 from .state import export, import_, row_count, staging_folders, stored_blobs, sync
 
@@ -71,14 +71,13 @@ def test_import_killed_mid_copy_leaves_nothing_visible_and_is_swept_at_next_star
 
 
 def _wait_for_staged_bytes(data, proc) -> int:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def staged() -> int:
         assert proc.poll() is None, proc.communicate()
         sizes = [f.stat().st_size for d in staging_folders(data) for f in d.iterdir()]
-        if sizes and sizes[0] > 0:
-            return sizes[0]
-        time.sleep(0.002)
-    raise AssertionError("the import never started staging")
+        return sizes[0] if sizes else 0
+
+    return wait_for(staged, "the import to start staging", timeout=30, every=0.002)
 
 
 def test_start_sweep_leaves_a_live_imports_staging_alone(tmp_path):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 
 import aiohttp
 import pytest
 
 from tests.cache.support import indexed_blobs, stored_files
+from tests.support.waiting import wait_for
 
 MODEL = "acme/tiny-bert"
 MiB = 1024 * 1024
@@ -34,13 +34,12 @@ async def _paused_read(session, url: str, started: asyncio.Event, go_on: asyncio
 
 def _settled(server, evictions: int) -> None:
     """Wait until the mirror evicted ``evictions`` times in all and no eviction runs."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def settled() -> bool:
         idle, count = server.call(lambda m: (m.quota.idle, m.evictions.count), server.mirror)
-        if idle and count >= evictions:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no eviction settled; {count} evictions")
+        return idle and count >= evictions
+
+    wait_for(settled, f"{evictions} evictions, then none running", timeout=30)
 
 
 @pytest.mark.timeout(120)

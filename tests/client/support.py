@@ -6,7 +6,6 @@ shell), as in tests/e2e/clients.py.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import textwrap
@@ -70,14 +69,6 @@ def _run(argv: list[str], home: Path, env: dict[str, str] | None, timeout: float
         timeout=timeout,
         check=False,
     )
-
-
-def dead_url() -> str:
-    """A loopback URL nothing listens on: connections are refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def snapshot_files(root: Path) -> dict[str, Path]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 
 from tests.client.support import (
-    dead_url,
     hubmirror_download,
     snapshot_files,
     succeeded,
 )
 from tests.e2e.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, hub_files, run_client
+from tests.support.ports import dead_url
 
 pytestmark = pytest.mark.timeout(120)
 

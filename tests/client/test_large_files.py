@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
 
 import pytest
 from aiohttp import web
@@ -23,7 +22,9 @@ from tests.client.support import (
     start_download,
     succeeded,
 )
-from tests.e2e.clients import MODEL, OWNER_TOKEN, TINY_BERT, git_blob_sha1, sha256_of
+from tests.e2e.clients import MODEL, OWNER_TOKEN, TINY_BERT, git_blob_sha1
+from tests.support.hashing import sha256_of
+from tests.support.waiting import wait_for
 
 BIG = "big.bin"
 BIG_SIZE = 80 * MiB
@@ -82,17 +83,16 @@ def test_a_dropped_connection_resumes_from_the_last_byte(fakehub, tmp_path):
 
 
 def _wait_for_progress(sidecar, proc, at_least: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def progressed() -> bool:
         assert proc.poll() is None, "the download ended before it could be interrupted"
         try:
             parts = json.loads(sidecar.read_text())["parts"]
         except (OSError, ValueError):
             parts = []
-        if sum(pos - start for start, _, pos in parts) >= at_least:
-            return
-        time.sleep(0.05)
-    raise AssertionError("no progress recorded in time")
+        return sum(pos - start for start, _, pos in parts) >= at_least
+
+    wait_for(progressed, "progress recorded in the sidecar", timeout=timeout)
 
 
 @pytest.mark.timeout(120)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.e2e.clients import MODEL, TINY_BERT
 from tests.e2e.conftest import new_home  # noqa: F401 - fixture
+from tests.support.waiting import wait_for
 
 BIG = "big/shared.bin"
 BIG_SIZE = 6 * 1024 * 1024
@@ -40,7 +39,8 @@ def big_file(fakehub) -> str:
 
 def settled(node, timeout: float = 20.0) -> None:
     """Wait until the node has no fill running (uploads to the store included)."""
-    deadline = time.monotonic() + timeout
-    while node.call(lambda: bool(node.mirror.fills.running)):
-        assert time.monotonic() < deadline, "a fill never finished"
-        time.sleep(0.05)
+    wait_for(
+        lambda: not node.call(lambda: bool(node.mirror.fills.running)),
+        "every fill to finish",
+        timeout=timeout,
+    )

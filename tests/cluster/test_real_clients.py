@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.clients import run_client
-from tests.e2e.test_outages import CHECKS, FROM_PRETRAINED, SNAPSHOT_DOWNLOAD
+from tests.outages.test_clients_outages import CHECKS, FROM_PRETRAINED, SNAPSHOT_DOWNLOAD
 
 from .conftest import settled
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import time
-
 from tests.e2e.clients import TINY_BERT
 from tests.support.commands import hubmirror
+from tests.support.hashing import sha256_hex
 from tests.support.http import get
+from tests.support.waiting import wait_for
 
 from .conftest import BIG, BIG_SIZE, settled
 
@@ -16,16 +15,12 @@ def _url(node, path: str) -> str:
     return f"{node.url}/{TINY_BERT}/resolve/main/{path}"
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def test_a_filled_blob_is_in_the_object_store_and_the_index(
     make_node, fakehub, big_file, s3_admin, s3_store_url
 ):
     node = make_node()
     resp = get(_url(node, BIG))
-    assert resp.status == 200 and _sha256(resp.body) == big_file
+    assert resp.status == 200 and sha256_hex(resp.body) == big_file
     settled(node)
     bucket = s3_store_url.removeprefix("s3://").split("/")[0]
     key = f"mirror/blobs/sha256/{big_file[:2]}/{big_file[2:4]}/{big_file}"
@@ -37,7 +32,7 @@ def test_a_filled_blob_is_in_the_object_store_and_the_index(
 
 def test_a_node_with_an_empty_disk_serves_from_the_shared_store(make_node, fakehub, big_file):
     first = make_node()
-    assert _sha256(get(_url(first, BIG)).body) == big_file
+    assert sha256_hex(get(_url(first, BIG)).body) == big_file
     settled(first)
     fakehub.clear_log()
 
@@ -45,7 +40,7 @@ def test_a_node_with_an_empty_disk_serves_from_the_shared_store(make_node, fakeh
     resp = get(_url(second, BIG))
     again = get(_url(second, BIG), headers={"Range": "bytes=10-19"})
 
-    assert resp.status == 200 and _sha256(resp.body) == big_file
+    assert resp.status == 200 and sha256_hex(resp.body) == big_file
     assert again.status == 206 and again.body == resp.body[10:20]
     assert fakehub.body_bytes(host="cdn") == 0  # no byte from upstream
     assert (second.data_dir / "blobs").exists()
@@ -58,7 +53,7 @@ def test_without_a_local_tier_bytes_stream_from_the_store(make_node, fakehub, bi
     part = get(_url(node, BIG), headers={"Range": "bytes=-100"})
     again = get(_url(node, BIG))
 
-    assert _sha256(whole.body) == big_file and _sha256(again.body) == big_file
+    assert sha256_hex(whole.body) == big_file and sha256_hex(again.body) == big_file
     assert part.status == 206 and part.body == whole.body[-100:]
     assert again.headers["X-Cache-Status"] == "HIT"
     blobs = list((node.data_dir / "blobs").rglob(big_file))
@@ -68,7 +63,7 @@ def test_without_a_local_tier_bytes_stream_from_the_store(make_node, fakehub, bi
 
 def test_the_local_tier_lets_go_of_least_recently_read_blobs(make_node, fakehub, big_file):
     node = make_node(local_tier_size=BIG_SIZE)
-    assert _sha256(get(_url(node, BIG)).body) == big_file
+    assert sha256_hex(get(_url(node, BIG)).body) == big_file
     settled(node)
     assert get(_url(node, "config.json")).status == 200  # pushes the total over the limit
     settled(node)
@@ -76,7 +71,7 @@ def test_the_local_tier_lets_go_of_least_recently_read_blobs(make_node, fakehub,
     assert not list((node.data_dir / "blobs").rglob(big_file))
     fakehub.clear_log()
     resp = get(_url(node, BIG))
-    assert _sha256(resp.body) == big_file
+    assert sha256_hex(resp.body) == big_file
     assert fakehub.body_bytes(host="cdn") == 0  # back from the store, not upstream
 
 
@@ -91,7 +86,7 @@ def test_blob_file_commands_refuse_an_object_store_and_say_what_to_do(tmp_path, 
 
 def test_metrics_show_the_local_tier_and_where_fills_came_from(make_node, fakehub, big_file):
     node = make_node()
-    assert _sha256(get(_url(node, BIG)).body) == big_file
+    assert sha256_hex(get(_url(node, BIG)).body) == big_file
     settled(node)
     text = get(node.url + "/metrics").body.decode()
 
@@ -105,7 +100,7 @@ def test_a_blob_the_store_lost_is_fetched_again(
     make_node, fakehub, big_file, s3_admin, s3_store_url
 ):
     first = make_node()
-    assert _sha256(get(_url(first, BIG)).body) == big_file
+    assert sha256_hex(get(_url(first, BIG)).body) == big_file
     settled(first)
     bucket = s3_store_url.removeprefix("s3://").split("/")[0]
     s3_admin.delete_object(
@@ -117,7 +112,7 @@ def test_a_blob_the_store_lost_is_fetched_again(
     resp = get(_url(second, BIG))
     settled(second)
 
-    assert resp.status == 200 and _sha256(resp.body) == big_file
+    assert resp.status == 200 and sha256_hex(resp.body) == big_file
     assert fakehub.body_bytes(host="cdn") == BIG_SIZE
     key = f"mirror/blobs/sha256/{big_file[:2]}/{big_file[2:4]}/{big_file}"
     assert s3_admin.head_object(Bucket=bucket, Key=key)["ContentLength"] == BIG_SIZE
@@ -125,7 +120,7 @@ def test_a_blob_the_store_lost_is_fetched_again(
 
 def test_max_size_bounds_the_bucket(make_node, fakehub, big_file, s3_admin, s3_store_url):
     node = make_node(max_size=BIG_SIZE)
-    assert _sha256(get(_url(node, BIG)).body) == big_file
+    assert sha256_hex(get(_url(node, BIG)).body) == big_file
     settled(node)
     assert get(_url(node, "config.json")).status == 200  # the newer blob: over the quota
     settled(node)
@@ -139,7 +134,9 @@ def test_max_size_bounds_the_bucket(make_node, fakehub, big_file, s3_admin, s3_s
 
 
 def _quota_idle(node, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not node.call(lambda: node.mirror.quota.idle):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for(
+        lambda: node.call(lambda: node.mirror.quota.idle),
+        "the quota to be idle",
+        timeout=timeout,
+        every=0.02,
+    )

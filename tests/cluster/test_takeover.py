@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import os
 import signal
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +19,7 @@ import pytest
 from tests.e2e.clients import TINY_BERT
 from tests.support.commands import start_hubmirror, wait_ready
 from tests.support.http import get
+from tests.support.ports import free_port
 
 from .conftest import BIG, BIG_SIZE, settled
 
@@ -27,16 +27,10 @@ pytestmark = pytest.mark.timeout(120)
 SLOW = 1024 * 1024  # bytes per second upstream: a whole fill would take 6 s
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def node_process(cluster_settings, fakehub, tmp_path):
     """A node of the cluster in its own process, to be killed."""
-    port = _free_port()
+    port = free_port()
     env = {f"HUBMIRROR_{k.upper()}": str(v) for k, v in cluster_settings.items()}
     proc = start_hubmirror(
         "serve",

@@ -16,6 +16,7 @@ from hubmirror.hub.nodeauth import sign
 from tests.e2e.clients import TINY_BERT
 from tests.support.http import get
 from tests.support.mirror import MirrorThread
+from tests.support.waiting import wait_for
 
 from .conftest import BIG, BIG_SIZE, settled
 
@@ -82,12 +83,12 @@ def _now() -> float:
 
 
 def _wait_for_fill(node, timeout: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not node.call(lambda: bool(node.mirror.fills.running)):
-        assert time.monotonic() < deadline, "the fill never started"
-        time.sleep(0.02)
+    wait_for(
+        lambda: node.call(lambda: bool(node.mirror.fills.running)),
+        "the fill to start",
+        timeout=timeout,
+        every=0.02,
+    )
 
 
 def test_any_worker_of_a_node_serves_the_fill_another_worker_runs(make_node, fakehub, big_file):

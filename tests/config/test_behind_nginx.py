@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import ssl
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.config.test_deploy_files import DEPLOY, certificate
+from tests.support.ports import free_port, wait_listening
 
 MODEL = "acme/tiny-bert"
 MANY = "acme/many-files"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _nginx_config(tmp_path: Path, mirror_port: int, port: int) -> Path:
@@ -54,16 +42,12 @@ def proxy(make_mirror, fakehub, tmp_path):
     """A mirror behind the example nginx site; yields (port, mirror)."""
     server = make_mirror()
     certificate(tmp_path)
-    port = _free_port()
+    port = free_port()
     config = _nginx_config(tmp_path, server.port, port)
     nginx = subprocess.Popen(
         ["nginx", "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.PIPE, text=True
     )
-    deadline = time.monotonic() + 20
-    while not _listening(port):
-        assert nginx.poll() is None, nginx.stderr.read()
-        assert time.monotonic() < deadline, "nginx did not start"
-        time.sleep(0.05)
+    wait_listening(port, nginx)
     yield port, server
     nginx.terminate()
     nginx.wait(10)

@@ -1,27 +1,14 @@
-"""Waiting for what the server records after answering (counters, audit batches), logging in,
-and a download left running in the background."""
+"""The dashboard's status, logging in, and a download left running in the background.
+
+Waiting for what the server records after answering (counters, audit batches) is
+``tests.support.waiting.wait_for``."""
 
 from __future__ import annotations
 
 import json
-import time
 
 from tests.dashboard.conftest import ADMIN_TOKEN
 from tests.support.http import get, request
-
-WAIT = 20.0  # seconds before a condition that should hold soon is declared false
-
-
-def eventually(condition, what: str):
-    """Poll ``condition`` until it returns something truthy; fail naming ``what``."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.05)
 
 
 def status_of(url: str) -> dict:

@@ -9,9 +9,10 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
 from tests.dashboard.conftest import ADMIN_TOKEN
-from tests.dashboard.helpers import eventually, start_download, status_of
+from tests.dashboard.helpers import start_download, status_of
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.http import get, head, request
+from tests.support.waiting import wait_for
 
 MiB = 1024 * 1024
 
@@ -31,7 +32,7 @@ def _click_and_wait(browser, button) -> None:
     ``window``: the mark set on the old one is gone)."""
     browser.execute_script("window.hubmirrorOldPage = true;")
     button.click()
-    eventually(lambda: _new_page(browser), "the next page")
+    wait_for(lambda: _new_page(browser), "the next page")
 
 
 def _new_page(browser) -> bool:
@@ -46,7 +47,7 @@ def test_front_page_shows_the_endpoint_and_the_hits_the_test_caused(mirror, brow
     target = f"{mirror.url}/{TINY_BERT}/resolve/main/config.json"
     size = len(get(target).body)
     get(target), get(target)
-    eventually(lambda: status_of(mirror.url)["requests"]["hits"] == 2, "two hits counted")
+    wait_for(lambda: status_of(mirror.url)["requests"]["hits"] == 2, "two hits counted")
     browser.get(f"{mirror.url}/")
     assert browser.find_element(By.ID, "hf-endpoint").text == f"export HF_ENDPOINT={mirror.url}"
     assert _field(browser, "hit_ratio") == "66.7% (2 hits, 1 misses)"
@@ -66,8 +67,8 @@ def test_progress_bar_of_a_running_fill_moves(mirror, fakehub, browser):
     def bar_value():  # read in one script: the page replaces its rows every second
         return browser.execute_script(_BAR_VALUE)
 
-    first = eventually(bar_value, "a progress bar")
-    later = eventually(lambda: (value := bar_value()) and value > first and value, "it moves")
+    first = wait_for(bar_value, "a progress bar")
+    later = wait_for(lambda: (value := bar_value()) and value > first and value, "it moves")
     assert first < later <= 48 * MiB
     row = browser.execute_script(_ROW_TEXT)
     assert TINY_BERT in row and "big-dash.bin" in row
@@ -149,7 +150,7 @@ def test_recent_audit_entries_show_on_the_admin_page(make_mirror, browser):
         browser.refresh()
         return browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")
 
-    rows = eventually(audit_rows, "the download in the audit table")
+    rows = wait_for(audit_rows, "the download in the audit table")
     cells = [td.text for td in rows[0].find_elements(By.TAG_NAME, "td")]
     assert cells[1:] == [
         "download",

@@ -12,9 +12,10 @@ import pytest
 
 from hubmirror.types import RepoId, RepoType
 from tests.dashboard.conftest import ADMIN_TOKEN
-from tests.dashboard.helpers import eventually, session_cookie, start_download
+from tests.dashboard.helpers import session_cookie, start_download
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, PRIVATE_MODEL, TINY_BERT, USER_TOKEN
 from tests.support.http import get
+from tests.support.waiting import wait_for
 from tests.tokens.conftest import bearer, issue  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.timeout(120)
@@ -109,7 +110,7 @@ def test_transfers_of_a_private_repo_are_listed_only_to_admin_and_confirmed_toke
     reader = pulled.call(start_download, target, bearer(OWNER_TOKEN))
     try:
         admin = _headers(pulled, "admin")
-        eventually(lambda: _transfers(pulled.url, admin), "the admin sees the transfer")
+        wait_for(lambda: _transfers(pulled.url, admin), "the admin sees the transfer")
         for visitor in VISITOR_IDS:
             headers = _headers(pulled, visitor)
             shown = _transfers(pulled.url, headers)

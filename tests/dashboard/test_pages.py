@@ -6,9 +6,10 @@ import pytest
 
 from hubmirror.types import RepoId, RepoType
 from tests.dashboard.conftest import ADMIN_TOKEN
-from tests.dashboard.helpers import FORM, eventually, session_cookie, status_of
+from tests.dashboard.helpers import FORM, session_cookie, status_of
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.http import get, request
+from tests.support.waiting import wait_for
 
 BEARER = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -18,7 +19,7 @@ def test_status_counts_one_miss_then_one_hit_with_their_bytes(mirror, fakehub):
     target = f"{mirror.url}/{TINY_BERT}/resolve/main/config.json"
     body = get(target).body
     assert get(target).status == 200
-    numbers = eventually(
+    numbers = wait_for(
         lambda: (s := status_of(mirror.url))["requests"]["hits"] == 1 and s, "the hit counted"
     )
     assert numbers["requests"] == {"hits": 1, "misses": 1, "hit_ratio": 0.5}
@@ -31,7 +32,7 @@ def test_status_counts_one_miss_then_one_hit_with_their_bytes(mirror, fakehub):
 @pytest.mark.timeout(60)
 def test_front_page_renders_the_endpoint_and_numbers_without_javascript(mirror):
     get(f"{mirror.url}/{TINY_BERT}/resolve/main/config.json")
-    eventually(lambda: status_of(mirror.url)["requests"]["misses"] == 1, "the miss counted")
+    wait_for(lambda: status_of(mirror.url)["requests"]["misses"] == 1, "the miss counted")
     page = get(f"{mirror.url}/").body.decode()
     assert f"export HF_ENDPOINT={mirror.url}</pre>" in page
     assert f'os.environ["HF_ENDPOINT"] = "{mirror.url}"' in page
@@ -109,7 +110,7 @@ def test_audited_path_with_markup_is_escaped(make_mirror):
         page = get(f"{server.url}/dashboard/admin", headers=BEARER).body.decode()
         return "alert(1)" in page and page
 
-    page = eventually(shown, "the audit entry on the admin page")
+    page = wait_for(shown, "the audit entry on the admin page")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.txt" in page
     assert "<script>alert" not in page
 

@@ -7,17 +7,17 @@ import hashlib
 import http.client
 import json
 import signal
-import socket
 import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.server.test_cli import _free_port, _serve, _wait_listening
+from tests.support.commands import start_hubmirror
 from tests.support.http import get
+from tests.support.ports import free_port, is_listening, wait_listening
+from tests.support.waiting import wait_for
 
 MODEL = "acme/tiny-bert"
 MiB = 1024 * 1024
@@ -49,19 +49,6 @@ class Download(threading.Thread):
             conn.close()
 
 
-def _wait_for(condition, what: str, limit: float = 30) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
-def _refused(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
-
-
 def _parts(data: Path) -> list[Path]:
     return list((data / "tmp").glob("*.part"))
 
@@ -71,9 +58,11 @@ def _blobs(data: Path) -> list[str]:
 
 
 def _start(fakehub, data: Path, *flags: str) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    proc = _serve("--port", str(port), "--data", str(data), "--upstream", fakehub.url, *flags)
-    _wait_listening(port, proc)
+    port = free_port()
+    proc = start_hubmirror(
+        "serve", "--port", str(port), "--data", str(data), "--upstream", fakehub.url, *flags
+    )
+    wait_listening(port, proc)
     return proc, port
 
 
@@ -92,9 +81,9 @@ def _sigterm_during_download(fakehub, data: Path, name: str, *flags: str, after:
     proc, port = _start(fakehub, data, *flags)
     try:
         download = Download(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/{name}")
-        _wait_for(lambda: len(download.body) >= after, "the first bytes of the download")
+        wait_for(lambda: len(download.body) >= after, "the first bytes of the download", timeout=30)
         proc.send_signal(signal.SIGTERM)
-        _wait_for(lambda: _refused(port), "the listening socket to close")
+        wait_for(lambda: not is_listening(port), "the listening socket to close", timeout=30)
         received = len(download.body)
         download.join(60)
         _, stderr = proc.communicate(timeout=60)

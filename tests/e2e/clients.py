@@ -202,10 +202,6 @@ def curl_fetch(
     return CurlResponse(status, dict(header_lines), header_lines, rest)
 
 
-def sha256_of(path: Path | str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 # --- The truth: what the fake hub holds -------------------------------------------------
 
 MODEL = "model"

@@ -14,7 +14,9 @@ import time
 
 import pytest
 
-from .clients import MODEL, TINY_BERT, client_env, curl, sha256_of
+from tests.support.hashing import sha256_of
+
+from .clients import MODEL, TINY_BERT, client_env, curl
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -8,22 +8,13 @@ with the right bytes.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 from pathlib import Path
 
 import pytest
 
-from .clients import (
-    DATASET,
-    MANY_FILES,
-    MODEL,
-    TINY_BERT,
-    TINY_CSV,
-    hub_files,
-    run_cli,
-    run_client,
-    sha256_of,
-)
+from tests.support.hashing import sha256_of
+
+from .clients import DATASET, MANY_FILES, MODEL, TINY_BERT, TINY_CSV, hub_files, run_cli, run_client
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -186,7 +177,7 @@ def test_hf_download_cli_local_dir_gets_every_file(endpoint, home, fakehub):
     weights_meta = target / ".cache" / "huggingface" / "download" / "model.safetensors.metadata"
     commit_line, etag_line = weights_meta.read_text().splitlines()[:2]
     assert commit_line == commit
-    assert etag_line == hashlib.sha256((target / "model.safetensors").read_bytes()).hexdigest()
+    assert etag_line == sha256_of(target / "model.safetensors")
 
 
 def test_hf_download_cli_of_dataset_to_local_dir_gets_every_file(endpoint, home, fakehub):

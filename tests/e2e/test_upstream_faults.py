@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from .clients import MODEL, TINY_BERT, curl_fetch, git_blob_sha1, run_client, sha256_of
+from tests.support.hashing import sha256_of
+
+from .clients import MODEL, TINY_BERT, curl_fetch, git_blob_sha1, run_client
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -6,7 +6,6 @@ Xet/telemetry switches) once at import:
 The last line of stdout is the JSON result.
 """
 
-import hashlib
 import json
 import sys
 from collections.abc import Callable
@@ -23,12 +22,9 @@ from tests.fakehub.defaults import (
     TINY_PARQUET,
     TINY_PARQUET_FILE,
 )
+from tests.support.hashing import sha256_of
 
 SECOND_PAGE_FILES = "extra/deep/d/file-027*"  # sorted last: only on tree page 2
-
-
-def sha256_of(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def failure(call: Callable[[], object]) -> list:

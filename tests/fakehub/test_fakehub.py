@@ -25,7 +25,8 @@ from tests.fakehub import (
 )
 from tests.fakehub.defaults import PR_ONLY_FILE, TINY_BERT_LAYERS, TINY_BERT_OLD_LAYERS
 from tests.fakehub.gitobjects import lfs_pointer
-from tests.fakehub.wire import CONFIG, WEIGHTS, bearer, fetch, sha256
+from tests.fakehub.wire import CONFIG, WEIGHTS, bearer, fetch
+from tests.support.hashing import sha256_hex
 
 # -- the data set --------------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ def test_lfs_file_redirects_to_signed_cdn_link_with_metadata(fakehub):
     assert reply.headers["X-Linked-Etag"] == f'"{blob.sha256}"'
     assert reply.headers["X-Linked-Size"] == str(blob.size)
     assert reply.headers["X-Repo-Commit"] == fakehub.commit_of("model", TINY_BERT, "main")
-    assert sha256(fetch(reply.headers["Location"]).body) == blob.sha256
+    assert sha256_hex(fetch(reply.headers["Location"]).body) == blob.sha256
 
 
 @pytest.mark.parametrize(
@@ -376,7 +377,7 @@ def test_large_files_stream_from_one_generated_file(fakehub):
     blob = fakehub.blob("model", TINY_BERT, "main", "big.bin")
     assert blob.data is None and blob.disk_path.stat().st_size == size
     location = fetch(f"{fakehub.url}/{TINY_BERT}/resolve/main/big.bin", "HEAD").headers["Location"]
-    assert sha256(fetch(location).body) == digest
+    assert sha256_hex(fetch(location).body) == digest
     again = fakehub.add_large_file("model", TINY_BERT, "copy.bin", size, seed=7)
     assert again == digest
     assert fakehub.blob("model", TINY_BERT, "main", "copy.bin").disk_path == blob.disk_path

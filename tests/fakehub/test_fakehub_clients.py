@@ -6,7 +6,6 @@ the Xet/telemetry switches once, at import.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from tests.fakehub import (
 )
 from tests.fakehub.defaults import TINY_BERT_LAYERS, TINY_BERT_OLD_LAYERS
 from tests.fakehub.wire import CONFIG, fetch
+from tests.support.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,12 +113,6 @@ def test_datasets_loads_csv_parquet_and_the_convert_branch(fakehub, tmp_path):
 
 
 # -- standalone ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_standalone_module_serves_on_the_given_ports():

@@ -1,6 +1,5 @@
 """Bare HTTP for the fake hub's own tests: one request, no redirects, the raw answer."""
 
-import hashlib
 import http.client
 import json
 from dataclasses import dataclass
@@ -37,7 +36,3 @@ def fetch(url: str, method: str = "GET", headers=None, body=None, timeout: float
 
 def bearer(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import time
 
 import aiohttp
 import pytest
@@ -14,6 +13,7 @@ from hubmirror.errors import TooManyRequests
 from hubmirror.server.limits import FillLimiter, RateLimiter, client_limits
 from tests.fakehub.largefiles import large_file
 from tests.support.http import get, head, request
+from tests.support.waiting import wait_for
 
 MODEL = "acme/tiny-bert"
 MiB = 1024 * 1024
@@ -165,11 +165,12 @@ def _first_byte(seed: int) -> bytes:
 
 def _wait_until_stored(url: str, deadline: float = 60.0) -> None:
     """Until ``url`` is served from the store (its fill ended); a read meanwhile joins it."""
-    for _ in range(int(deadline / 0.1)):
-        if _one_byte(url).header("X-Cache-Status") == "HIT":
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{url} was not stored within {deadline} s")
+    wait_for(
+        lambda: _one_byte(url).header("X-Cache-Status") == "HIT",
+        f"{url} to be stored",
+        timeout=deadline,
+        every=0.1,
+    )
 
 
 async def _wait_for_cdn_get(fakehub) -> None:

@@ -14,6 +14,7 @@ import pytest
 from hubmirror.index.queries import StoredBlob
 from hubmirror.types import FileEntry, RepoId, RepoType
 from tests.e2e.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, git_blob_sha1, run_client
+from tests.support.hashing import sha256_of
 from tests.support.http import get
 
 from .helpers import import_hf_cache, store_at, stored_digests, user_cache
@@ -115,7 +116,7 @@ def test_blob_shared_by_two_repos_is_stored_once(fakehub, new_home, tmp_path):
 
     proc = import_hf_cache(cache, data)
 
-    cached = {hashlib.sha256(p.read_bytes()).hexdigest() for p in cache.glob("*/blobs/*")}
+    cached = {sha256_of(p) for p in cache.glob("*/blobs/*")}
     assert len(list(cache.glob("*/blobs/*"))) == len(cached) + 1  # .gitattributes twice
     assert stored_digests(data) == sorted(cached)
     bert_line = next(line for line in proc.stdout.splitlines() if line.startswith("models/"))

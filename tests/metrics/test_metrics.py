@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 
 from tests.metrics.promtext import parse, value
 from tests.support.http import get
+from tests.support.waiting import wait_for
 
 MODEL = "acme/tiny-bert"
 FILES = ("model.safetensors", "config.json")
@@ -140,13 +140,12 @@ def test_quota_evictions_are_counted_in_blobs_and_bytes(make_mirror, fakehub):
 
 def _wait_for_evictions(server) -> None:
     """The quota evicts in the background: wait until one eviction ran and none runs."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        idle, count = server.call(lambda m: (m.quota.idle, m.evictions.count), server.mirror)
-        if idle and count:
-            return
-        time.sleep(0.02)
-    raise AssertionError("the quota evicted nothing")
+    wait_for(
+        lambda: all(server.call(lambda m: (m.quota.idle, m.evictions.count), server.mirror)),
+        "the quota to evict and settle",
+        timeout=30,
+        every=0.02,
+    )
 
 
 def test_every_sample_belongs_to_a_declared_family(mirror, fakehub):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from hubmirror.errors import StoreMisconfigured, StoreUnavailable
@@ -11,12 +9,7 @@ from hubmirror.hub.headers import ErrorCode
 from hubmirror.server.errors import lookup
 from hubmirror.storage.objects import S3Location, parse_store_url
 from tests.s3.conftest import open_store
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.ports import dead_url
 
 
 async def test_missing_bucket_names_bucket_and_endpoint(s3_server):
@@ -28,7 +21,7 @@ async def test_missing_bucket_names_bucket_and_endpoint(s3_server):
 
 
 async def test_dead_endpoint_is_unavailable_and_names_it(s3_store_url):
-    endpoint = f"http://127.0.0.1:{_free_port()}"
+    endpoint = dead_url()
     with pytest.raises(StoreUnavailable) as caught:
         await open_store(endpoint, s3_store_url, attempts=1)
     assert not isinstance(caught.value, StoreMisconfigured)

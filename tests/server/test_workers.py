@@ -8,24 +8,10 @@ import hashlib
 import aiohttp
 import pytest
 
-from tests.server.test_cli import _free_port, _serve, _wait_listening
+from tests.support.commands import start_hubmirror
+from tests.support.ports import free_port, wait_for_listeners, wait_listening
 
 MiB = 1024 * 1024
-
-
-async def _wait_for_listeners(port: int, count: int) -> None:
-    """Wait until ``count`` sockets listen on ``port`` (one per worker, SO_REUSEPORT)."""
-    for _ in range(300):
-        if _listeners(port) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{count} workers did not start listening on {port}")
-
-
-def _listeners(port: int) -> int:
-    with open("/proc/net/tcp") as table:
-        rows = [line.split() for line in table.readlines()[1:]]
-    return sum(1 for r in rows if r[1].endswith(f":{port:04X}") and r[3] == "0A")
 
 
 @pytest.mark.timeout(120)
@@ -33,20 +19,12 @@ async def test_two_workers_share_one_fill_per_blob(fakehub, tmp_path):
     size = 32 * MiB
     sha256 = fakehub.add_large_file("model", "acme/tiny-bert", "big-w.bin", size, seed=7)
     fakehub.faults.bandwidth = 16 * MiB
-    port = _free_port()
-    proc = _serve(
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-        "--data",
-        str(tmp_path / "d"),
-        "--upstream",
-        fakehub.url,
-    )
+    port = free_port()
+    args = ("--port", str(port), "--workers", "2", "--data", str(tmp_path / "d"))
+    proc = start_hubmirror("serve", *args, "--upstream", fakehub.url)
     try:
-        _wait_listening(port, proc)
-        await _wait_for_listeners(port, 2)
+        wait_listening(port, proc)
+        await wait_for_listeners(port, 2)
         target = f"http://127.0.0.1:{port}/acme/tiny-bert/resolve/main/big-w.bin"
         fakehub.clear_log()
         connector = aiohttp.TCPConnector(force_close=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from tests.support.ports import free_port
 
 INSTALL = "install postgresql (apt-get install postgresql)"
 SERVER_OPTIONS = (
@@ -57,7 +58,7 @@ def start(folder: Path) -> str:
         shutil.chown(folder, "postgres", "postgres")
     _run(bin_dir / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
     (data / "pg_hba.conf").write_text("host all all 127.0.0.1/32 trust\n")
-    port = _free_port()
+    port = free_port()
     _run(
         *(bin_dir / "pg_ctl", "-D", data, "-l", folder / "server.log", "-w", "-t", "60"),
         *("-o", f"-p {port} {SERVER_OPTIONS}", "start"),
@@ -88,12 +89,6 @@ def _run(*args) -> None:
     proc = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{proc.stdout}\n{proc.stderr}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # pytest fixtures (registered in tests/conftest.py) ---------------------------------

@@ -19,11 +19,12 @@ from tests.e2e.clients import (
     TINY_PARQUET,
     hub_files,
     run_client,
-    sha256_of,
 )
 from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
 from tests.support.commands import hubmirror, start_hubmirror
+from tests.support.hashing import sha256_of
 from tests.support.http import get, head, request
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(240)
 MiB = 1024 * 1024
@@ -123,7 +124,7 @@ def test_interrupted_sync_resumes_where_it_stopped(fakehub, tmp_path, stop):
     fakehub.faults.bandwidth = MiB  # per connection: ~8 s for the three segments
     data = tmp_path / "data"
     first = start_hubmirror("sync", TINY_BERT, "--data", str(data), "--upstream", fakehub.url)
-    _wait_for(lambda: _partial_bytes(data) >= 2 * MiB, timeout=60)
+    wait_for(lambda: _partial_bytes(data) >= 2 * MiB, "2 MiB of the partial file", timeout=60)
     first.send_signal(stop)
     first.wait(30)
     fakehub.faults.bandwidth = None
@@ -232,13 +233,6 @@ def _partial_bytes(data) -> int:
 
 def _stored_count(data) -> int:
     return sum(1 for p in (data / "blobs").rglob("*") if p.is_file())
-
-
-def _wait_for(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def test_sync_through_a_running_server_fills_its_store(make_mirror, fakehub):

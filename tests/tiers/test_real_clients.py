@@ -22,10 +22,10 @@ from tests.e2e.clients import (
     TINY_PARQUET,
     hub_files,
     run_client,
-    sha256_of,
 )
 from tests.e2e.conftest import assert_clients_only_talked_to_the_mirror
 from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS, TINY_PARQUET_ROWS
+from tests.support.hashing import sha256_of
 from tests.support.http import get
 
 pytestmark = pytest.mark.timeout(120)

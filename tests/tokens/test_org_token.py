@@ -6,7 +6,6 @@ error bodies, not into the log.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from hubmirror.mirror.identities import INVALID_CREDENTIALS
 from tests.e2e.clients import run_client
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT, TINY_CSV, USER_TOKEN
+from tests.support.hashing import sha256_hex
 from tests.support.http import get, head, request
 from tests.tokens.conftest import bearer
 
@@ -33,17 +33,13 @@ emit([digest(name) for name in {FILES!r}])
 """
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _tokens_sent_upstream(fakehub) -> set[str]:
     """Authorization values the mirror sent (repo visibility is always checked anonymously)."""
     return {e.headers["authorization"] for e in fakehub.log if "authorization" in e.headers}
 
 
 def _gated_digests(fakehub) -> list[str]:
-    return [_sha256(fakehub.file_bytes("model", GATED_MODEL, "main", name)) for name in FILES]
+    return [sha256_hex(fakehub.file_bytes("model", GATED_MODEL, "main", name)) for name in FILES]
 
 
 def test_mirror_token_caller_downloads_a_gated_repo_with_the_organisation_token(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 import pytest
@@ -11,6 +10,7 @@ from hubmirror.mirror.identities import INVALID_CREDENTIALS
 from tests.e2e.clients import run_client
 from tests.fakehub import TINY_BERT
 from tests.support.commands import hubmirror
+from tests.support.hashing import sha256_hex
 from tests.support.http import get
 from tests.tokens.conftest import bearer
 
@@ -32,10 +32,6 @@ except Exception as exc:
 """
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def test_client_with_a_mirror_token_downloads_from_a_mirror_that_requires_one(
     make_mirror, fakehub, issue, tmp_path
 ):
@@ -45,7 +41,7 @@ def test_client_with_a_mirror_token_downloads_from_a_mirror_that_requires_one(
     digests = run_client(DOWNLOAD, server.url, tmp_path / "home", token=token)
 
     expected = [
-        _sha256(fakehub.file_bytes("model", TINY_BERT, "main", name))
+        sha256_hex(fakehub.file_bytes("model", TINY_BERT, "main", name))
         for name in ("config.json", "model.safetensors")
     ]
     assert digests == expected
@@ -62,7 +58,7 @@ def test_client_reads_the_mirror_token_from_its_token_file(make_mirror, fakehub,
 
     digests = run_client(DOWNLOAD, server.url, home, env={"HF_HUB_DISABLE_IMPLICIT_TOKEN": "0"})
 
-    assert digests[0] == _sha256(fakehub.file_bytes("model", TINY_BERT, "main", "config.json"))
+    assert digests[0] == sha256_hex(fakehub.file_bytes("model", TINY_BERT, "main", "config.json"))
 
 
 def test_client_without_a_token_is_told_how_to_get_one(make_mirror, fakehub, tmp_path):

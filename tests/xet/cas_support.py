@@ -15,6 +15,7 @@ from hubmirror.mirror.xettokens import issue_token
 from hubmirror.types import RepoId, RepoType
 from tests.fakehub.defaults import TINY_BERT
 from tests.support import http
+from tests.support.waiting import wait_for
 
 BERT = RepoId(RepoType.MODEL, TINY_BERT)
 LARGE_SIZE = 3 * 1024 * 1024 + 12345  # several 64 KiB chunks, a short last one
@@ -38,10 +39,11 @@ def fill(server, path: str, repo: str = TINY_BERT, headers=None) -> Served:
         copy.write(answer.body)
         copy.flush()
         xet_hash = hf_xet.hash_files([copy.name])[0].hash
-    deadline = time.monotonic() + 20
-    while server.call(lambda: server.mirror.index.blob_by_id(sha256)) is None:
-        assert time.monotonic() < deadline, "the blob was never stored"
-        time.sleep(0.02)
+    wait_for(
+        lambda: server.call(lambda: server.mirror.index.blob_by_id(sha256)) is not None,
+        "the blob to be stored",
+        every=0.02,
+    )
     server.call(server.mirror.index.xet.put, sha256, xet_hash, time.time())
     return Served(answer.body, sha256, xet_hash)
 
@@ -122,8 +124,9 @@ def rebuild(answer: http.Answer, version: int, length: int) -> bytes:
 def wait_logged(caplog, fragment: str, polls: int = 400) -> None:
     """Wait for an access log line with ``fragment``: the mirror logs a request after its
     answer went out, so a client can be done before the line is written."""
-    for _ in range(polls):
-        if any(fragment in record.getMessage() for record in caplog.records):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"no access log line with {fragment!r}")
+    wait_for(
+        lambda: any(fragment in record.getMessage() for record in caplog.records),
+        f"an access log line with {fragment!r}",
+        timeout=polls * 0.01,
+        every=0.01,
+    )

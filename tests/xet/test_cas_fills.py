@@ -5,12 +5,12 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-import time
 
 import pytest
 
 from tests.fakehub.defaults import TINY_BERT
 from tests.support import http as raw
+from tests.support.waiting import wait_for
 from tests.xet import cas_support as cas
 
 
@@ -50,10 +50,11 @@ def _refilling(server, fakehub, served):
 
 
 def _wait_for(server, condition) -> None:
-    deadline = time.monotonic() + 20
-    while not server.call(condition, server.mirror):
-        assert time.monotonic() < deadline, "the mirror never reached the expected state"
-        time.sleep(0.02)
+    wait_for(
+        lambda: server.call(condition, server.mirror),
+        "the mirror to reach the expected state",
+        every=0.02,
+    )
 
 
 def test_a_xorb_is_served_from_the_running_fill_of_its_blob(server, fakehub):

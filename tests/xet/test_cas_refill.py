@@ -18,6 +18,7 @@ from hubmirror.mirror.xettokens import read_token
 from tests.audit.support import audited
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT
 from tests.support.http import get
+from tests.support.waiting import wait_for
 from tests.xet import cas_support as cas
 
 pytestmark = pytest.mark.timeout(120)
@@ -34,10 +35,11 @@ def warm(server, fakehub, repo: str, path: str, seed: int, headers=None) -> cas.
 
 
 def wait_evicted(server, sha256: str) -> None:
-    deadline = time.monotonic() + 30
-    while server.call(lambda: server.mirror.index.blob_by_id(sha256)) is not None:
-        assert time.monotonic() < deadline, "the quota never evicted the first file"
-        time.sleep(0.05)
+    wait_for(
+        lambda: server.call(lambda: server.mirror.index.blob_by_id(sha256)) is None,
+        "the quota to evict the first file",
+        timeout=30,
+    )
 
 
 def read_token_route(server, repo: str, headers) -> str:

@@ -20,6 +20,7 @@ from hubmirror.mirror.identities import create_token
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT
 from tests.support import http
 from tests.support.commands import hubmirror
+from tests.support.waiting import wait_for
 from tests.xet import cas_support as cas
 
 pytestmark = pytest.mark.timeout(180)
@@ -142,7 +143,4 @@ def test_xet_tokens_and_signed_xorb_urls_live_minutes(make_mirror, fakehub):
 
 
 def wait_served(url: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while http.head(url).status != 200:
-        assert time.monotonic() < deadline, f"{url} was never served"
-        time.sleep(0.1)
+    wait_for(lambda: http.head(url).status == 200, f"{url} served", timeout=DEADLINE, every=0.1)

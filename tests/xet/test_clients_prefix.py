@@ -6,13 +6,13 @@ the prefix needs the port in public_url before the server starts."""
 from __future__ import annotations
 
 import signal
-import socket
 
 import pytest
 
 from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.commands import start_hubmirror, wait_ready
+from tests.support.ports import free_port
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc
 
@@ -31,9 +31,7 @@ emit(sha(hf_hub_download({TINY_BERT!r}, "big.bin")))
 @pytest.fixture
 def prefixed(fakehub, tmp_path):
     """``hubmirror serve`` with xet_serve at ``http://127.0.0.1:{port}/hub``; its process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}/hub"
     env = {"HUBMIRROR_XET_SERVE": "true", "HUBMIRROR_PUBLIC_URL": endpoint}
     args = ("--port", str(port), "--data", str(tmp_path / "data"), "--upstream", fakehub.url)

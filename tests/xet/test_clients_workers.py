@@ -14,9 +14,8 @@ import pytest
 
 from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
-from tests.server.test_cli import _free_port
-from tests.server.test_workers import _wait_for_listeners
 from tests.support.commands import start_hubmirror, wait_ready
+from tests.support.ports import free_port, wait_for_listeners
 from tests.xet import clients_support as xc
 from tests.xet.advertise_support import cold_file
 
@@ -38,13 +37,13 @@ emit([sha(hf_hub_download({TINY_BERT!r}, path)) for path in {FILES!r}])
 
 @pytest.fixture
 def two_workers(fakehub, tmp_path):
-    port = _free_port()
+    port = free_port()
     args = ("--port", str(port), "--workers", "2", "--data", str(tmp_path / "data"))
     proc = start_hubmirror(
         "serve", *args, "--upstream", fakehub.url, env={"HUBMIRROR_XET_SERVE": "true"}
     )
     wait_ready(f"http://127.0.0.1:{port}", proc)
-    asyncio.run(_wait_for_listeners(port, 2))
+    asyncio.run(wait_for_listeners(port, 2))
     yield f"http://127.0.0.1:{port}", proc
     if proc.poll() is None:  # SIGINT: the workers stop with the server, not after it
         proc.send_signal(signal.SIGINT)

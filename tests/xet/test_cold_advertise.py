@@ -16,6 +16,7 @@ import pytest
 
 from tests.fakehub import TINY_BERT
 from tests.support.http import get, head
+from tests.support.waiting import wait_for
 from tests.xet.advertise_support import cold_file, head_once_hashed
 
 pytestmark = pytest.mark.timeout(120)
@@ -40,11 +41,11 @@ def fetch(url: str) -> bytes | str:
 
 
 def wait_fill_over(mirror, sha256: str) -> None:
-    for _ in range(600):
-        if sha256 not in mirror.mirror.fills.running:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the fill of {sha256} is still running")
+    wait_for(
+        lambda: sha256 not in mirror.mirror.fills.running,
+        f"the fill of {sha256} to end",
+        timeout=30,
+    )
 
 
 def test_a_cold_files_head_announces_upstreams_hash_and_the_fill_of_a_get_records_it(

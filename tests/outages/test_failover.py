@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from tests.fakehub import FakeHub, default_repos
-from tests.server.test_cli import _free_port
 from tests.support.http import get
+from tests.support.ports import dead_url
 
 MODEL = "acme/tiny-bert"
 MiB = 1024 * 1024
@@ -22,7 +22,7 @@ def second_hub():
 
 
 def test_refused_primary_fails_over_to_the_next_upstream(make_mirror, fakehub):
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = dead_url()
     server = make_mirror(upstream=(dead, fakehub.url))
     for _ in range(4):
         answer = get(f"{server.url}/{MODEL}/resolve/main/config.json")

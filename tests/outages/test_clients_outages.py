@@ -28,10 +28,7 @@ import pytest
 from tokenizers import Tokenizer
 
 from hubmirror.settings import Settings
-from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
-from tests.support.mirror import MirrorThread
-
-from .clients import (
+from tests.e2e.clients import (
     DATASET,
     MODEL,
     PRELUDE,
@@ -43,7 +40,10 @@ from .clients import (
     hub_files,
     run_client,
 )
-from .conftest import assert_clients_only_talked_to_the_mirror
+from tests.e2e.conftest import assert_clients_only_talked_to_the_mirror
+from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
+from tests.support.mirror import MirrorThread
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -460,20 +460,13 @@ def test_upstream_429_is_not_asked_again_before_retry_after(make_mirror, fakehub
     time.sleep(max(0.0, 3.3 - (time.monotonic() - started)))
     curl_fetch(config, method="HEAD")
     curl_fetch(revision)
-    asked_again = wait_for(lambda: len(fakehub.log) > len(during), 3.0)
+    asked_again = wait_for(
+        lambda: len(fakehub.log) > len(during), "upstream asked again", timeout=3.0
+    )
 
     assert all(served) and len(served) >= 9, served
     assert [status for _, _, status in during] == [429], during
     assert asked_again, "upstream was never asked again after Retry-After"
-
-
-def wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 # --- 7. A crowd of cold clients asks upstream once per lookup --------------------------------

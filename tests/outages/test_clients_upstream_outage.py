@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .clients import MODEL, TINY_BERT, TINY_CSV, curl_fetch, hub_files, run_client, sha256_of
+from tests.e2e.clients import MODEL, TINY_BERT, TINY_CSV, curl_fetch, hub_files, run_client
+from tests.support.hashing import sha256_of
 
 pytestmark = pytest.mark.timeout(180)
 

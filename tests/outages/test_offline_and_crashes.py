@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.test_cli import _free_port, _serve, _wait_listening
+from tests.support.commands import start_hubmirror
 from tests.support.http import get, request
+from tests.support.ports import free_port, wait_listening
 
 MODEL = "acme/tiny-bert"
 MiB = 1024 * 1024
@@ -52,12 +53,11 @@ def test_admin_switch_needs_the_admin_token(make_mirror):
 
 
 def test_serve_offline_never_contacts_upstream(fakehub, tmp_path):
-    port = _free_port()
-    proc = _serve(
-        "--port", str(port), "--data", str(tmp_path / "d"), "--offline", "--upstream", fakehub.url
-    )
+    port = free_port()
+    args = ("--port", str(port), "--data", str(tmp_path / "d"), "--offline")
+    proc = start_hubmirror("serve", *args, "--upstream", fakehub.url)
     try:
-        _wait_listening(port, proc)
+        wait_listening(port, proc)
         fakehub.clear_log()
         answer = get(f"http://127.0.0.1:{port}/{MODEL}/resolve/main/config.json")
     finally:
@@ -85,10 +85,12 @@ def test_kill_9_mid_fill_leaves_no_partial_blob_and_restart_resumes_it(fakehub, 
     size = 32 * MiB
     sha256 = fakehub.add_large_file("model", MODEL, "crash.bin", size, seed=10)
     fakehub.faults.bandwidth = 4 * MiB
-    data, port = tmp_path / "d", _free_port()
+    data, port = tmp_path / "d", free_port()
     target = f"http://127.0.0.1:{port}/{MODEL}/resolve/main/crash.bin"
-    proc = _serve("--port", str(port), "--data", str(data), "--upstream", fakehub.url)
-    _wait_listening(port, proc)
+    proc = start_hubmirror(
+        "serve", "--port", str(port), "--data", str(data), "--upstream", fakehub.url
+    )
+    wait_listening(port, proc)
     client = subprocess.Popen(["curl", "-s", "-o", "/dev/null", target])
     time.sleep(1.5)  # some megabytes are in the temp file now
     assert list((data / "tmp").glob("*.part"))
@@ -98,9 +100,11 @@ def test_kill_9_mid_fill_leaves_no_partial_blob_and_restart_resumes_it(fakehub, 
     assert _blobs(data) == []
     fakehub.reset_faults()
     fakehub.clear_log()
-    proc = _serve("--port", str(port), "--data", str(data), "--upstream", fakehub.url)
+    proc = start_hubmirror(
+        "serve", "--port", str(port), "--data", str(data), "--upstream", fakehub.url
+    )
     try:
-        _wait_listening(port, proc)
+        wait_listening(port, proc)
         assert list((data / "tmp").glob("*.part"))  # kept at start, to be resumed
         answer = get(target)
     finally:
