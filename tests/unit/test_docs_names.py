@@ -30,6 +30,19 @@ NOT_CODE = {
 _CODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\*?$")
 
 
+def parse(source: str) -> ast.Module:
+    """``ast.parse``, tried again on a spurious "AST constructor recursion depth mismatch":
+    CPython 3.11's AST constructor keeps its recursion count in state shared by every thread,
+    so a parse that races another thread's can fail although the source is fine (seen once
+    in a full run, while earlier tests' threads were still busy)."""
+    for _ in range(2):
+        try:
+            return ast.parse(source)
+        except SystemError:
+            continue
+    return ast.parse(source)
+
+
 def backticked(text: str) -> list[str]:
     """Every `...` span of the page that is one name (paths and URLs are not); a call such
     as `Resolve(repo, revision="main", path)` gives `Resolve`."""
@@ -48,7 +61,7 @@ def defined_names() -> frozenset[str]:
     names: set[str] = set()
     for path in SRC.rglob("*.py"):
         names.add(path.stem if path.stem != "__init__" else path.parent.name)
-        tree = ast.parse(path.read_text())
+        tree = parse(path.read_text())
         bodies = [tree.body] + [n.body for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
         for statement in (s for body in bodies for s in body):  # module and class level
             targets = statement.targets if isinstance(statement, ast.Assign) else []
@@ -71,7 +84,7 @@ def class_members(cls: type) -> set[str]:
     members = {name for klass in cls.__mro__ for name in vars(klass)}
     members |= set(getattr(cls, "__dataclass_fields__", {}))
     source = Path(importlib.import_module(cls.__module__).__file__).read_text()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Attribute) and isinstance(inner.ctx, ast.Store):
