@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
 
 import aiohttp
 import pytest
@@ -32,6 +33,16 @@ async def _paused_read(session, url: str, started: asyncio.Event, go_on: asyncio
         return head + await resp.read()
 
 
+def _small_receive_buffer(addr_info) -> socket.socket:
+    """A client socket whose receive buffer cannot grow: loopback autotuning may grow it to
+    tcp_rmem's maximum (32 MiB here), enough to take a whole paused download, which would
+    then no longer be "being read" on the server."""
+    family, kind, proto, _, _ = addr_info
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 * 1024)
+    return sock
+
+
 def _settled(server, evictions: int) -> None:
     """Wait until the mirror evicted ``evictions`` times in all and no eviction runs."""
 
@@ -50,7 +61,8 @@ async def test_quota_evicts_lru_blobs_but_never_one_being_read(make_mirror, fake
     }
     server = make_mirror(max_size=QUOTA)
     url = {name: f"{server.url}/{MODEL}/resolve/main/{name}.bin" for name in shas}
-    async with aiohttp.ClientSession() as session:
+    connector = aiohttp.TCPConnector(socket_factory=_small_receive_buffer)
+    async with aiohttp.ClientSession(connector=connector) as session:
         assert hashlib.sha256(await _download(session, url["a"])).hexdigest() == shas["a"]
         go_on = asyncio.Event()
         started = [asyncio.Event() for _ in range(4)]
