@@ -60,7 +60,7 @@ def _bytes(mirror: Mirror) -> dict[str, int]:
 
 def _cache(mirror: Mirror) -> dict[str, int]:
     blobs, size = mirror.index.blob_totals()
-    return {"blobs": blobs, "bytes": size, "quota": mirror.quota.max_size}  # 0: no quota
+    return {"blobs": blobs, "bytes": size, "quota": mirror.quota_bytes}  # 0: no quota
 
 
 def _transfer(fill: Fill) -> dict[str, Any]:

@@ -214,6 +214,11 @@ class Mirror:
         return self.file_answers.small_body(answer)
 
     @property
+    def quota_bytes(self) -> int:
+        """``max_size``: the store's quota in bytes (0: none), for the dashboard."""
+        return self.quota.max_size
+
+    @property
     def streams_from_store(self) -> bool:
         """No local tier: stored blobs are sent straight from the object store."""
         return self.file_answers.streams_from_store
