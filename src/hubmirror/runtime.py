@@ -19,16 +19,16 @@ from hubmirror.hub.redirects import redirect_allow_list
 from hubmirror.hub.repoglobs import parse_repo_globs
 from hubmirror.index.database import open_database
 from hubmirror.index.queries import Index
-from hubmirror.mirror.admission import AccessRules, Admission
-from hubmirror.mirror.audit import AuditLog, NoAudit
-from hubmirror.mirror.bounds import IndexLimits
-from hubmirror.mirror.cluster import Cluster, node_name
-from hubmirror.mirror.fillstate import FillPlan
-from hubmirror.mirror.identities import MirrorIdentities
-from hubmirror.mirror.localtier import LocalTier
-from hubmirror.mirror.origins import XetUpstreamOrigin
+from hubmirror.mirror.access.admission import AccessRules, Admission
+from hubmirror.mirror.access.audit import AuditLog, NoAudit
+from hubmirror.mirror.access.identities import MirrorIdentities
+from hubmirror.mirror.answers.bounds import IndexLimits
+from hubmirror.mirror.cache.local_tier import LocalTier
+from hubmirror.mirror.fills.cluster import Cluster, node_name
+from hubmirror.mirror.fills.origins import XetUpstreamOrigin
+from hubmirror.mirror.fills.shared import Shared
+from hubmirror.mirror.fills.state import FillPlan
 from hubmirror.mirror.service import Mirror
-from hubmirror.mirror.sharing import Shared
 from hubmirror.settings import Settings
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.layout import DataLayout, prepare_data_dir
@@ -61,7 +61,7 @@ def open_store(settings: Settings) -> Iterator[Store]:
 def hash_for_xet(settings: Settings, store: Store, progress) -> None:
     """After an import or a sync: the Xet hashes of what it stored (with ``xet_serve``)."""
     if settings.xet_serve:
-        from hubmirror.mirror.xethashes import hash_stored_blobs
+        from hubmirror.mirror.xet.hashes import hash_stored_blobs
 
         hash_stored_blobs(store.index, store.blobs, time.time, progress)
 
@@ -147,7 +147,7 @@ def tier_auth(settings: Settings) -> str | None:
 
 
 def index_limits(settings: Settings) -> IndexLimits:
-    """How many rows of each kind strangers can grow the index by (mirror/bounds.py)."""
+    """How many rows of each kind strangers can grow the index by (mirror/answers/bounds.py)."""
     return IndexLimits(
         max_api_answers=settings.max_api_answers,
         max_missing_files=settings.max_missing_files,

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from hubmirror.mirror.identities import create_token
+from hubmirror.mirror.access.identities import create_token
 from hubmirror.types import RepoId, RepoType
 from tests.audit.support import audited
 from tests.e2e.clients import MODEL

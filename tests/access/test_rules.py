@@ -6,8 +6,8 @@ from hubmirror.errors import AwaitingApproval, NotAllowed
 from hubmirror.hub.repoglobs import parse_repo_globs
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
-from hubmirror.mirror.admission import AccessRules, Admission, Verdict
-from hubmirror.mirror.callers import Caller
+from hubmirror.mirror.access.admission import AccessRules, Admission, Verdict
+from hubmirror.mirror.access.callers import Caller
 from hubmirror.types import RepoId, RepoType
 
 BERT = RepoId(RepoType.MODEL, "acme/bert")

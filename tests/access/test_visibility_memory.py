@@ -10,7 +10,7 @@ import pytest
 from hubmirror.errors import RepoNotFound
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
-from hubmirror.mirror.access import PUBLIC, RESTRICTED, AccessPolicy
+from hubmirror.mirror.access.policy import PUBLIC, RESTRICTED, AccessPolicy
 from hubmirror.types import RepoId, RepoType
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from hubmirror.cli.audit import parse_since
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
-from hubmirror.mirror.audit import BATCH_SIZE, AuditLog, iso_time
+from hubmirror.mirror.access.audit import BATCH_SIZE, AuditLog, iso_time
 from hubmirror.types import RepoId, RepoType
 
 

@@ -6,8 +6,8 @@ import json
 import time
 
 from hubmirror.index.audit import AuditRecord
-from hubmirror.mirror.audit import as_dict
-from hubmirror.mirror.callers import token_fingerprint
+from hubmirror.mirror.access.audit import as_dict
+from hubmirror.mirror.access.callers import token_fingerprint
 from hubmirror.runtime import open_store
 from hubmirror.settings import Settings
 from tests.audit.support import audited

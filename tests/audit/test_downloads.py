@@ -7,8 +7,8 @@ import socket
 import struct
 import time
 
-from hubmirror.mirror.audit import as_dict
-from hubmirror.mirror.callers import token_fingerprint
+from hubmirror.mirror.access.audit import as_dict
+from hubmirror.mirror.access.callers import token_fingerprint
 from tests.audit.support import audit_lines, audited, index_bytes
 from tests.e2e.clients import run_client
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT

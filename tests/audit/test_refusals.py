@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hubmirror.mirror.callers import Caller, token_fingerprint
+from hubmirror.mirror.access.callers import Caller, token_fingerprint
 from hubmirror.types import RepoId, RepoType
 from tests.audit.support import audit_lines, audited
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, PRIVATE_MODEL, USER_TOKEN

@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from hubmirror.mirror.bundle_import import import_bundle
+from hubmirror.mirror.portable.bundle_import import import_bundle
 from hubmirror.progress import NoProgress
 from hubmirror.runtime import open_store
 from hubmirror.settings import Settings

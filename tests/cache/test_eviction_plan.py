@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hubmirror.index.queries import BlobRef, BlobUsage
-from hubmirror.mirror.eviction import plan_prune, plan_unreferenced
+from hubmirror.mirror.cache.eviction import plan_prune, plan_unreferenced
 from hubmirror.types import RepoId, RepoType
 
 DAY = 86400.0

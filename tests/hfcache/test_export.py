@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from hubmirror.hub.specs import FileFilter, parse_repo_spec
-from hubmirror.mirror.cachefiles import dir_roots, export_files
-from hubmirror.mirror.selection import LocalSnapshot, SelectionError, local_snapshot
+from hubmirror.mirror.portable.hfcache_export import dir_roots, export_files
+from hubmirror.mirror.portable.selection import LocalSnapshot, SelectionError, local_snapshot
 from tests.e2e.clients import MODEL, TINY_BERT, run_client
 from tests.fakehub import TINY_BERT_LAYERS, TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
 from tests.support.commands import hubmirror

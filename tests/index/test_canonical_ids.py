@@ -14,7 +14,7 @@ from hubmirror.hub.routes import RepoApi
 from hubmirror.index.database import migration_scripts, open_database
 from hubmirror.index.postgres import split_statements
 from hubmirror.index.queries import Index
-from hubmirror.mirror.apianswers import answer_key
+from hubmirror.mirror.answers.api import answer_key
 from hubmirror.types import RepoId, RepoType, Revision
 
 CANONICAL_IDS = 10  # the migration under test

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from hubmirror.mirror.identities import create_token
+from hubmirror.mirror.access.identities import create_token
 
 
 def bearer(token: str | None) -> dict[str, str]:

@@ -11,7 +11,7 @@ import pytest
 from hubmirror.errors import Forbidden, InvalidCredentials
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index
-from hubmirror.mirror.identities import (
+from hubmirror.mirror.access.identities import (
     INVALID_CREDENTIALS,
     RECHECK,
     MirrorIdentities,

@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from hubmirror.mirror.identities import INVALID_CREDENTIALS
+from hubmirror.mirror.access.identities import INVALID_CREDENTIALS
 from tests.e2e.clients import run_client
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT, TINY_CSV, USER_TOKEN
 from tests.support.hashing import sha256_hex

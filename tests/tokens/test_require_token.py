@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from hubmirror.mirror.identities import INVALID_CREDENTIALS
+from hubmirror.mirror.access.identities import INVALID_CREDENTIALS
 from tests.e2e.clients import run_client
 from tests.fakehub import TINY_BERT
 from tests.support.commands import hubmirror

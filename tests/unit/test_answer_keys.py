@@ -1,7 +1,7 @@
 """Stored API answers are keyed by the repo's canonical (lower-case) name."""
 
 from hubmirror.hub.routes import RepoApi
-from hubmirror.mirror.apianswers import answer_key, canonical_answer_key
+from hubmirror.mirror.answers.api import answer_key, canonical_answer_key
 from hubmirror.types import RepoId, RepoPath, RepoType, Revision
 
 BERT = RepoId(RepoType.MODEL, "Acme/Bert")

@@ -2,7 +2,7 @@
 
 A newcomer reads the architecture page to find where something happens; a name there that the
 code no longer has (renamed, removed) sends them looking for nothing. Every backticked word
-that looks like a code name (``fileanswers``, ``Mirror.fresh_file``, ``server.app.dispatch``,
+that looks like a code name (``reconstruction``, ``Mirror.fresh_file``, ``server.app.dispatch``,
 ``open_mirror``) must be a module, a definition, a class member, an index table or a setting.
 """
 
@@ -142,7 +142,7 @@ def test_every_code_name_in_the_architecture_page_exists():
 
 
 def test_a_made_up_name_is_caught():
-    words = backticked("`fileanswers`, `Mirror.no_such_use_case`, `mirror.nowhere`, `Nobody.x`")
+    words = backticked("`reconstruction`, `Mirror.no_such_use_case`, `mirror.nowhere`, `Nobody.x`")
     assert [word for word in words if not exists(word)] == [
         "Mirror.no_such_use_case",
         "mirror.nowhere",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import hf_xet
 
-from hubmirror.mirror.xettokens import issue_token
+from hubmirror.mirror.xet.tokens import issue_token
 from hubmirror.types import RepoId, RepoType
 from tests.fakehub.defaults import TINY_BERT
 from tests.support import http

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from hubmirror.mirror.xettokens import read_token
+from hubmirror.mirror.xet.tokens import read_token
 from hubmirror.types import RepoId, RepoType
 from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT

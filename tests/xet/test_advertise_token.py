@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hubmirror.mirror.xettokens import read_token
+from hubmirror.mirror.xet.tokens import read_token
 from hubmirror.types import RepoId, RepoType
 from tests.fakehub.access import OWNER_TOKEN, USER_TOKEN
 from tests.fakehub.defaults import GATED_MODEL, PRIVATE_MODEL, TINY_BERT, TINY_CSV

@@ -7,7 +7,7 @@ import sys
 
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index, StoredBlob
-from hubmirror.mirror.xethashes import XetHashes
+from hubmirror.mirror.xet.hashes import XetHashes
 from hubmirror.storage.blobs import BlobStore
 
 

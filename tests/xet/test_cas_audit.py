@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from hubmirror.mirror.callers import token_fingerprint
+from hubmirror.mirror.access.callers import token_fingerprint
 from tests.audit.support import audited
 from tests.e2e.clients import run_client
 from tests.fakehub import OWNER_TOKEN, TINY_BERT

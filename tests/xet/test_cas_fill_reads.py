@@ -9,8 +9,8 @@ import pytest
 from hubmirror.errors import IntegrityError, UpstreamUnavailable
 from hubmirror.hub import xet
 from hubmirror.index.queries import StoredBlob
-from hubmirror.mirror import xorbreads
-from hubmirror.mirror.fillstate import Fill, FillPlan, FillSource
+from hubmirror.mirror.fills.state import Fill, FillPlan, FillSource
+from hubmirror.mirror.xet import xorbs
 from hubmirror.storage.blobs import FillPaths
 from hubmirror.types import FileEntry, RepoId, RepoType
 
@@ -35,10 +35,10 @@ def _write(fill: Fill, upto: int) -> None:
 
 
 async def _xorb(fill: Fill, received: list[bytes]) -> bytes:
-    reads = await xorbreads.FillReads.open(fill)
+    reads = await xorbs.FillReads.open(fill)
     try:
         length = xet.xorb_length(SIZE, 0)
-        async for piece in xorbreads.xorb_bytes(SIZE, 0, 0, length - 1, reads):
+        async for piece in xorbs.xorb_bytes(SIZE, 0, 0, length - 1, reads):
             received.append(piece)
         return b"".join(received)
     finally:

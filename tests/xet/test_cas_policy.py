@@ -1,4 +1,4 @@
-"""The mirror's Xet CAS policy (mirror.xetcas): tokens, hashes, signed URLs, JSON, xorb bytes."""
+"""Xet CAS policy (mirror.xet.reconstruction): tokens, hashes, signed URLs, JSON, xorb bytes."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from hubmirror.errors import (
 from hubmirror.hub import xet
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index, StoredBlob
-from hubmirror.mirror import xetcas, xorbreads
-from hubmirror.mirror.callers import Caller
-from hubmirror.mirror.xettokens import ReadToken, claims_of, issue_token
+from hubmirror.mirror.access.callers import Caller
+from hubmirror.mirror.xet import reconstruction, xorbs
+from hubmirror.mirror.xet.tokens import ReadToken, claims_of, issue_token
 from hubmirror.types import FileEntry, RepoId, RepoType
 
 BERT = RepoId(RepoType.MODEL, "acme/bert")
@@ -40,13 +40,13 @@ def _records(tmp_path):
 
 def test_a_bearer_token_names_its_repo():
     token, _ = issue_token("secret", BERT, now=1000)
-    assert xetcas.token_claims("secret", f"Bearer {token}", 1001) == ReadToken(BERT)
+    assert reconstruction.token_claims("secret", f"Bearer {token}", 1001) == ReadToken(BERT)
 
 
 def test_a_token_names_the_caller_it_was_issued_to():
     holder = Caller("10.0.0.7", "Bearer hm_abc", None, identity="alice")
     token, _ = issue_token("secret", BERT, now=1000, holder=holder)
-    claims = xetcas.token_claims("secret", f"Bearer {token}", 1001)
+    claims = reconstruction.token_claims("secret", f"Bearer {token}", 1001)
     assert (claims.identity, claims.fingerprint) == ("alice", holder.fingerprint)
     assert claims.fingerprint != "-" and "hm_abc" not in token
 
@@ -54,31 +54,31 @@ def test_a_token_names_the_caller_it_was_issued_to():
 @pytest.mark.parametrize("authorization", [None, "", "Basic abc", "Bearer garbage"])
 def test_a_missing_or_invalid_token_is_refused(authorization):
     with pytest.raises(InvalidCredentials):
-        xetcas.token_claims("secret", authorization, 1001)
+        reconstruction.token_claims("secret", authorization, 1001)
 
 
 def test_an_expired_token_is_refused():
     token, expires = issue_token("secret", BERT, now=1000, ttl=60)
     with pytest.raises(InvalidCredentials):
-        xetcas.token_claims("secret", f"Bearer {token}", expires)
+        reconstruction.token_claims("secret", f"Bearer {token}", expires)
 
 
 def test_a_hash_is_found_only_for_a_repo_that_holds_the_blob(tmp_path):
     records, blob = _records(tmp_path)
-    assert xetcas.file_for_hash(records, BERT, XET_HASH) == xetcas.CasFile(
+    assert reconstruction.file_for_hash(records, BERT, XET_HASH) == reconstruction.CasFile(
         blob, "c" * 40, "w.bin", stored=True
     )
     with pytest.raises(EntryNotFound):
-        xetcas.file_for_hash(records, OTHER, XET_HASH)
+        reconstruction.file_for_hash(records, OTHER, XET_HASH)
     with pytest.raises(EntryNotFound):
-        xetcas.file_for_hash(records, BERT, "00" * 32)
+        reconstruction.file_for_hash(records, BERT, "00" * 32)
 
 
 @pytest.mark.parametrize("bad", ["EF" * 32, "ef" * 31, "zz" * 32, "ef" * 32 + "0"])
 def test_a_malformed_hash_is_bad_input(tmp_path, bad):
     records, _ = _records(tmp_path)
     with pytest.raises(InvalidInput):
-        xetcas.file_for_hash(records, BERT, bad)
+        reconstruction.file_for_hash(records, BERT, bad)
 
 
 def _query(url: str) -> tuple[str, dict]:
@@ -86,21 +86,21 @@ def _query(url: str) -> tuple[str, dict]:
     return parts.path.rsplit("/", 1)[1], dict(parse_qsl(parts.query))
 
 
-GRANT = xetcas.XorbGrant(SHA, 3, "claims", "c" * 40, "w.bin")
+GRANT = reconstruction.XorbGrant(SHA, 3, "claims", "c" * 40, "w.bin")
 
 
 def test_a_signed_xorb_url_grants_its_xorb_until_it_expires():
-    url = xetcas.xorb_url("secret", "http://m/xet-cas", GRANT, expires=2000)
+    url = reconstruction.xorb_url("secret", "http://m/xet-cas", GRANT, expires=2000)
     assert url.startswith(f"http://m/xet-cas/xorbs/{xet.xorb_id(SHA, 3)}?")
     xorb_hash, query = _query(url)
-    assert xetcas.verify_xorb_url("secret", xorb_hash, query, 1999) == GRANT
+    assert reconstruction.verify_xorb_url("secret", xorb_hash, query, 1999) == GRANT
     with pytest.raises(Forbidden):
-        xetcas.verify_xorb_url("secret", xorb_hash, query, 2000)
+        reconstruction.verify_xorb_url("secret", xorb_hash, query, 2000)
 
 
 @pytest.mark.parametrize("field", ["b", "x", "e", "s", "c", "p", "h", "path"])
 def test_an_edited_xorb_url_is_forbidden(field):
-    xorb_hash, query = _query(xetcas.xorb_url("secret", "http://m/xet-cas", GRANT, 2000))
+    xorb_hash, query = _query(reconstruction.xorb_url("secret", "http://m/xet-cas", GRANT, 2000))
     if field == "path":
         xorb_hash = xet.xorb_id(SHA, 4)
     elif field in ("b", "c"):
@@ -110,29 +110,31 @@ def test_an_edited_xorb_url_is_forbidden(field):
     else:
         query[field] = str(int(query[field], 16 if field == "s" else 10) + 1)
     with pytest.raises(Forbidden):
-        xetcas.verify_xorb_url("secret", xorb_hash, query, 1000)
+        reconstruction.verify_xorb_url("secret", xorb_hash, query, 1000)
 
 
 def test_a_signed_xorb_url_names_the_holder_of_its_token_but_is_no_token():
     holder = Caller("10.0.0.7", "Bearer hm_abc", None, identity="alice")
     token, _ = issue_token("secret", BERT, now=1000, holder=holder)
-    grant = xetcas.XorbGrant(SHA, 0, claims_of(token), "c" * 40, "w.bin")
-    xorb_hash, query = _query(xetcas.xorb_url("secret", "http://m/xet-cas", grant, 9000))
+    grant = reconstruction.XorbGrant(SHA, 0, claims_of(token), "c" * 40, "w.bin")
+    xorb_hash, query = _query(reconstruction.xorb_url("secret", "http://m/xet-cas", grant, 9000))
 
-    claims = xetcas.grant_claims("secret", xetcas.verify_xorb_url("secret", xorb_hash, query, 5000))
+    claims = reconstruction.grant_claims(
+        "secret", reconstruction.verify_xorb_url("secret", xorb_hash, query, 5000)
+    )
 
     assert (claims.repo, claims.identity, claims.presented) == (BERT, "alice", "Bearer hm_abc")
     assert token not in query["h"] and "hm_abc" not in query["h"]
     with pytest.raises(InvalidCredentials):  # the URL's claims alone are not a token
-        xetcas.token_claims("secret", f"Bearer {query['h']}", 1001)
+        reconstruction.token_claims("secret", f"Bearer {query['h']}", 1001)
 
 
 def test_a_url_signed_with_another_secret_or_unsigned_is_forbidden():
-    xorb_hash, query = _query(xetcas.xorb_url("other", "http://m/xet-cas", GRANT, 2000))
+    xorb_hash, query = _query(reconstruction.xorb_url("other", "http://m/xet-cas", GRANT, 2000))
     with pytest.raises(Forbidden):
-        xetcas.verify_xorb_url("secret", xorb_hash, query, 1000)
+        reconstruction.verify_xorb_url("secret", xorb_hash, query, 1000)
     with pytest.raises(Forbidden):
-        xetcas.verify_xorb_url("secret", xorb_hash, {}, 1000)
+        reconstruction.verify_xorb_url("secret", xorb_hash, {}, 1000)
 
 
 def _small_xorbs(monkeypatch):
@@ -142,7 +144,7 @@ def _small_xorbs(monkeypatch):
 def test_v2_lists_one_fetch_entry_per_xorb_containing_its_term(monkeypatch):
     _small_xorbs(monkeypatch)
     blob = StoredBlob(SHA, "cd" * 20, 7 * xet.CHUNK + 5)
-    body = xetcas.reconstruction(blob, (xet.CHUNK + 1, 6 * xet.CHUNK), lambda x: f"u{x}", 2)
+    body = reconstruction.reconstruction(blob, (xet.CHUNK + 1, 6 * xet.CHUNK), lambda x: f"u{x}", 2)
     assert body["offset_into_first_range"] == 1
     assert [t["range"] for t in body["terms"]] == [
         {"start": 1, "end": 3},
@@ -169,7 +171,7 @@ def test_v2_lists_one_fetch_entry_per_xorb_containing_its_term(monkeypatch):
 def test_v1_gives_each_term_a_url_and_an_inclusive_byte_range(monkeypatch):
     _small_xorbs(monkeypatch)
     blob = StoredBlob(SHA, "cd" * 20, 4 * xet.CHUNK + 5)
-    body = xetcas.reconstruction(blob, (0, blob.size - 1), lambda x: f"u{x}", 1)
+    body = reconstruction.reconstruction(blob, (0, blob.size - 1), lambda x: f"u{x}", 1)
     assert body["offset_into_first_range"] == 0
     last = body["fetch_info"][xet.xorb_id(SHA, 1)]
     assert last == [
@@ -209,7 +211,7 @@ class MemoryReads:
 def _xorb_bytes(blob: bytes, reads: MemoryReads) -> list[bytes]:
     async def collect():
         length = xet.xorb_length(len(blob), 0)
-        return [p async for p in xorbreads.xorb_bytes(len(blob), 0, 0, length - 1, reads)]
+        return [p async for p in xorbs.xorb_bytes(len(blob), 0, 0, length - 1, reads)]
 
     return asyncio.run(collect())
 
@@ -237,5 +239,5 @@ def test_the_secret_is_read_from_the_index_once():
             return "s"
 
     records = Records()
-    assert xetcas.secret_of(records) == xetcas.secret_of(records) == "s"
+    assert reconstruction.secret_of(records) == reconstruction.secret_of(records) == "s"
     assert records.calls == 1

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from hubmirror.mirror.xettokens import read_token
+from hubmirror.mirror.xet.tokens import read_token
 from tests.audit.support import audited
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT
 from tests.support.http import get

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from hubmirror.mirror.identities import create_token
+from hubmirror.mirror.access.identities import create_token
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT
 from tests.support import http
 from tests.support.commands import hubmirror

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from hubmirror.mirror import xettokens
+from hubmirror.mirror.xet import tokens as xet_tokens
 from tests.e2e.clients import run_client
 from tests.fakehub import TINY_BERT
 from tests.xet import cas_support as cas
@@ -24,7 +24,7 @@ def test_hf_xet_renews_a_short_lived_token_through_the_token_route_and_finishes(
     make_mirror, fakehub, tmp_path, caplog, monkeypatch
 ):
     xc.start_logging(caplog)
-    monkeypatch.setattr(xettokens, "TOKEN_TTL", LIFETIME)
+    monkeypatch.setattr(xet_tokens, "TOKEN_TTL", LIFETIME)
     fakehub.xet_files = True
     sha256 = fakehub.add_large_file("model", TINY_BERT, "big.bin", cas.LARGE_SIZE, seed=61)
     mirror = make_mirror(xet_serve=True)

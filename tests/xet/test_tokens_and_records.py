@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hubmirror.index.database import Database
 from hubmirror.index.queries import Index, StoredBlob
-from hubmirror.mirror.xettokens import issue_token, read_token
+from hubmirror.mirror.xet.tokens import issue_token, read_token
 from hubmirror.types import FileEntry, RepoId, RepoType
 
 BERT = RepoId(RepoType.MODEL, "acme/bert")

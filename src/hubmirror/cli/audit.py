@@ -44,7 +44,7 @@ def audit(repo, since, who, limit, as_json, config_file, **flags) -> None:
     the token presented (never the token), the repo, revision and file, the status,
     cache status and bytes sent.
     """
-    from hubmirror.mirror.audit import as_dict, json_line
+    from hubmirror.mirror.access.audit import as_dict, json_line
     from hubmirror.runtime import open_store
     from hubmirror.storage.layout import LayoutMismatch
 

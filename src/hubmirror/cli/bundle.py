@@ -69,7 +69,7 @@ def import_(source: Path, config_file: str | None, **flags) -> None:
     Nothing becomes visible until every blob has been checked; a damaged bundle is
     refused whole. Importing the same bundle again changes nothing.
     """
-    from hubmirror.mirror.bundle_import import import_bundle
+    from hubmirror.mirror.portable.bundle_import import import_bundle
     from hubmirror.progress import TransferProgress
     from hubmirror.runtime import hash_for_xet, open_store
 
@@ -90,7 +90,7 @@ def import_(source: Path, config_file: str | None, **flags) -> None:
 
 def _export(settings, specs, file_filter, target: Path, fmt: str):
     """Select first (refusing incomplete snapshots), then write with progress shown."""
-    from hubmirror.mirror.bundle_export import complete_snapshots, export_bundle
+    from hubmirror.mirror.portable.bundle_export import complete_snapshots, export_bundle
     from hubmirror.progress import TransferProgress
     from hubmirror.runtime import open_store
 
@@ -101,7 +101,7 @@ def _export(settings, specs, file_filter, target: Path, fmt: str):
         try:
             if fmt == "bundle":
                 return export_bundle(store.index, store.blobs, snapshots, target, progress)
-            from hubmirror.mirror.cachefiles import export_files
+            from hubmirror.mirror.portable.hfcache_export import export_files
 
             return export_files(store.index, store.blobs, snapshots, target, fmt, progress)
         finally:
@@ -131,7 +131,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     Anything else is a bug and keeps its traceback.
     """
     from hubmirror.errors import HubMirrorError
-    from hubmirror.mirror.selection import SelectionError
+    from hubmirror.mirror.portable.selection import SelectionError
     from hubmirror.storage.bundlefiles import BundleError
     from hubmirror.storage.layout import LayoutMismatch
 

@@ -100,7 +100,7 @@ def rm(spec, dry_run, config_file, **flags) -> None:
 
     REV removes its commit: every revision naming that commit, its files and snapshot.
     """
-    from hubmirror.mirror.eviction import execute, plan_unreferenced
+    from hubmirror.mirror.cache.eviction import execute, plan_unreferenced
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
@@ -131,7 +131,7 @@ def rm(spec, dry_run, config_file, **flags) -> None:
 def prune(older_than, max_size, dry_run, config_file, **flags) -> None:
     """Evict blobs: those not read for --older-than, then least recently used ones until
     the store fits in --max-size. Their files stay listed; a request refetches them."""
-    from hubmirror.mirror.eviction import execute, plan_prune
+    from hubmirror.mirror.cache.eviction import execute, plan_prune
 
     if older_than is None and max_size is None:
         fail("prune: give --older-than AGE and/or --max-size SIZE")
@@ -153,7 +153,7 @@ def prune(older_than, max_size, dry_run, config_file, **flags) -> None:
 def verify(repo, config_file, **flags) -> None:
     """Rehash every stored blob; move corrupt ones to DATA/quarantine (refetched on the
     next request). Exits 1 when any was corrupt."""
-    from hubmirror.mirror.cacheusage import blobs_of, check_blob, quarantine
+    from hubmirror.mirror.cache.usage import blobs_of, check_blob, quarantine
     from hubmirror.progress import TransferProgress
 
     settings = settings_from(flags, config_file)
@@ -196,7 +196,7 @@ def _store(settings) -> Iterator:
 
 
 def _usage(flags, config_file):
-    from hubmirror.mirror.cacheusage import store_usage
+    from hubmirror.mirror.cache.usage import store_usage
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)

@@ -41,7 +41,7 @@ def import_hf_cache(
     ~/.cache/huggingface/hub). Files whose bytes do not match their hash are reported
     and skipped; the exit status is 1 when there were any.
     """
-    from hubmirror.mirror.hfcache_import import import_cache
+    from hubmirror.mirror.portable.hfcache_import import import_cache
     from hubmirror.progress import TransferProgress
     from hubmirror.runtime import hash_for_xet, open_store
     from hubmirror.storage.hfcache import default_cache_dir

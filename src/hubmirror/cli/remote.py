@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 
 from hubmirror.hub.synclist import SyncItem
-from hubmirror.mirror.sync import SyncResult
+from hubmirror.mirror.portable.sync import SyncResult
 from hubmirror.progress import Progress
 
 

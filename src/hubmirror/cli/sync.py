@@ -85,7 +85,7 @@ def _items(repos, repo_type, include, exclude, from_file):
 
 async def run_sync(settings: Settings, items, jobs: int, token: str | None, results: list) -> None:
     """Sync ``items`` on the data directory of ``settings``, appending their results."""
-    from hubmirror.mirror.sync import sync_snapshot
+    from hubmirror.mirror.portable.sync import sync_snapshot
     from hubmirror.progress import TransferProgress
     from hubmirror.runtime import hash_for_xet, open_mirror, open_store, use_io_threads
 

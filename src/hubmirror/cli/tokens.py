@@ -37,7 +37,7 @@ def token() -> None:
 def create(name: str, repos: tuple[str, ...], expires: str | None, config_file, **flags) -> None:
     """Create the token NAME and print it: it is shown this once, only its hash is kept."""
     from hubmirror.errors import InvalidInput
-    from hubmirror.mirror.identities import create_token
+    from hubmirror.mirror.access.identities import create_token
     from hubmirror.runtime import open_store
 
     settings = settings_from(flags, config_file)
@@ -64,7 +64,7 @@ def create(name: str, repos: tuple[str, ...], expires: str | None, config_file, 
 @store_options
 def list_(as_json: bool, config_file, **flags) -> None:
     """Every token: name, state, repos, created, expires, last used (never the token)."""
-    from hubmirror.mirror.identities import token_state
+    from hubmirror.mirror.access.identities import token_state
     from hubmirror.runtime import open_store
 
     settings = settings_from(flags, config_file)
@@ -96,7 +96,7 @@ def list_(as_json: bool, config_file, **flags) -> None:
 def revoke(name: str, config_file, **flags) -> None:
     """Revoke the token NAME: a running mirror refuses it within seconds."""
     from hubmirror.errors import InvalidInput
-    from hubmirror.mirror.identities import RECHECK, revoke_token
+    from hubmirror.mirror.access.identities import RECHECK, revoke_token
     from hubmirror.runtime import open_store
 
     settings = settings_from(flags, config_file)

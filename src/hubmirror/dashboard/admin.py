@@ -13,8 +13,8 @@ from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.html import esc, page, table, when
 from hubmirror.errors import InvalidInput
 from hubmirror.hub.specs import RepoSpec
-from hubmirror.mirror.audit import AuditRecord
-from hubmirror.mirror.sync import sync_snapshot
+from hubmirror.mirror.access.audit import AuditRecord
+from hubmirror.mirror.portable.sync import sync_snapshot
 from hubmirror.types import RepoId, RepoType, Revision
 
 log = logging.getLogger("hubmirror.dashboard")

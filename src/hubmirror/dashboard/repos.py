@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.html import esc, size, table, when
-from hubmirror.mirror.disclosure import Viewer
+from hubmirror.mirror.access.disclosure import Viewer
 from hubmirror.types import RepoId
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hubmirror.mirror.disclosure import Viewer
-from hubmirror.mirror.fillstate import Fill
+from hubmirror.mirror.access.disclosure import Viewer
+from hubmirror.mirror.fills.state import Fill
 from hubmirror.mirror.service import Mirror
 
 _HITS = ("HIT", "STALE")  # bytes that came off local disk

@@ -1,7 +1,7 @@
 """Approval requests and decisions, and tokens upstream confirmed for restricted repos.
 
-The SQL of ``mirror/admission.py`` (which repos are served) and of the outage
-policy in ``mirror/access.py`` (who may still get gated content).
+The SQL of ``mirror/access/admission.py`` (which repos are served) and of the outage
+policy in ``mirror/access/policy.py`` (who may still get gated content).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The audit table: downloads and access decisions, appended in batches.
 
-The SQL of ``mirror/audit.py``; a token never reaches it, only its fingerprint.
+The SQL of ``mirror/access/audit.py``; a token never reaches it, only its fingerprint.
 """
 
 from __future__ import annotations

@@ -20,28 +20,28 @@ from hubmirror.errors import BlobMissing, EntryNotFound, RevisionNotFound, Upstr
 from hubmirror.hub import payloads
 from hubmirror.hub.routes import RepoApi
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
-from hubmirror.mirror.access import AccessPolicy
-from hubmirror.mirror.admission import REFUSAL_REASONS, AccessRules, Admission, Verdict
-from hubmirror.mirror.apianswers import ApiAnswers
-from hubmirror.mirror.audit import AuditLog, NoAudit
-from hubmirror.mirror.blobuse import BlobUse
-from hubmirror.mirror.bounds import IndexLimits, RowBounds
-from hubmirror.mirror.callers import Caller, PassThrough
-from hubmirror.mirror.cluster import default_node_url
-from hubmirror.mirror.disclosure import Disclosure, Viewer
-from hubmirror.mirror.eviction import Eviction
-from hubmirror.mirror.fileanswers import FileAnswer, FileAnswers
-from hubmirror.mirror.fills import Fills
-from hubmirror.mirror.fillstate import Fill, FillClaim, FillPlan, FillSource
-from hubmirror.mirror.flights import Flights
-from hubmirror.mirror.metadata import Metadata
+from hubmirror.mirror.access.admission import REFUSAL_REASONS, AccessRules, Admission, Verdict
+from hubmirror.mirror.access.audit import AuditLog, NoAudit
+from hubmirror.mirror.access.callers import Caller, PassThrough
+from hubmirror.mirror.access.disclosure import Disclosure, Viewer
+from hubmirror.mirror.access.policy import AccessPolicy
+from hubmirror.mirror.answers.api import ApiAnswers
+from hubmirror.mirror.answers.bounds import IndexLimits, RowBounds
+from hubmirror.mirror.answers.files import FileAnswer, FileAnswers
+from hubmirror.mirror.answers.flights import Flights
+from hubmirror.mirror.answers.metadata import Metadata
+from hubmirror.mirror.answers.revisions import Revisions
+from hubmirror.mirror.answers.snapshots import Snapshots
+from hubmirror.mirror.cache.blob_use import BlobUse
+from hubmirror.mirror.cache.eviction import Eviction
+from hubmirror.mirror.cache.quota import Quota
+from hubmirror.mirror.fills.cluster import default_node_url
+from hubmirror.mirror.fills.registry import Fills
+from hubmirror.mirror.fills.shared import Shared
+from hubmirror.mirror.fills.state import Fill, FillClaim, FillPlan, FillSource
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
-from hubmirror.mirror.quota import Quota
-from hubmirror.mirror.revisions import Revisions
-from hubmirror.mirror.sharing import Shared
-from hubmirror.mirror.snapshots import Snapshots
-from hubmirror.mirror.xetannounce import XetAnnouncements
-from hubmirror.mirror.xethashes import XetHashes
+from hubmirror.mirror.xet.announce import XetAnnouncements
+from hubmirror.mirror.xet.hashes import XetHashes
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, RepoPath, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
@@ -86,7 +86,7 @@ class Mirror:
         self.access.offline_access = offline_access
         self.access.is_offline = lambda: self.pool.offline
         self.disclosure = Disclosure(self.identities, self.access, index.access)  # dashboard
-        self.shared = shared  # object store, local tier, cluster (sharing.py), or None
+        self.shared = shared  # object store, local tier, cluster (fills/shared.py), or None
         self.fills = Fills(
             store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan, shared=shared
         )
@@ -196,7 +196,7 @@ class Mirror:
         self.flush_access_times()
         self.audit.close()
 
-    # files (fileanswers.py) ------------------------------------------------
+    # files (answers/files.py) ------------------------------------------------
     def fresh_file(self, ref: FileRef, auth: str | None) -> FileAnswer | None:
         """A fresh answer from memory and the index alone (no coroutine), or ``None``."""
         return self.file_answers.fresh_file(ref, auth)
@@ -272,7 +272,7 @@ class Mirror:
         if cluster is not None and not cluster.address:
             cluster.address = default_node_url(host, port)
 
-    # blobs in use (blobuse.py), for the server, the quota and the local tier
+    # blobs in use (cache/blob_use.py), for the server, the quota and the local tier
     def touch(self, blob: StoredBlob) -> None:
         """Note a read for LRU eviction; written to the index in batches."""
         self.blob_use.touch(blob)
@@ -350,7 +350,7 @@ class Mirror:
         await self.file(FileRef(repo, Revision(commit), RepoPath(entries[0].path)), auth)
         return commit
 
-    # API (apianswers.py) ---------------------------------------------------
+    # API (answers/api.py) ---------------------------------------------------
     async def api(
         self,
         route: RepoApi,

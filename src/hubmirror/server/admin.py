@@ -17,7 +17,7 @@ from aiohttp import web
 
 from hubmirror.errors import InvalidCredentials, InvalidInput, NoSuchRoute
 from hubmirror.hub.synclist import SyncItem, parse_sync_list
-from hubmirror.mirror.sync import sync_snapshot
+from hubmirror.mirror.portable.sync import sync_snapshot
 from hubmirror.progress import CountingProgress
 from hubmirror.server.context import CONTEXT, authorization_of, body_within_timeout, mirror_of
 

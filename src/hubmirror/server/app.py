@@ -26,7 +26,7 @@ from hubmirror.hub.routes import (
     parse_route,
     split_raw_path,
 )
-from hubmirror.mirror.callers import token_fingerprint
+from hubmirror.mirror.access.callers import token_fingerprint
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.addresses import parse_networks
 from hubmirror.server.admin import handle_offline, handle_sync
@@ -39,8 +39,12 @@ from hubmirror.server.peers import handle_node_fill, is_node_route
 from hubmirror.server.protocol import DEFAULT_TIMEOUTS, HubServer, Timeouts
 from hubmirror.server.resolve import handle_resolve
 from hubmirror.server.responses import BODY_STARTED, abort
-from hubmirror.server.xetcas import handle_xet_cas, is_xet_cas_route
-from hubmirror.server.xettoken import handle_xet_token, is_xet_token_route
+from hubmirror.server.xet import (
+    handle_xet_cas,
+    handle_xet_token,
+    is_xet_cas_route,
+    is_xet_token_route,
+)
 
 log = logging.getLogger("hubmirror.server")
 access_log = logging.getLogger("hubmirror.access")

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from hubmirror.errors import InvalidCredentials, InvalidInput, RequestTimeout
-from hubmirror.mirror.callers import Caller
-from hubmirror.mirror.identities import INVALID_CREDENTIALS
+from hubmirror.mirror.access.callers import Caller
+from hubmirror.mirror.access.identities import INVALID_CREDENTIALS
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.addresses import Network, client_address
 from hubmirror.server.limits import NO_LIMITS, ClientLimits

@@ -15,7 +15,7 @@ import shutil
 
 from aiohttp import web
 
-from hubmirror.mirror.origins import XetUpstreamOrigin
+from hubmirror.mirror.fills.origins import XetUpstreamOrigin
 from hubmirror.mirror.service import Mirror
 from hubmirror.server.context import mirror_of
 from hubmirror.upstream.pool import LATENCY_BUCKETS

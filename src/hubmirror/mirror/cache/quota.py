@@ -1,0 +1,89 @@
+"""The automatic quota: when fills push the store over ``max_size``, evict the least
+recently used blobs down to ``KEEP_RATIO`` of it, in the background.
+
+The store's size is a running total (the index's sum at the first fill, plus each
+fill) so a fill costs no query; every eviction recounts it from the index. Blobs
+being sent or filled are skipped; when the last reader of a blob finishes while
+the store is still over quota, eviction runs again.
+
+With an object store, ``max_size`` bounds the bucket: evicted blobs leave the index
+first, then the bucket and this node's disk; other nodes' local tiers let them go in
+time, or fetch them again on their next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from hubmirror.mirror.cache.eviction import EvictionCounter, drop_rows, plan_prune, unlink
+
+log = logging.getLogger(__name__)
+
+KEEP_RATIO = 0.9  # evict down to this share of the quota, so every fill does not evict
+
+
+class Quota:
+    """Keeps the store under ``max_size`` bytes (0 = no quota) for one ``Mirror``."""
+
+    def __init__(self, mirror: Any, max_size: int) -> None:
+        self.mirror = mirror  # the Mirror: index, store, clock, readers, callbacks
+        self.max_size = max_size
+        self.total: int | None = None
+        self.evictions = EvictionCounter()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def idle(self) -> bool:
+        """No eviction running (tests and shutdown wait for this)."""
+        return self._task is None or self._task.done()
+
+    @property
+    def over(self) -> bool:
+        return bool(self.max_size) and self.total is not None and self.total > self.max_size
+
+    def added(self, size: int) -> None:
+        """A fill stored ``size`` bytes (already in the index): evict when over the quota."""
+        if not self.max_size:
+            return
+        if self.total is None:
+            self.total = self.mirror.index.blob_totals()[1]
+        else:
+            self.total += size
+        self.check()
+
+    def check(self) -> None:
+        """Start an eviction when over the quota and none is running."""
+        if self.over and self.idle:
+            self._task = asyncio.get_running_loop().create_task(self.evict())
+
+    async def evict(self) -> None:
+        """Plan from fresh access times, drop rows on the loop (no reader can start in
+        between), unlink the files in a thread."""
+        mirror = self.mirror
+        mirror.flush_access_times()
+        blobs = mirror.index.blob_usage()
+        target = int(self.max_size * KEEP_RATIO)
+        plan = plan_prune(blobs, mirror.clock(), max_size=target, keep=mirror.blobs_in_use())
+        removal = drop_rows(plan, mirror.index, mirror.blob_busy)
+        mirror.blobs_evicted(removal.removed)
+        self.evictions.record(removal.removed)
+        self.total = sum(b.size for b in blobs) - removal.size
+        if removal.removed or removal.skipped:
+            log.info(
+                "quota %d bytes: evicted %d blob(s), %d bytes; %d in use kept; store now %d",
+                self.max_size,
+                len(removal.removed),
+                removal.size,
+                len(removal.skipped),
+                self.total,
+            )
+        if mirror.shared is not None:  # the quota is the object store's, for every node
+            await mirror.shared.remove([blob.sha256 for blob in removal.removed])
+        else:
+            await asyncio.to_thread(unlink, removal, mirror.store)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)

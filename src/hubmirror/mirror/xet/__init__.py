@@ -1,0 +1,2 @@
+"""Xet served to clients: hashes of verified blobs, upstream's hashes of cold files, the
+mirror's read tokens, reconstructions and signed xorb URLs, and xorb bytes."""
