@@ -23,9 +23,10 @@ from hubmirror.mirror.access.admission import AccessRules, Admission
 from hubmirror.mirror.access.audit import AuditLog, NoAudit
 from hubmirror.mirror.access.identities import MirrorIdentities
 from hubmirror.mirror.answers.bounds import IndexLimits
+from hubmirror.mirror.cache.blob_use import BlobsInUse
 from hubmirror.mirror.cache.local_tier import LocalTier
 from hubmirror.mirror.fills.cluster import Cluster, node_name
-from hubmirror.mirror.fills.origins import XetUpstreamOrigin
+from hubmirror.mirror.fills.origins import Origin, UpstreamOrigin, XetUpstreamOrigin
 from hubmirror.mirror.fills.shared import Shared
 from hubmirror.mirror.fills.state import FillPlan
 from hubmirror.mirror.service import Mirror
@@ -69,22 +70,24 @@ def hash_for_xet(settings: Settings, store: Store, progress) -> None:
 @contextlib.asynccontextmanager
 async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
     """Prepare the data directory, open the index, object store and upstream sessions,
-    yield a Mirror; whatever was opened is closed again, also when a later step fails."""
+    build every part once with what it needs, and yield the Mirror; whatever was opened
+    is closed again, also when a later step fails."""
     async with contextlib.AsyncExitStack() as opened:
         layout = prepare_data_dir(settings.data)
         database = open_database(settings.index, layout.index)
         opened.callback(database.close)
         index = Index(database)
         store = BlobStore(layout.blobs, layout.tmp)
-        shared = await open_shared(settings, index, store)
+        in_use = BlobsInUse(store)  # what eviction and the local tier leave alone
+        shared = await open_shared(settings, index, store, in_use)
         if shared is not None:
             opened.push_async_callback(shared.close)
         session = create_session(settings.upstream_timeout)
         opened.push_async_callback(session.close)
-        mirror = _mirror(settings, layout, index, store, _pool(settings, session), shared)
+        pool = _pool(settings, session)
+        upstream = _upstream_origin(settings, pool, opened)
+        mirror = _mirror(settings, layout, index, store, pool, shared, in_use, upstream)
         opened.push_async_callback(mirror.close)
-        if settings.xet_upstream:
-            opened.callback(fetch_through_xet(mirror).close)
         yield mirror
 
 
@@ -96,8 +99,9 @@ def _pool(settings: Settings, session) -> UpstreamPool:
     )
 
 
-def _mirror(settings, layout, index, store, pool, shared) -> Mirror:
-    mirror = Mirror(
+def _mirror(settings, layout, index, store, pool, shared, in_use, upstream) -> Mirror:
+    audit = open_audit(settings, layout)
+    return Mirror(
         index=index,
         store=store,
         pool=pool,
@@ -114,28 +118,33 @@ def _mirror(settings, layout, index, store, pool, shared) -> Mirror:
             require_token=settings.require_token,
             upstream_token=settings.upstream_token,
         ),
-        admission=Admission(access_rules(settings), index.access, limits=index_limits(settings)),
+        admission=Admission(
+            access_rules(settings), index.access, audit=audit, limits=index_limits(settings)
+        ),
         offline_access=settings.offline_access,
-        audit=open_audit(settings, layout),
+        audit=audit,
         max_size=settings.max_size,  # with an object store: the bucket's quota
         shared=shared,
+        in_use=in_use,
+        upstream=upstream,
         xet_serve=settings.xet_serve,
         limits=index_limits(settings),
     )
-    if shared is not None:
-        shared.tier.busy = mirror.blob_in_use
-    return mirror
 
 
-def fetch_through_xet(mirror: Mirror) -> XetFetcher:
-    """Setting ``xet_upstream``: fills of files upstream keeps in Xet storage fetch
-    their bytes with hf_xet (plain HTTP for the rest, and when hf_xet fails)."""
+def _upstream_origin(settings: Settings, pool: UpstreamPool, opened) -> Origin:
+    """Where leading fills read: the pool over plain HTTP; with ``xet_upstream``, files
+    upstream keeps in Xet storage through hf_xet (plain HTTP for the rest, and when
+    hf_xet fails)."""
+    http = UpstreamOrigin(pool)
+    if not settings.xet_upstream:
+        return http
     fetcher = XetFetcher()
+    opened.callback(fetcher.close)
     if not xet_available():
         logging.getLogger(__name__).warning("xet_upstream is on but hf_xet is not installed")
-        return fetcher
-    mirror.fills.upstream = XetUpstreamOrigin(mirror.fills.upstream, fetcher)
-    return fetcher
+        return http
+    return XetUpstreamOrigin(http, fetcher)
 
 
 def tier_auth(settings: Settings) -> str | None:
@@ -226,7 +235,9 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
     uvloop.run(main)
 
 
-async def open_shared(settings: Settings, index: Index, store: BlobStore) -> Shared | None:
+async def open_shared(
+    settings: Settings, index: Index, store: BlobStore, in_use: BlobsInUse
+) -> Shared | None:
     """The object store and, with a shared index, this node's place in the cluster.
 
     ``None`` for the embedded default (blobs on local disk). A shared index without
@@ -252,7 +263,7 @@ async def open_shared(settings: Settings, index: Index, store: BlobStore) -> Sha
         secret_key=settings.s3_secret_key,
         addressing=settings.s3_addressing_style,
     )
-    tier = LocalTier(store, settings.local_tier_size, busy=lambda _digest: True)
+    tier = LocalTier(store, settings.local_tier_size, busy=in_use.blob_in_use)
     await asyncio.to_thread(tier.scan)
     cluster = None
     if index.db.shared:

@@ -77,7 +77,7 @@ async def test_quota_evicts_lru_blobs_but_never_one_being_read(make_mirror, fake
         data = server.data_dir
         assert shas["a"] in stored_files(data) and shas["a"] in indexed_blobs(data)  # being read
         assert shas["b"] not in stored_files(data)  # the least recently used of the others
-        assert server.call(lambda m: m.blob_use.readers[shas["a"]], server.mirror) == 4
+        assert server.call(lambda m: m.in_use.readers[shas["a"]], server.mirror) == 4
         go_on.set()
         bodies = await asyncio.gather(*readers)
         assert all(hashlib.sha256(body).hexdigest() == shas["a"] for body in bodies)

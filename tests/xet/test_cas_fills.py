@@ -45,7 +45,7 @@ def _refilling(server, fakehub, served):
     plain = Background(f"{server.url}/{TINY_BERT}/resolve/main/big.bin")
     _wait_for(server, lambda m: served.sha256 in m.fills.running)
     xorb = Background(entry["url"])
-    _wait_for(server, lambda m: m.blob_use.readers.get(served.sha256, 0) == 2)
+    _wait_for(server, lambda m: m.in_use.readers.get(served.sha256, 0) == 2)
     return plain, xorb
 
 

@@ -20,11 +20,11 @@ from hubmirror.errors import BlobMissing, EntryNotFound, RevisionNotFound, Upstr
 from hubmirror.hub import payloads
 from hubmirror.hub.routes import RepoApi
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
-from hubmirror.mirror.access.admission import REFUSAL_REASONS, AccessRules, Admission, Verdict
+from hubmirror.mirror.access.admission import AccessRules, Admission
 from hubmirror.mirror.access.audit import AuditLog, NoAudit
-from hubmirror.mirror.access.callers import Caller, PassThrough
+from hubmirror.mirror.access.callers import Caller, Identities, PassThrough
 from hubmirror.mirror.access.disclosure import Disclosure, Viewer
-from hubmirror.mirror.access.policy import AccessPolicy
+from hubmirror.mirror.access.policy import CONFIRMED_TOKENS, AccessPolicy
 from hubmirror.mirror.answers.api import ApiAnswers
 from hubmirror.mirror.answers.bounds import IndexLimits, RowBounds
 from hubmirror.mirror.answers.files import FileAnswer, FileAnswers
@@ -32,11 +32,11 @@ from hubmirror.mirror.answers.flights import Flights
 from hubmirror.mirror.answers.metadata import Metadata
 from hubmirror.mirror.answers.revisions import Revisions
 from hubmirror.mirror.answers.snapshots import Snapshots
-from hubmirror.mirror.cache.blob_use import BlobUse
+from hubmirror.mirror.cache.blob_use import AccessTimes, BlobsInUse
 from hubmirror.mirror.cache.eviction import Eviction
 from hubmirror.mirror.cache.quota import Quota
-from hubmirror.mirror.fills.cluster import default_node_url
-from hubmirror.mirror.fills.registry import Fills
+from hubmirror.mirror.fills.origins import Origin, UpstreamOrigin
+from hubmirror.mirror.fills.registry import FillEvents, Fills
 from hubmirror.mirror.fills.shared import Shared
 from hubmirror.mirror.fills.state import Fill, FillClaim, FillPlan, FillSource
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
@@ -63,46 +63,76 @@ class Mirror:
         clock: Callable[[], float] = time.time,
         fill_plan: FillPlan | None = None,
         metadata_deadline: float = 3.0,
-        identities=None,
+        identities: Identities | None = None,
         admission: Admission | None = None,
-        offline_access: str = "confirmed-tokens",
+        offline_access: str = CONFIRMED_TOKENS,
         audit: AuditLog | NoAudit | None = None,
         max_size: int = 0,
         shared: Shared | None = None,
+        in_use: BlobsInUse | None = None,
+        upstream: Origin | None = None,
         xet_serve: bool = False,
         limits: IndexLimits | None = None,
     ) -> None:
-        self.identities = identities or PassThrough()
-        self.admission = admission or Admission(AccessRules(), index.access, clock)
+        """Every part is built here, once, with what it needs; none is changed after.
+
+        ``in_use``: the blobs this node sends or fills (``open_mirror`` gives the local
+        tier the same one); ``upstream``: where leading fills read (default: the pool
+        over plain HTTP; ``xet_upstream`` wraps it with hf_xet).
+        """
+        in_use = in_use or BlobsInUse(store)
         self.index = index
         self.store = store
         self.pool = pool
         self.clock = clock
-        self.metadata_ttl = metadata_ttl
+        self.shared = shared  # object store, local tier, cluster (fills/shared.py), or None
+        self.identities = identities or PassThrough()
+        self.audit = audit or NoAudit()  # downloads and access decisions (access/audit.py)
+        self.admission = admission or Admission(AccessRules(), index.access, clock)
         self.revisions = Revisions(index, metadata_ttl, clock)
         self.snapshots = Snapshots(index)
-        self.access = AccessPolicy(index, metadata_ttl, access_ttl, clock)
-        self.bounds = RowBounds(index, limits or IndexLimits())  # what strangers can grow
-        self.access.offline_access = offline_access
-        self.access.is_offline = lambda: self.pool.offline
-        self.disclosure = Disclosure(self.identities, self.access, index.access)  # dashboard
-        self.shared = shared  # object store, local tier, cluster (fills/shared.py), or None
-        self.fills = Fills(
-            store, index, pool, clock, on_filled=self.blob_filled, plan=fill_plan, shared=shared
+        self.access = AccessPolicy(
+            index, metadata_ttl, access_ttl, clock, offline_access=offline_access, upstream=pool
         )
-        self.fills.on_shared = self.blob_shared
+        self.bounds = RowBounds(index, limits or IndexLimits())  # what strangers can grow
+        self.disclosure = Disclosure(self.identities, self.access, index.access)  # dashboard
         self.flights = Flights()
         self.metadata = Metadata(pool, self.flights, self.access, metadata_deadline)
         self.served = ServedCounters()
         self.store_totals = StoreTotals(index)  # blob count and bytes for /metrics
-        self.audit = audit or NoAudit()  # downloads and access decisions (audit.py)
-        self.quota = Quota(self, max_size)  # evicts LRU blobs above max_size (quota.py)
+        self.access_times = AccessTimes(index, clock, shared.tier if shared else None)
+        self.quota = Quota(  # evicts LRU blobs above max_size (cache/quota.py)
+            index,
+            store,
+            in_use,
+            self.access_times,
+            max_size=max_size,
+            clock=clock,
+            shared=shared,
+            on_evicted=self._blobs_evicted,
+        )
         self.evictions = self.quota.evictions  # blobs and bytes evicted, for /metrics
-        self.admission.on_decision = self._audit_refusal
-        self.blob_use = BlobUse(index, store, self.fills, self.quota, shared, clock)
-        self.xet = XetHashes(index, store, clock, xet_serve)  # the hashes /resolve/ may advertise
-        self.xet.reading = self.blob_use.reading
-        self.announced = XetAnnouncements(self.xet, self.fills)  # cold files' upstream hashes
+        self.in_use = in_use
+        self.xet = XetHashes(index, store, clock, xet_serve, reading=self.quota.reading)
+        xet_hasher = self.xet.file_hasher()  # None: no announced hash is passed on
+        self.announced = XetAnnouncements(
+            index, clock, in_use.filling, usable=xet_hasher is not None
+        )
+        self.fills = Fills(
+            store,
+            index,
+            upstream or UpstreamOrigin(pool),
+            running=in_use.filling,
+            clock=clock,
+            events=FillEvents(
+                filled=self._blob_filled,
+                shared=self.quota.stored,  # counted once, by the node that shared it
+                xet_refused=self.announced.refused,
+            ),
+            plan=fill_plan,
+            shared=shared,
+            xet_hasher=xet_hasher,
+        )
         self.file_answers = FileAnswers(
             index=index,
             store=store,
@@ -167,9 +197,6 @@ class Mirror:
         if visibility is None or not self.access.may_use_cache(ref.repo, visibility, auth):
             await self.file(ref, auth)
 
-    def _audit_refusal(self, caller: Caller, repo: RepoId, verdict: Verdict) -> None:
-        self.audit.decision(caller, repo, None, None, verdict.value, REFUSAL_REASONS[verdict])
-
     def readiness(self) -> list[str]:
         """What keeps the mirror from serving: an unusable index or data directory."""
         problems = []
@@ -187,13 +214,13 @@ class Mirror:
 
     def set_offline(self, offline: bool) -> None:
         """Stop (or resume) contacting upstream; cached content keeps being served."""
-        self.pool.offline = offline
+        self.pool.set_offline(offline)
 
     async def close(self) -> None:
         await self.quota.close()
         await self.fills.close()  # the object store and cluster close after (runtime)
         await self.xet.close()
-        self.flush_access_times()
+        self.access_times.flush()
         self.audit.close()
 
     # files (answers/files.py) ------------------------------------------------
@@ -253,51 +280,32 @@ class Mirror:
         ) as resp:
             yield resp.content.iter_chunked(RELAY_CHUNK)
 
-    def blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
+    def _blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
         """A fill just stored ``entry``'s bytes: later lookups see it without the index."""
         self.file_answers.remember_blob(entry, blob)
         if entry.lfs:  # with xet_serve: its Xet hash, from the verified bytes (LFS: as the Hub)
             self.xet.compute(blob)
-        if self.shared is None:  # else counted once shared (``blob_shared``), on one node
-            self.quota.added(blob.size)
+        if self.shared is None:  # else counted once shared (``FillEvents.shared``), on one node
+            self.quota.stored(blob)
 
-    def blob_shared(self, blob: StoredBlob) -> None:
-        """A fill this node led put a blob in the object store and the index."""
-        self.quota.added(blob.size)
+    def _blobs_evicted(self, evicted: list[Eviction]) -> None:
+        """Forget evicted blobs in memory too, so the next request is a MISS that refills."""
+        self.file_answers.blobs_evicted(evicted)
 
     def listening_on(self, host: str, port: int) -> None:
         """Where other nodes reach this one, unless ``node_url`` said so: the address
         the server is bound to, or this host's name when it listens on all of them."""
-        cluster = self.shared.cluster if self.shared is not None else None
-        if cluster is not None and not cluster.address:
-            cluster.address = default_node_url(host, port)
+        if self.shared is not None and self.shared.cluster is not None:
+            self.shared.cluster.listening_on(host, port)
 
-    # blobs in use (cache/blob_use.py), for the server, the quota and the local tier
+    # blobs in use (cache/), for the server and the Xet reads
     def touch(self, blob: StoredBlob) -> None:
         """Note a read for LRU eviction; written to the index in batches."""
-        self.blob_use.touch(blob)
-
-    def flush_access_times(self) -> None:
-        self.blob_use.flush_access_times()
+        self.access_times.touch(blob)
 
     def reading(self, key: str) -> contextlib.AbstractContextManager:
         """Mark a blob (sha256, or a fill's key) as being sent: eviction leaves it alone."""
-        return self.blob_use.reading(key)
-
-    def blobs_in_use(self) -> frozenset[str]:
-        return self.blob_use.blobs_in_use()
-
-    def blob_in_use(self, digest: str) -> bool:
-        """Being sent or filled on this node (the local tier keeps it on disk)."""
-        return self.blob_use.blob_in_use(digest)
-
-    def blob_busy(self, blob: Eviction) -> bool:
-        """Being sent by this process, or filled by any: not to be evicted now."""
-        return self.blob_use.blob_busy(blob)
-
-    def blobs_evicted(self, evicted: list[Eviction]) -> None:
-        """Forget evicted blobs in memory too, so the next request is a MISS that refills."""
-        self.file_answers.blobs_evicted(evicted)
+        return self.quota.reading(key)
 
     # Xet -------------------------------------------------------------------
     def xet_hash(self, blob: StoredBlob | None) -> str | None:

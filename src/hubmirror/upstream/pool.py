@@ -104,6 +104,10 @@ class UpstreamPool:
         self.stats = {c.name: UpstreamStats() for c in clients}
         self._resting: dict[str, float] = {}  # upstream → until when it asked us to wait (429)
 
+    def set_offline(self, offline: bool) -> None:
+        """Stop (or resume) calling upstream: the admin's switch of offline mode."""
+        self.offline = offline
+
     def record_bytes(self, client: HubClient, count: int) -> None:
         self.stats[client.name].body_bytes += count
 

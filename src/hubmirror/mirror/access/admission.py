@@ -23,6 +23,7 @@ import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from hubmirror.errors import AwaitingApproval, NotAllowed, TooManyRequests
 from hubmirror.hub.repoglobs import RepoGlob, matches
@@ -70,19 +71,27 @@ class AccessRules:
         return Verdict.PENDING if self.mode == APPROVAL else Verdict.NOT_LISTED
 
 
+class DecisionLog(Protocol):
+    """Where refusals are written down (the audit log)."""
+
+    def decision(self, caller, repo, revision, path, verdict: str, reason: str) -> None: ...
+
+
 class Admission:
     def __init__(
         self,
         rules: AccessRules,
         records: AccessRecords,
         clock: Callable[[], float] = time.time,
-        on_decision: Callable[[Caller, RepoId, Verdict], None] | None = None,
+        *,
+        audit: DecisionLog | None = None,
         limits: IndexLimits | None = None,
     ) -> None:
+        """``audit``: every refusal is recorded there, with its reason."""
         self.rules = rules
         self.records = records
         self.clock = clock
-        self.on_decision = on_decision or (lambda _caller, _repo, _verdict: None)
+        self.audit = audit
         self.limits = limits or IndexLimits()
         self._verdicts: LRU[str, tuple[Verdict, float]] = LRU(VERDICTS_KEPT)
         self._asked: LRU[str, tuple[float, int]] = LRU(ASKERS_KEPT)  # address: hour, count
@@ -94,7 +103,8 @@ class Admission:
             return
         if verdict is Verdict.PENDING:
             self._request(caller, repo)
-        self.on_decision(caller, repo, verdict)
+        if self.audit is not None:
+            self.audit.decision(caller, repo, None, None, verdict.value, REFUSAL_REASONS[verdict])
         raise _refusal(repo, verdict)
 
     def _request(self, caller: Caller, repo: RepoId) -> None:

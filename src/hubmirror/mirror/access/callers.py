@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from hubmirror.types import RepoId
 
 
 def token_fingerprint(token: str | None) -> str:
@@ -40,11 +43,19 @@ class Caller:
         return f"token:{self.fingerprint}" if self.presented else self.address
 
 
+class Identities(Protocol):
+    """Who a request comes from, and whether their mirror token may read a repo."""
+
+    def identify(self, address: str, authorization: str | None) -> Caller: ...
+
+    def check(self, caller: Caller, repo: RepoId) -> None: ...
+
+
 class PassThrough:
     """No mirror identities: every caller's own token goes upstream unchanged."""
 
     def identify(self, address: str, authorization: str | None) -> Caller:
         return Caller(address, authorization, authorization)
 
-    def check(self, caller: Caller, repo) -> None:
+    def check(self, caller: Caller, repo: RepoId) -> None:
         """Without mirror tokens, no caller is limited to some repos."""

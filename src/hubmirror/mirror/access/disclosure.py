@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from hubmirror.errors import Forbidden, InvalidCredentials
 from hubmirror.index.access import AccessRecords
-from hubmirror.mirror.access.callers import Caller, token_fingerprint
+from hubmirror.mirror.access.callers import Caller, Identities, token_fingerprint
 from hubmirror.mirror.access.policy import PUBLIC, AccessPolicy
 from hubmirror.types import RepoId
 
@@ -39,7 +39,7 @@ NOBODY = Viewer()
 
 
 class Disclosure:
-    def __init__(self, identities, access: AccessPolicy, grants: AccessRecords) -> None:
+    def __init__(self, identities: Identities, access: AccessPolicy, grants: AccessRecords) -> None:
         self.identities = identities
         self.access = access
         self.grants = grants

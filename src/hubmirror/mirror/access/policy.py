@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from hubmirror.errors import HubRefusal, UpstreamUnavailable
 from hubmirror.hub import payloads
@@ -34,6 +35,13 @@ CONFIRMED_TOKENS, DENY = "confirmed-tokens", "deny"
 KEPT = 100_000  # repos (and token-repo pairs) remembered in memory
 
 
+class UpstreamState(Protocol):
+    """Whether upstream is to be asked at all (offline mode)."""
+
+    @property
+    def offline(self) -> bool: ...
+
+
 class AccessPolicy:
     def __init__(
         self,
@@ -41,16 +49,21 @@ class AccessPolicy:
         visibility_ttl: float,
         access_ttl: float,
         clock: Callable[[], float],
+        *,
+        offline_access: str = CONFIRMED_TOKENS,
+        upstream: UpstreamState | None = None,
         kept: int = KEPT,
     ) -> None:
+        """``offline_access``: ``confirmed-tokens`` or ``deny`` (restricted content while
+        upstream is down or offline); ``upstream``: tells whether offline mode is on."""
         self.index = index
         self.visibility_ttl = visibility_ttl
         self.access_ttl = access_ttl
         self.clock = clock
         self._confirmed: LRU[tuple[str, str], float] = LRU(kept)
         self._visibility: LRU[str, tuple[str, float]] = LRU(kept)
-        self.offline_access = CONFIRMED_TOKENS  # or DENY: restricted content during outages
-        self.is_offline: Callable[[], bool] = lambda: False
+        self.offline_access = offline_access
+        self.upstream = upstream
 
     def known_visibility(self, repo: RepoId) -> str | None:
         """The visibility if it was checked within the TTL, without any I/O but the index."""
@@ -91,6 +104,9 @@ class AccessPolicy:
         self._visibility.put(repo.key, (visibility or RESTRICTED, now))
         return visibility or RESTRICTED
 
+    def _offline(self) -> bool:
+        return self.upstream is not None and self.upstream.offline
+
     def may_use_cache(self, repo: RepoId, visibility: str, auth: str | None) -> bool:
         """Public: anyone without a token, or with one upstream accepted lately.
 
@@ -99,7 +115,7 @@ class AccessPolicy:
         """
         if visibility == PUBLIC:
             return not auth or self._fresh(token_fingerprint(auth), "")
-        if self.offline_access == DENY and self.is_offline():
+        if self.offline_access == DENY and self._offline():
             return False
         return self._fresh(token_fingerprint(auth), repo.key)
 

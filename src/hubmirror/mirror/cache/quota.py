@@ -14,10 +14,15 @@ time, or fetch them again on their next request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from typing import Any
+from collections.abc import Callable, Iterator
 
-from hubmirror.mirror.cache.eviction import EvictionCounter, drop_rows, plan_prune, unlink
+from hubmirror.index.queries import Index, StoredBlob
+from hubmirror.mirror.cache.blob_use import AccessTimes, BlobsInUse
+from hubmirror.mirror.cache.eviction import Eviction, EvictionCounter, drop_rows, plan_prune, unlink
+from hubmirror.mirror.fills.shared import Shared
+from hubmirror.storage.blobs import BlobStore
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +30,29 @@ KEEP_RATIO = 0.9  # evict down to this share of the quota, so every fill does no
 
 
 class Quota:
-    """Keeps the store under ``max_size`` bytes (0 = no quota) for one ``Mirror``."""
+    """Keeps the store under ``max_size`` bytes (0 = no quota), and a node's local tier
+    within its size, looking again whenever the last reader of a blob lets go."""
 
-    def __init__(self, mirror: Any, max_size: int) -> None:
-        self.mirror = mirror  # the Mirror: index, store, clock, readers, callbacks
+    def __init__(
+        self,
+        index: Index,
+        store: BlobStore,
+        in_use: BlobsInUse,
+        access_times: AccessTimes,
+        *,
+        max_size: int,
+        clock: Callable[[], float],
+        shared: Shared | None = None,
+        on_evicted: Callable[[list[Eviction]], None] = lambda _evicted: None,
+    ) -> None:
+        """``on_evicted``: told which blobs left the index, so answers in memory forget them."""
+        self.index = index
+        self.store = store
+        self.in_use = in_use
+        self.access_times = access_times
+        self.clock = clock
+        self.shared = shared
+        self.on_evicted = on_evicted
         self.max_size = max_size
         self.total: int | None = None
         self.evictions = EvictionCounter()
@@ -43,12 +67,27 @@ class Quota:
     def over(self) -> bool:
         return bool(self.max_size) and self.total is not None and self.total > self.max_size
 
+    @contextlib.contextmanager
+    def reading(self, key: str) -> Iterator[None]:
+        """A blob (sha256, or a fill's key) being sent: no eviction takes it meanwhile; once
+        its last reader lets go, the limits it may have held the store above apply again."""
+        with self.in_use.reading(key):
+            yield
+        if not self.in_use.being_read(key):
+            self.check()
+            if self.shared is not None:
+                self.shared.tier.trim()
+
+    def stored(self, blob: StoredBlob) -> None:
+        """A fill stored ``blob`` (already in the index)."""
+        self.added(blob.size)
+
     def added(self, size: int) -> None:
         """A fill stored ``size`` bytes (already in the index): evict when over the quota."""
         if not self.max_size:
             return
         if self.total is None:
-            self.total = self.mirror.index.blob_totals()[1]
+            self.total = self.index.blob_totals()[1]
         else:
             self.total += size
         self.check()
@@ -61,13 +100,13 @@ class Quota:
     async def evict(self) -> None:
         """Plan from fresh access times, drop rows on the loop (no reader can start in
         between), unlink the files in a thread."""
-        mirror = self.mirror
-        mirror.flush_access_times()
-        blobs = mirror.index.blob_usage()
+        self.access_times.flush()
+        blobs = self.index.blob_usage()
         target = int(self.max_size * KEEP_RATIO)
-        plan = plan_prune(blobs, mirror.clock(), max_size=target, keep=mirror.blobs_in_use())
-        removal = drop_rows(plan, mirror.index, mirror.blob_busy)
-        mirror.blobs_evicted(removal.removed)
+        keep = self.in_use.blobs_in_use()
+        plan = plan_prune(blobs, self.clock(), max_size=target, keep=keep)
+        removal = drop_rows(plan, self.index, self.in_use.blob_busy)
+        self.on_evicted(removal.removed)
         self.evictions.record(removal.removed)
         self.total = sum(b.size for b in blobs) - removal.size
         if removal.removed or removal.skipped:
@@ -79,10 +118,10 @@ class Quota:
                 len(removal.skipped),
                 self.total,
             )
-        if mirror.shared is not None:  # the quota is the object store's, for every node
-            await mirror.shared.remove([blob.sha256 for blob in removal.removed])
+        if self.shared is not None:  # the quota is the object store's, for every node
+            await self.shared.remove([blob.sha256 for blob in removal.removed])
         else:
-            await asyncio.to_thread(unlink, removal, mirror.store)
+            await asyncio.to_thread(unlink, removal, self.store)
 
     async def close(self) -> None:
         if self._task is not None:

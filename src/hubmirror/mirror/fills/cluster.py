@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 
 from hubmirror.hub.nodeauth import verify
+from hubmirror.index.leases import FillLeases
 from hubmirror.upstream.peers import PeerClient
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def default_node_url(host: str, port: int) -> str:
 class Cluster:
     """Fill leases of this node, kept alive by a heartbeat, and the client that reads peers."""
 
-    def __init__(self, leases, node: str, address: str, peers: PeerClient) -> None:
+    def __init__(self, leases: FillLeases, node: str, address: str, peers: PeerClient) -> None:
         self.leases = leases
         self.node = node
         self.address = address
@@ -54,6 +55,12 @@ class Cluster:
         self.ttl = LEASE_TTL
         self.held: set[str] = set()
         self._heartbeat: asyncio.Task | None = None
+
+    def listening_on(self, host: str, port: int) -> None:
+        """Where other nodes reach this one, unless ``node_url`` said so: the address the
+        server is bound to, or this host's name when it listens on all of them."""
+        if not self.address:
+            self.address = default_node_url(host, port)
 
     def lead(self, key: str) -> bool:
         """Take the fill of ``key`` for this node, unless a live node has it."""

@@ -22,17 +22,12 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from hubmirror.errors import BlobMissing, IntegrityError, StorageFull, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
-from hubmirror.mirror.fills.origins import (
-    RETRYABLE,
-    Origin,
-    PeerOrigin,
-    StoreOrigin,
-    UpstreamOrigin,
-)
+from hubmirror.mirror.fills.origins import RETRYABLE, Origin, PeerOrigin, StoreOrigin
 from hubmirror.mirror.fills.shared import Shared
 from hubmirror.mirror.fills.state import Fill, FillClaim, FillPlan, FillSource, Segment, fill_key
 from hubmirror.mirror.fills.writes import ProgressPublisher, SegmentSink, hash_along
@@ -48,7 +43,6 @@ from hubmirror.storage.progress import (
 from hubmirror.storage.writer import BlobWriter, Expected
 from hubmirror.types import FileEntry
 from hubmirror.upstream.peers import PeerRefused
-from hubmirror.upstream.pool import UpstreamPool
 
 log = logging.getLogger(__name__)
 
@@ -56,31 +50,50 @@ MAX_RESUMES = 5  # consecutive attempts of one segment that bring no new byte
 FOLLOW_INTERVAL = 0.02  # seconds between polls of another process's progress
 
 
+def _ignore(*_args) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class FillEvents:
+    """Who hears how fills end: ``filled`` (a blob is stored on this node: answers in
+    memory, Xet hashes and the quota learn it), ``shared`` (a blob this node led is in
+    the object store and the index), ``xet_refused`` (upstream's announced Xet hash was
+    wrong: the offer is withdrawn)."""
+
+    filled: Callable[[FileEntry, StoredBlob], None] = _ignore
+    shared: Callable[[StoredBlob], None] = _ignore
+    xet_refused: Callable[[str], None] = _ignore
+
+
 class Fills:
     def __init__(
         self,
         store: BlobStore,
         index: Index,
-        pool: UpstreamPool,
+        upstream: Origin,
+        *,
+        running: dict[str, Fill],
         clock: Callable[[], float] = time.time,
-        on_filled: Callable[[FileEntry, StoredBlob], None] | None = None,
+        events: FillEvents | None = None,
         plan: FillPlan | None = None,
         shared: Shared | None = None,
+        xet_hasher: Callable[[Path], str] | None = None,
     ) -> None:
-        """``shared``: the object store (and cluster) blobs go to, when there is one."""
-        self.on_filled = on_filled or (lambda _entry, _blob: None)
-        self.on_shared: Callable[[StoredBlob], None] = lambda _blob: None  # indexed, shared
+        """``upstream``: where a leading fill reads (plain HTTP, or through hf_xet);
+        ``running``: this process's fills by key, a map other parts read to leave their
+        blobs alone; ``shared``: the object store (and cluster) blobs go to, if any;
+        ``xet_hasher``: with xet_serve (and hf_xet), checks upstream's announced hashes."""
         self.store = store
         self.index = index
-        self.pool = pool
-        self.upstream: Origin = UpstreamOrigin(pool)
-        self.shared = shared
+        self.upstream = upstream
+        self.running = running
         self.clock = clock
+        self.events = events or FillEvents()
         self.plan = plan or FillPlan()
-        self.running: dict[str, Fill] = {}
+        self.shared = shared
+        self.xet_hasher = xet_hasher
         self.outcomes: Counter[str] = Counter()  # completed / failed / interrupted, for metrics
-        self.xet_hasher: Callable[[Path], str] | None = None  # with xet_serve (and hf_xet) on
-        self.xet_refused: Callable[[str], None] = lambda _key: None  # upstream's Xet hash wrong
         self._tasks: set[asyncio.Task] = set()
 
     def start(self, source: FillSource, claim: FillClaim | None = None) -> Fill:
@@ -101,7 +114,7 @@ class Fills:
         stored = self.index.blob_for(source.entry) or self._unindexed(source.entry)
         if stored is not None and self.store.has(stored.sha256):
             lock.release()  # finished by another process a moment ago
-            self.on_filled(source.entry, stored)
+            self.events.filled(source.entry, stored)
             fill.finish(stored, self.store.path_for(stored.sha256))
             return fill
         try:
@@ -230,7 +243,7 @@ class Fills:
             if self.shared is None:
                 self.index.put_blob(blob, self.clock())
                 publisher.publish(DONE)
-            self.on_filled(entry, blob)
+            self.events.filled(entry, blob)
             fill.finish(blob, final)  # this node's readers get their last byte now
             if self.shared is not None:
                 await self._share(fill, blob, final)
@@ -267,7 +280,7 @@ class Fills:
             return
         computed = await asyncio.to_thread(self.xet_hasher, fill.temp)
         if computed != expected:
-            self.xet_refused(fill.key)
+            self.events.xet_refused(fill.key)
             raise IntegrityError(
                 f"Xet hash mismatch: upstream announced {expected}, the bytes hash to {computed}"
             )
@@ -283,7 +296,7 @@ class Fills:
         try:
             await self.shared.objects.upload(final, blob.sha256, blob.size)
             self.index.put_blob(blob, self.clock())
-            self.on_shared(blob)
+            self.events.shared(blob)
         except Exception as exc:  # noqa: BLE001 - the blob stays served from this disk
             self.outcomes["unshared"] += 1
             log.warning("could not put %s in the object store: %s", blob.sha256, exc)
@@ -327,7 +340,7 @@ class Fills:
     def _settle_followed(self, fill: Fill) -> None:
         stored = self.index.blob_for(fill.source.entry)
         if stored is not None and self.store.has(stored.sha256):
-            self.on_filled(fill.source.entry, stored)
+            self.events.filled(fill.source.entry, stored)
             fill.finish(stored, self.store.path_for(stored.sha256))
         else:
             fill.fail(UpstreamUnavailable("the process filling this file stopped; retry"))

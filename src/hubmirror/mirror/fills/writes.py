@@ -21,7 +21,9 @@ PUBLISH_INTERVAL = 0.01  # seconds between progress records for other processes
 class SegmentSink:
     """Writes one segment's bytes where they belong and tells the readers."""
 
-    def __init__(self, fill: Fill, segment: Segment, writer: BlobWriter, publisher) -> None:
+    def __init__(
+        self, fill: Fill, segment: Segment, writer: BlobWriter, publisher: ProgressPublisher
+    ) -> None:
         self.fill, self.segment, self.writer, self.publisher = fill, segment, writer, publisher
 
     def __call__(self, chunk: bytes) -> None:

@@ -17,29 +17,34 @@ node, and each must find the fill the client reads.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
+from hubmirror.index.queries import Index
 from hubmirror.index.records import StoredBlob
-from hubmirror.mirror.fills.registry import Fills
 from hubmirror.mirror.fills.state import Fill
 from hubmirror.mirror.lru import LRU
-from hubmirror.mirror.xet.hashes import XetHashes
 from hubmirror.types import FileEntry
 
 ANNOUNCED_CACHE_SIZE = 100_000  # upstream's Xet hashes remembered (by sha256) for cold fills
 
 
 class XetAnnouncements:
-    def __init__(self, hashes: XetHashes, fills: Fills) -> None:
-        self.hashes = hashes
-        self.fills = fills
+    def __init__(
+        self,
+        index: Index,
+        clock: Callable[[], float],
+        running: Mapping[str, Fill],
+        *,
+        usable: bool,
+    ) -> None:
+        """``running``: this process's fills by key; ``usable``: a fill can check an
+        announced hash (xet_serve on, hf_xet installed), else nothing is announced."""
+        self.records = index.xet
+        self.clock = clock
+        self.running = running
+        self.usable = usable
         self._by_sha256: LRU[str, str] = LRU(ANNOUNCED_CACHE_SIZE)
         self._offered: LRU[str, str] = LRU(ANNOUNCED_CACHE_SIZE)  # sha256 -> hash in the index
-        fills.xet_hasher = hashes.file_hasher()  # None: announcements are never used
-        fills.xet_refused = self.refused
-
-    @property
-    def usable(self) -> bool:
-        """A fill can check an announced hash (xet_serve on, hf_xet installed)."""
-        return self.hashes.enabled and self.fills.xet_hasher is not None
 
     def remember(self, entry: FileEntry, xet_hash: str | None) -> None:
         """Upstream's Xet hash of a non-empty LFS file, for a fill to check."""
@@ -53,7 +58,7 @@ class XetAnnouncements:
             return None
         announced = self._by_sha256.get(entry.sha256)
         if announced is None and self.usable and entry.lfs:
-            announced = self.fills.index.xet.offered_for(entry.sha256)
+            announced = self.records.offered_for(entry.sha256)
         return announced
 
     def offer(self, entry: FileEntry, blob: StoredBlob | None) -> str | None:
@@ -63,30 +68,30 @@ class XetAnnouncements:
             return None
         announced = self._by_sha256.get(entry.sha256)
         if announced is None:  # passed on by another process or node, or never announced
-            return self.fills.index.xet.offered_for(entry.sha256)
+            return self.records.offered_for(entry.sha256)
         if self._offered.get(entry.sha256) != announced:
-            self.fills.index.xet.offer(announced, entry.sha256, entry.size, self.fills.clock())
+            self.records.offer(announced, entry.sha256, entry.size, self.clock())
             self._offered.put(entry.sha256, announced)
         return announced
 
     def offered_blob(self, xet_hash: str) -> StoredBlob | None:
         """The blob a HEAD passed on upstream's ``xet_hash`` for (not stored, maybe no fill)."""
-        return self.fills.index.xet.offered_blob(xet_hash) if self.usable else None
+        return self.records.offered_blob(xet_hash) if self.usable else None
 
     def refused(self, key: str) -> None:
         """A fill found upstream's Xet hash wrong: the next fill of the blob goes plain."""
         self._by_sha256.pop(key)
         self._offered.pop(key)
-        self.fills.index.xet.withdraw_offer(key)
+        self.records.withdraw_offer(key)
 
     def pending_blob(self, xet_hash: str) -> StoredBlob | None:
         """The blob a running fill will verify to have ``xet_hash`` (for the CAS: a cold
         file's reconstruction, its xorbs read from the fill as the bytes arrive). The fill
         may run in another worker process or node: the index says which blob it fills."""
-        for fill in list(self.fills.running.values()):
+        for fill in list(self.running.values()):
             if fill.xet_check == xet_hash and fill.blob is None and fill.error is None:
                 return StoredBlob(fill.key, "", fill.size)
-        return self.fills.index.xet.announced_blob(xet_hash) if self.usable else None
+        return self.records.announced_blob(xet_hash) if self.usable else None
 
 
 def checked_by(fill: Fill, announced: str) -> str | None:

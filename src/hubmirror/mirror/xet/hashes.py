@@ -41,13 +41,20 @@ class XetHashes:
     """Which stored blob has which Xet hash, and the computations still running."""
 
     def __init__(
-        self, index: Index, store: BlobStore, clock: Callable[[], float], enabled: bool
+        self,
+        index: Index,
+        store: BlobStore,
+        clock: Callable[[], float],
+        enabled: bool,
+        reading: Callable[[str], contextlib.AbstractContextManager] | None = None,
     ) -> None:
+        """``reading``: marks a blob as being read while it is hashed, so no eviction
+        takes it meanwhile (the quota's; commands without a server have none)."""
         self.index = index
         self.store = store
         self.clock = clock
         self.enabled = enabled
-        self.reading: Callable[[str], contextlib.AbstractContextManager] = _not_guarded
+        self.reading = reading or _not_guarded
         self.running: set[str] = set()  # sha256 of blobs being hashed now
         self.generation = 0  # bumped per recorded hash: rewritten listings may be stale
         self._known: LRU[str, str] = LRU(KNOWN_CACHE_SIZE)
