@@ -116,7 +116,7 @@ class Mirror:
         self.xet = XetHashes(index, store, clock, xet_serve, reading=self.quota.reading)
         xet_hasher = self.xet.file_hasher()  # None: no announced hash is passed on
         self.announced = XetAnnouncements(
-            index, clock, in_use.filling, usable=xet_hasher is not None
+            self.xet, in_use.filling, checkable=xet_hasher is not None
         )
         self.fills = Fills(
             store,

@@ -17,12 +17,12 @@ node, and each must find the fill the client reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from hubmirror.index.queries import Index
 from hubmirror.index.records import StoredBlob
 from hubmirror.mirror.fills.state import Fill
 from hubmirror.mirror.lru import LRU
+from hubmirror.mirror.xet.hashes import XetHashes
 from hubmirror.types import FileEntry
 
 ANNOUNCED_CACHE_SIZE = 100_000  # upstream's Xet hashes remembered (by sha256) for cold fills
@@ -31,20 +31,25 @@ ANNOUNCED_CACHE_SIZE = 100_000  # upstream's Xet hashes remembered (by sha256) f
 class XetAnnouncements:
     def __init__(
         self,
-        index: Index,
-        clock: Callable[[], float],
+        hashes: XetHashes,
         running: Mapping[str, Fill],
         *,
-        usable: bool,
+        checkable: bool,
     ) -> None:
-        """``running``: this process's fills by key; ``usable``: a fill can check an
-        announced hash (xet_serve on, hf_xet installed), else nothing is announced."""
-        self.records = index.xet
-        self.clock = clock
+        """``running``: this process's fills by key; ``checkable``: a fill can check an
+        announced hash (hf_xet is installed), else nothing is announced."""
+        self.hashes = hashes
+        self.records = hashes.index.xet
+        self.clock = hashes.clock
         self.running = running
-        self.usable = usable
+        self.checkable = checkable
         self._by_sha256: LRU[str, str] = LRU(ANNOUNCED_CACHE_SIZE)
         self._offered: LRU[str, str] = LRU(ANNOUNCED_CACHE_SIZE)  # sha256 -> hash in the index
+
+    @property
+    def usable(self) -> bool:
+        """Announced hashes are passed on and checked (xet_serve on, hf_xet installed)."""
+        return self.hashes.enabled and self.checkable
 
     def remember(self, entry: FileEntry, xet_hash: str | None) -> None:
         """Upstream's Xet hash of a non-empty LFS file, for a fill to check."""
