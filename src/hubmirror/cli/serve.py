@@ -108,15 +108,15 @@ def _sharing(settings: Settings, mirror) -> str:
     from hubmirror.hub.redirects import without_userinfo
     from hubmirror.progress import human_bytes
 
-    cluster = mirror.shared.cluster if mirror.shared is not None else None
+    status = mirror.status()
     parts = [
         f"index {without_userinfo(settings.index) if settings.index else 'DATA/index.sqlite'}",
         f"store {settings.store or 'DATA/blobs'}",
     ]
-    if mirror.shared is not None:
-        parts.append(f"local tier {human_bytes(mirror.shared.tier.limit)}")
-    if cluster is not None:
-        parts.append(f"node {cluster.node} at {cluster.address}")
+    if status.tier is not None:
+        parts.append(f"local tier {human_bytes(status.tier.limit)}")
+    if status.node is not None:
+        parts.append(f"node {status.node.name} at {status.node.address}")
     return ", ".join(parts)
 
 
@@ -139,7 +139,7 @@ async def _drain(runner, mirror, seconds: float) -> None:
         await asyncio.sleep(0)  # let requests that just arrived reach their handlers
         server.pre_shutdown()  # idle keep-alive connections close now, busy ones after answering
         await server.shutdown(max(deadline - loop.time(), 0.001))  # 0 would mean "no limit"
-    await mirror.fills.drain(deadline - loop.time())
+    await mirror.drain_fills(deadline - loop.time())
     left = _fills(mirror)
     if left:
         log.warning("drain time over: %d fill(s) cut, their bytes kept for resume", left)
@@ -147,7 +147,7 @@ async def _drain(runner, mirror, seconds: float) -> None:
 
 
 def _fills(mirror) -> int:
-    return len(mirror.fills.running)
+    return len(mirror.status().transfers)
 
 
 async def _wait_for_signal() -> None:

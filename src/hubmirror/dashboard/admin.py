@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from aiohttp import web
 
@@ -36,7 +35,7 @@ async def login(request: web.BaseRequest, ctx: DashboardContext) -> web.Response
     form = await request.post()
     if not auth.login_ok(str(form.get("token", "")), ctx.admin_token):
         return login_form(ctx, "Wrong admin token.", 401)
-    session = auth.new_session(ctx.mirror.clock())
+    session = auth.new_session(ctx.mirror.now())
     secure = ctx.base_url.startswith("https:")
     cookie = auth.session_cookie(ctx.admin_token, session, ctx.root, secure)
     location = ctx.link("/dashboard/admin")
@@ -75,10 +74,9 @@ def _button(ctx: DashboardContext, action: str, repo: RepoId, csrf: str) -> str:
 
 def _approvals(ctx: DashboardContext, csrf: str, number: int) -> str:
     """One page of pending requests, newest first: strangers can ask for thousands."""
-    records = ctx.mirror.index.access
-    total = records.pending_count()
     offset = (number - 1) * APPROVALS_PER_PAGE
-    pending = records.pending_page(APPROVALS_PER_PAGE, offset)
+    approvals = ctx.mirror.pending_approvals(APPROVALS_PER_PAGE, offset)
+    total = approvals.total
     rows = [
         [
             esc(a.repo.repo_type.value),
@@ -88,7 +86,7 @@ def _approvals(ctx: DashboardContext, csrf: str, number: int) -> str:
             str(a.requests),
             _button(ctx, "approve", a.repo, csrf) + " " + _button(ctx, "deny", a.repo, csrf),
         ]
-        for a in pending
+        for a in approvals.pending
     ]
     headings = ["Type", "Repo", "First asked by", "First asked", "Requests", ""]
     listing = table(headings, rows, body_id="approvals") if rows else "<p>None pending.</p>"
@@ -110,7 +108,7 @@ def _pager(ctx: DashboardContext, number: int, more: bool) -> str:
 
 
 def _audit(ctx: DashboardContext) -> str:
-    records = ctx.mirror.index.audit.find(None, None, None, AUDIT_SHOWN)
+    records = ctx.mirror.audit_entries(AUDIT_SHOWN)
     rows = [_audit_row(r) for r in reversed(records)]
     headings = ["Time", "Event", "Who", "Repo", "Path", "Status", "Bytes", "Cache", "Reason"]
     return (
@@ -143,20 +141,12 @@ def _logout_form(ctx: DashboardContext, csrf: str) -> str:
 
 def decide(ctx: DashboardContext, repo: RepoId, state: str, who: str) -> None:
     """Record the decision; an approved repo is synced in the background, as the CLI does."""
-    mirror = ctx.mirror
-    mirror.index.access.decide(repo, state, who, time.time())
-    _forget_verdict(mirror, repo)
+    ctx.mirror.decide_approval(repo, state, who)
     if state == "approved":
         spec = RepoSpec(repo, Revision("main"))
-        task = asyncio.ensure_future(sync_snapshot(mirror, spec))
+        task = asyncio.ensure_future(sync_snapshot(ctx.mirror, spec))
         _syncs.add(task)
         task.add_done_callback(_sync_done)
-
-
-def _forget_verdict(mirror, repo: RepoId) -> None:
-    """Admission keeps a repo's verdict a few seconds; the operator who just clicked
-    Approve expects the repo to serve now."""
-    mirror.admission.forget(repo)
 
 
 def _sync_done(task: asyncio.Task) -> None:

@@ -74,7 +74,7 @@ def session_of(request: web.BaseRequest, ctx: DashboardContext) -> Session | Non
     token = ctx.admin_token
     if not token:
         return None
-    session = signed_session(request.cookies.get(COOKIE, ""), token, ctx.mirror.clock())
+    session = signed_session(request.cookies.get(COOKIE, ""), token, ctx.mirror.now())
     if session is None or ctx.mirror.admin_session_ended(session.id):
         return None
     return session

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.html import esc, size, table, when
 from hubmirror.mirror.access.disclosure import Viewer
+from hubmirror.mirror.views import CommitFiles
 from hubmirror.types import RepoId
 
 
@@ -26,16 +27,17 @@ def repos_body(ctx: DashboardContext, viewer: Viewer) -> str:
 
 def repo_body(ctx: DashboardContext, repo: RepoId) -> str:
     """One repo's revisions and files: only for a visitor who may see it (``Mirror.may_see``)."""
-    index = ctx.mirror.index
-    revisions = index.revisions_of(repo)
+    contents = ctx.mirror.repo_contents(repo)
+    revisions = contents.revisions
     rows = [[esc(rev), f"<code>{esc(commit)}</code>"] for rev, commit in revisions.items()]
     parts = ["<section><h2>Revisions</h2>" + table(["Revision", "Commit"], rows) + "</section>"]
-    for commit in index.commits_of(repo):
-        parts.append(_commit_section(ctx, repo, commit, revisions))
+    for commit in contents.commits:
+        parts.append(_commit_section(commit, revisions))
     return "".join(parts)
 
 
-def _commit_section(ctx: DashboardContext, repo: RepoId, commit: str, revisions) -> str:
+def _commit_section(commit_files: CommitFiles, revisions: dict[str, str]) -> str:
+    commit = commit_files.commit
     names = [rev for rev, c in revisions.items() if c == commit]
     label = f" ({esc(', '.join(names))})" if names else ""
     rows = [
@@ -45,7 +47,7 @@ def _commit_section(ctx: DashboardContext, repo: RepoId, commit: str, revisions)
             "stored" if f.stored else "not stored",
             esc(when(f.last_access)),
         ]
-        for f in ctx.mirror.index.cached_files(repo, commit)
+        for f in commit_files.files
     ]
     headings = ["File", "Size", "Cache", "Last access"]
     return (

@@ -1,4 +1,4 @@
-"""The numbers of the front page, read from the mirror's counters, fills, pool and index.
+"""The numbers of the front page, from the mirror's status snapshot (``Mirror.status``).
 
 One function builds them for both the server-rendered page and the JSON the page polls,
 so the two can never disagree.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from hubmirror.mirror.access.disclosure import Viewer
-from hubmirror.mirror.fills.state import Fill
 from hubmirror.mirror.service import Mirror
+from hubmirror.mirror.status import MirrorStatus, Transfer
 
 _HITS = ("HIT", "STALE")  # bytes that came off local disk
 _FILE_STATUSES = ("HIT", "STALE", "MISS")
@@ -21,21 +21,22 @@ def status(mirror: Mirror, viewer: Viewer) -> dict[str, Any]:
 
     Totals count every repo; the transfers list only those of repos ``viewer`` may see named.
     """
-    fills = list(mirror.fills.running.values())
+    now = mirror.status()
+    usage = mirror.store_usage(fresh=True)
     return {
-        "requests": _requests(mirror),
-        "bytes": _bytes(mirror),
-        "cache": _cache(mirror),
-        "transfers": [_transfer(f) for f in fills if mirror.may_see(viewer, f.source.repo)],
-        "upstreams": _upstreams(mirror),
-        "offline": mirror.offline,
+        "requests": _requests(now),
+        "bytes": _bytes(now),
+        "cache": {"blobs": usage.blobs, "bytes": usage.bytes, "quota": usage.quota},  # 0: none
+        "transfers": [_transfer(t) for t in now.transfers if mirror.may_see(viewer, t.repo)],
+        "upstreams": _upstreams(now),
+        "offline": now.offline,
     }
 
 
-def _requests(mirror: Mirror) -> dict[str, Any]:
+def _requests(now: MirrorStatus) -> dict[str, Any]:
     """File requests answered from the cache vs. from upstream (HEADs too: both count)."""
     hits = misses = 0
-    for (kind, _status, cache), count in mirror.served.requests.items():
+    for (kind, _status, cache), count in now.requests.items():
         if kind != "resolve":
             continue
         if cache in _HITS:
@@ -46,44 +47,38 @@ def _requests(mirror: Mirror) -> dict[str, Any]:
     return {"hits": hits, "misses": misses, "hit_ratio": hits / total if total else None}
 
 
-def _bytes(mirror: Mirror) -> dict[str, int]:
+def _bytes(now: MirrorStatus) -> dict[str, int]:
     """Bandwidth saved: every byte served from the cache is one not fetched upstream."""
-    served = mirror.served.body_bytes
-    from_cache = sum(served[c] for c in _HITS)
+    served = now.served_bytes
+    from_cache = sum(served.get(c, 0) for c in _HITS)
     return {
-        "served": sum(served[c] for c in _FILE_STATUSES),
+        "served": sum(served.get(c, 0) for c in _FILE_STATUSES),
         "from_cache": from_cache,
-        "upstream": sum(s.body_bytes for s in mirror.pool.stats.values()),
+        "upstream": sum(u.body_bytes for u in now.upstreams),
         "saved": from_cache,
     }
 
 
-def _cache(mirror: Mirror) -> dict[str, int]:
-    blobs, size = mirror.index.blob_totals()
-    return {"blobs": blobs, "bytes": size, "quota": mirror.quota_bytes}  # 0: no quota
-
-
-def _transfer(fill: Fill) -> dict[str, Any]:
-    done = sum(segment.position - segment.start for segment in fill.segments)
+def _transfer(transfer: Transfer) -> dict[str, Any]:
+    repo = transfer.repo
     return {
-        "key": fill.key,
-        "repo": fill.source.repo.name,
-        "repo_type": fill.source.repo.repo_type.value,
-        "path": fill.source.entry.path,
-        "size": fill.size,
-        "done": done,
+        "key": transfer.key,
+        "repo": repo.name,
+        "repo_type": repo.repo_type.value,
+        "path": transfer.path,
+        "size": transfer.size,
+        "done": transfer.done,
     }
 
 
-def _upstreams(mirror: Mirror) -> list[dict[str, Any]]:
-    pool = mirror.pool
+def _upstreams(now: MirrorStatus) -> list[dict[str, Any]]:
     return [
         {
-            "name": client.name,
-            "state": "offline" if pool.offline else pool.breakers[client.name].state,
-            "requests": pool.stats[client.name].requests,
-            "failures": pool.stats[client.name].failures,
-            "bytes": pool.stats[client.name].body_bytes,
+            "name": u.name,
+            "state": "offline" if now.offline else u.state,
+            "requests": u.requests,
+            "failures": u.failures,
+            "bytes": u.body_bytes,
         }
-        for client in pool.clients
+        for u in now.upstreams
     ]

@@ -14,14 +14,23 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+from typing import Any
 
-from hubmirror.errors import BlobMissing, EntryNotFound, RevisionNotFound, UpstreamUnavailable
+from hubmirror.errors import (
+    BlobMissing,
+    EntryNotFound,
+    InvalidCredentials,
+    NoSuchRoute,
+    RevisionNotFound,
+    UpstreamUnavailable,
+)
 from hubmirror.hub import payloads
 from hubmirror.hub.routes import RepoApi
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
 from hubmirror.mirror.access.admission import AccessRules, Admission
-from hubmirror.mirror.access.audit import AuditLog, NoAudit
+from hubmirror.mirror.access.audit import AuditLog, AuditRecord, NoAudit
 from hubmirror.mirror.access.callers import Caller, Identities, PassThrough
 from hubmirror.mirror.access.disclosure import Disclosure, Viewer
 from hubmirror.mirror.access.policy import CONFIRMED_TOKENS, AccessPolicy
@@ -40,6 +49,8 @@ from hubmirror.mirror.fills.registry import FillEvents, Fills
 from hubmirror.mirror.fills.shared import Shared
 from hubmirror.mirror.fills.state import Fill, FillClaim, FillPlan, FillSource
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
+from hubmirror.mirror.status import MirrorStatus, StoreUsage, mirror_status, store_usage
+from hubmirror.mirror.views import ApprovalsPage, CommitFiles, RepoContents
 from hubmirror.mirror.xet.announce import XetAnnouncements
 from hubmirror.mirror.xet.hashes import XetHashes
 from hubmirror.storage.blobs import BlobStore
@@ -241,11 +252,6 @@ class Mirror:
         return self.file_answers.small_body(answer)
 
     @property
-    def quota_bytes(self) -> int:
-        """``max_size``: the store's quota in bytes (0: none), for the dashboard."""
-        return self.quota.max_size
-
-    @property
     def streams_from_store(self) -> bool:
         """No local tier: stored blobs are sent straight from the object store."""
         return self.file_answers.streams_from_store
@@ -375,3 +381,90 @@ class Mirror:
         """Keep ``commit``'s complete listing: its files are then known without upstream."""
         entries = self.snapshots.record(repo, commit, info, items)
         self.file_answers.remember_entries(repo, commit, entries)
+
+    # status: what /metrics and the dashboard show (status.py) -------------------------
+    def status(self) -> MirrorStatus:
+        """A snapshot of the counters, upstreams, fills and tier kept in memory (no I/O)."""
+        return mirror_status(self.served, self.pool, self.fills, self.shared, self.quota.max_size)
+
+    def store_usage(self, *, fresh: bool = False) -> StoreUsage:
+        """Blobs and bytes stored, the disk, evictions. The index's totals are reused for a
+        few seconds, unless ``fresh``: a scrape from several Prometheis must not scan the
+        blobs table each time, while one visitor's page shows what was just stored."""
+        totals = self.index.blob_totals() if fresh else self.store_totals.get()
+        return store_usage(totals, self.store, self.quota.max_size, self.evictions)
+
+    def now(self) -> float:
+        """The mirror's clock (Unix time): admin sessions expire by it."""
+        return self.clock()
+
+    # requests served and the audit log (access/audit.py) -------------------------------
+    def count_request(self, kind: str, status: int, cache: str, body_bytes: int) -> None:
+        """Count an answered request (route kind, status, cache status) for ``status``."""
+        self.served.record(kind, status, cache, body_bytes)
+
+    @property
+    def auditing(self) -> bool:
+        """Is the audit log on? If not, the server need not describe requests for it."""
+        return self.audit.enabled
+
+    def audit_request(self, record: dict[str, Any]) -> None:
+        """Queue the audit record of a download or a refusal (written within a second)."""
+        self.audit.add(record)
+
+    def audit_entries(
+        self,
+        limit: int,
+        repo: RepoId | None = None,
+        since: float | None = None,
+        who: str | None = None,
+    ) -> list[AuditRecord]:
+        """The newest ``limit`` audit records matching every filter given, oldest first."""
+        return self.index.audit.find(repo, since, who, limit)
+
+    # approvals (access/admission.py) and the repo browser, for the dashboard ----------
+    def pending_approvals(self, limit: int, offset: int) -> ApprovalsPage:
+        """One page of the repos awaiting a decision, newest first, and how many wait."""
+        records = self.index.access
+        return ApprovalsPage(records.pending_count(), records.pending_page(limit, offset))
+
+    def decide_approval(self, repo: RepoId, state: str, who: str) -> None:
+        """Approve or deny ``repo`` (``state``), and at once: admission's remembered
+        verdict is dropped, as the operator who just decided expects."""
+        self.index.access.decide(repo, state, who, self.clock())
+        self.admission.forget(repo)
+
+    def repo_contents(self, repo: RepoId) -> RepoContents:
+        """Revisions of ``repo`` and the files of each commit the index lists."""
+        revisions = self.index.revisions_of(repo)
+        commits = [
+            CommitFiles(commit, self.index.cached_files(repo, commit))
+            for commit in self.index.commits_of(repo)
+        ]
+        return RepoContents(revisions, commits)
+
+    # another node of the cluster reads this node's fills (server/peers.py) -------------
+    def check_node_request(self, headers: Mapping[str, str], method: str, path: str) -> None:
+        """Raise unless another node of this cluster signed the request: its answer
+        may carry bytes of gated or private repos."""
+        cluster = self.shared.cluster if self.shared is not None else None
+        if cluster is None:
+            raise NoSuchRoute("this mirror runs alone: it has no node routes")
+        if cluster.verify(headers, method, path) is None:
+            raise InvalidCredentials("node request not signed with this cluster's secret")
+
+    def node_fill(self, key: str) -> Fill | None:
+        """The fill of blob ``key`` running here, in this process or another worker's."""
+        return self.fills.running.get(key) or self.fills.follow_local(key)
+
+    def node_blob(self, key: str) -> tuple[Path, int] | None:
+        """The file and size of the blob ``key`` names (a sha256, or ``git-`` and a git
+        blob sha1), if the index has it; the file may still be gone from this disk."""
+        blob = self.index.blob_by_id(key.removeprefix("git-"))
+        return (self.store.path_for(blob.sha256), blob.size) if blob else None
+
+    # shutting down (cli/serve.py) -----------------------------------------------------
+    async def drain_fills(self, seconds: float) -> None:
+        """Give running fills up to ``seconds`` to finish; ``close`` cuts the rest, which
+        keep their bytes to resume."""
+        await self.fills.drain(seconds)

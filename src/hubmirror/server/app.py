@@ -184,8 +184,8 @@ class AccessLogger(AbstractAccessLogger):
         sent = 0 if request.method == "HEAD" else _body_bytes(request, response)
         kind = _kind(request.raw_path)
         mirror = request[CONTEXT].mirror
-        mirror.served.record(kind, response.status, cache, sent)
-        if kind != "other" and mirror.audit.enabled and _audited(request, response, kind):
+        mirror.count_request(kind, response.status, cache, sent)
+        if kind != "other" and mirror.auditing and _audited(request, response, kind):
             _audit_answer(request, response, sent, cache)
         if not self.logger.isEnabledFor(logging.INFO) or self.logger.disabled:
             return
@@ -247,7 +247,7 @@ def _cut_short(request: web.BaseRequest, response: web.StreamResponse, sent: int
 
 def _audit_cut_short(request: web.BaseRequest, why: str) -> None:
     """A download that broke off mid-body; bytes are those handed to the socket, headers too."""
-    if request[CONTEXT].mirror.audit.enabled:
+    if request[CONTEXT].mirror.auditing:
         sent = request.writer.output_size
         _audit(request, {"event": "download", "bytes": sent, "reason": f"interrupted: {why}"})
 
@@ -272,7 +272,7 @@ def _audit(request: web.BaseRequest, outcome: dict) -> None:
         "method": request.method,
         "action": "resolve" if isinstance(route, Resolve) else route.action,
     }
-    request[CONTEXT].mirror.audit.add(outcome)
+    request[CONTEXT].mirror.audit_request(outcome)
 
 
 def _fingerprint(request: web.BaseRequest) -> str:

@@ -11,12 +11,18 @@ cache=~"HIT|STALE|MISS"}[5m]))``; ``hubmirror_cache_hit_ratio`` is the same sinc
 from __future__ import annotations
 
 import json
-import shutil
 
 from aiohttp import web
 
-from hubmirror.mirror.fills.origins import XetUpstreamOrigin
 from hubmirror.mirror.service import Mirror
+from hubmirror.mirror.status import (
+    FillCounts,
+    MirrorStatus,
+    NodeStatus,
+    StoreUsage,
+    TierStatus,
+    XetUpstreamStatus,
+)
 from hubmirror.server.context import mirror_of
 from hubmirror.upstream.pool import LATENCY_BUCKETS
 
@@ -35,21 +41,21 @@ async def handle_health(request: web.Request, ready: bool) -> web.Response:
 
 
 def render(mirror: Mirror) -> str:
+    status, usage = mirror.status(), mirror.store_usage()
     lines: list[str] = []
-    _served(lines, mirror)
-    _upstreams(lines, mirror)
-    _latency(lines, mirror)
-    _fills(lines, mirror)
-    _xet_upstream(lines, mirror)
-    _store(lines, mirror)
+    _served(lines, status)
+    _upstreams(lines, status)
+    _latency(lines, status)
+    _fills(lines, status)
+    _xet_upstream(lines, status.xet_upstream)
+    _store(lines, usage)
     return "\n".join(lines) + "\n"
 
 
-def _served(lines: list[str], mirror: Mirror) -> None:
-    served = mirror.served
+def _served(lines: list[str], status: MirrorStatus) -> None:
     _family(lines, "hubmirror_requests_total", "counter", "Requests by route, status, cache.")
-    for (kind, status, cache), count in sorted(served.requests.items()):
-        labels = f'route="{kind}",status="{status}",cache="{cache}"'
+    for (kind, code, cache), count in sorted(status.requests.items()):
+        labels = f'route="{kind}",status="{code}",cache="{cache}"'
         lines.append(f"hubmirror_requests_total{{{labels}}} {count}")
     _family(
         lines,
@@ -57,24 +63,23 @@ def _served(lines: list[str], mirror: Mirror) -> None:
         "counter",
         "Body bytes sent, by cache status (HIT/STALE: from the store; MISS: from fills).",
     )
-    for cache, count in sorted(served.body_bytes.items()):
+    for cache, count in sorted(status.served_bytes.items()):
         lines.append(f'hubmirror_served_bytes_total{{cache="{cache}"}} {count}')
     _gauge(
         lines,
         "hubmirror_cache_hit_ratio",
         "File requests answered from the store (HIT or STALE) over HIT+STALE+MISS, since start.",
-        served.hit_ratio(),
+        status.hit_ratio,
     )
     _gauge(
         lines,
         "hubmirror_cache_hit_bytes_ratio",
         "Body bytes sent from the store over all file body bytes sent, since start.",
-        served.byte_hit_ratio(),
+        status.byte_hit_ratio,
     )
 
 
-def _upstreams(lines: list[str], mirror: Mirror) -> None:
-    pool = mirror.pool
+def _upstreams(lines: list[str], status: MirrorStatus) -> None:
     rows = [
         ("hubmirror_upstream_requests_total", "Upstream requests.", "requests"),
         ("hubmirror_upstream_failures_total", "Upstream transport/5xx failures.", "failures"),
@@ -82,9 +87,9 @@ def _upstreams(lines: list[str], mirror: Mirror) -> None:
     ]
     for name, help_text, attr in rows:
         _family(lines, name, "counter", help_text)
-        for upstream, stats in pool.stats.items():
-            lines.append(f'{name}{{upstream="{upstream}"}} {getattr(stats, attr)}')
-    states = {name: breaker.state for name, breaker in pool.breakers.items()}
+        for upstream in status.upstreams:
+            lines.append(f'{name}{{upstream="{upstream.name}"}} {getattr(upstream, attr)}')
+    states = {upstream.name: upstream.state for upstream in status.upstreams}
     _family(lines, "hubmirror_upstream_breaker_state", "gauge", "0 closed, 1 half-open, 2 open.")
     for upstream, state in states.items():
         lines.append(
@@ -102,26 +107,30 @@ def _upstreams(lines: list[str], mirror: Mirror) -> None:
         "1 when the upstream is used: breaker closed and the mirror not offline.",
     )
     for upstream, state in states.items():
-        up = int(state == "closed" and not pool.offline)
+        up = int(state == "closed" and not status.offline)
         lines.append(f'hubmirror_upstream_up{{upstream="{upstream}"}} {up}')
-    _gauge(lines, "hubmirror_offline", "1 while the mirror is in offline mode.", int(pool.offline))
+    _gauge(
+        lines, "hubmirror_offline", "1 while the mirror is in offline mode.", int(status.offline)
+    )
 
 
-def _latency(lines: list[str], mirror: Mirror) -> None:
+def _latency(lines: list[str], status: MirrorStatus) -> None:
     name = "hubmirror_upstream_latency_seconds"
     _family(lines, name, "histogram", "Time from an upstream request to its response headers.")
-    for upstream, stats in mirror.pool.stats.items():
+    for upstream in status.upstreams:
+        label = f'upstream="{upstream.name}"'
         running = 0
-        for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), stats.latency, strict=True):
+        for bound, count in zip((*LATENCY_BUCKETS, "+Inf"), upstream.latency, strict=True):
             running += count
-            lines.append(f'{name}_bucket{{upstream="{upstream}",le="{bound}"}} {running}')
-        lines.append(f'{name}_sum{{upstream="{upstream}"}} {stats.latency_sum:.6f}')
-        lines.append(f'{name}_count{{upstream="{upstream}"}} {running}')
+            lines.append(f'{name}_bucket{{{label},le="{bound}"}} {running}')
+        lines.append(f"{name}_sum{{{label}}} {upstream.latency_sum:.6f}")
+        lines.append(f"{name}_count{{{label}}} {running}")
 
 
-def _fills(lines: list[str], mirror: Mirror) -> None:
-    fills = mirror.fills
-    _gauge(lines, "hubmirror_fills_in_flight", "Blobs being fetched right now.", len(fills.running))
+def _fills(lines: list[str], status: MirrorStatus) -> None:
+    fills = status.fills
+    in_flight = len(status.transfers)
+    _gauge(lines, "hubmirror_fills_in_flight", "Blobs being fetched right now.", in_flight)
     rows = [
         ("completed", "Fills that stored a verified blob."),
         ("failed", "Fills that gave up (upstream, integrity or disk errors)."),
@@ -130,47 +139,48 @@ def _fills(lines: list[str], mirror: Mirror) -> None:
     for outcome, help_text in rows:
         name = f"hubmirror_fills_{outcome}_total"
         _family(lines, name, "counter", help_text)
-        lines.append(f"{name} {fills.outcomes[outcome]}")
+        lines.append(f"{name} {getattr(fills, outcome)}")
     name = "hubmirror_fills_by_origin_total"
     _family(lines, name, "counter", "Completed fills by where their bytes came from at the end.")
     for origin in ("upstream", "store", "peer"):
-        lines.append(f'{name}{{origin="{origin}"}} {fills.outcomes[f"from_{origin}"]}')
-    if mirror.shared is not None:
-        _shared(lines, mirror)
+        lines.append(f'{name}{{origin="{origin}"}} {getattr(fills, f"from_{origin}")}')
+    if status.tier is not None:
+        _shared(lines, status.tier, fills, status.node)
 
 
-def _shared(lines: list[str], mirror: Mirror) -> None:
+def _shared(lines: list[str], tier: TierStatus, fills: FillCounts, node: NodeStatus | None) -> None:
     """The object store's local tier and, in a cluster, this node's fill leases."""
-    shared, fills = mirror.shared, mirror.fills
-    _gauge(
-        lines, "hubmirror_local_tier_bytes", "Bytes of blobs on this node's disk.", shared.tier.used
-    )
-    _gauge(lines, "hubmirror_local_tier_limit_bytes", "local_tier_size.", shared.tier.limit)
+    _gauge(lines, "hubmirror_local_tier_bytes", "Bytes of blobs on this node's disk.", tier.used)
+    _gauge(lines, "hubmirror_local_tier_limit_bytes", "local_tier_size.", tier.limit)
     name = "hubmirror_local_tier_removed_total"
     _family(lines, name, "counter", "Blobs removed from this disk (the object store keeps them).")
-    lines.append(f"{name} {shared.tier.removed}")
+    lines.append(f"{name} {tier.removed}")
     name = "hubmirror_fills_unshared_total"
     _family(lines, name, "counter", "Fills whose blob could not be put in the object store.")
-    lines.append(f"{name} {fills.outcomes['unshared']}")
-    if shared.cluster is not None:
-        held = len(shared.cluster.held)
+    lines.append(f"{name} {fills.unshared}")
+    if node is not None:
+        held = node.leases_held
         _gauge(lines, "hubmirror_fill_leases_held", "Fill leases this node holds.", held)
 
 
-def _store(lines: list[str], mirror: Mirror) -> None:
-    blobs, size = mirror.store_totals.get()
-    _gauge(lines, "hubmirror_cache_blobs", "Verified blobs in the store (index).", blobs)
-    _gauge(lines, "hubmirror_cache_size_bytes", "Bytes of verified blobs in the store.", size)
-    disk = shutil.disk_usage(mirror.store.tmp)  # one statvfs: cheap enough for every scrape
+def _store(lines: list[str], usage: StoreUsage) -> None:
+    _gauge(lines, "hubmirror_cache_blobs", "Verified blobs in the store (index).", usage.blobs)
     _gauge(
-        lines, "hubmirror_disk_free_bytes", "Free bytes on the data directory's disk.", disk.free
+        lines, "hubmirror_cache_size_bytes", "Bytes of verified blobs in the store.", usage.bytes
     )
-    _gauge(lines, "hubmirror_disk_size_bytes", "Size of the data directory's disk.", disk.total)
-    count, freed = mirror.evictions.count, mirror.evictions.bytes  # both 0 without a quota
+    _gauge(
+        lines,
+        "hubmirror_disk_free_bytes",
+        "Free bytes on the data directory's disk.",
+        usage.disk_free,
+    )
+    _gauge(
+        lines, "hubmirror_disk_size_bytes", "Size of the data directory's disk.", usage.disk_size
+    )
     _family(lines, "hubmirror_evictions_total", "counter", "Blobs evicted to honour the quota.")
-    lines.append(f"hubmirror_evictions_total {count}")
+    lines.append(f"hubmirror_evictions_total {usage.evicted}")  # 0 without a quota
     _family(lines, "hubmirror_evicted_bytes_total", "counter", "Bytes evicted for the quota.")
-    lines.append(f"hubmirror_evicted_bytes_total {freed}")
+    lines.append(f"hubmirror_evicted_bytes_total {usage.evicted_bytes}")
 
 
 def _gauge(lines: list[str], name: str, help_text: str, value: float) -> None:
@@ -183,24 +193,23 @@ def _family(lines: list[str], name: str, kind: str, help_text: str) -> None:
     lines.append(f"# TYPE {name} {kind}")
 
 
-def _xet_upstream(lines: list[str], mirror: Mirror) -> None:
+def _xet_upstream(lines: list[str], xet: XetUpstreamStatus | None) -> None:
     """Setting ``xet_upstream``: fill segments fetched through hf_xet, their bytes, the
     segments that fell back to HTTP, and the most streamed bytes held in memory at once."""
-    origin = mirror.fills.upstream
-    if not isinstance(origin, XetUpstreamOrigin):
+    if xet is None:
         return
     rows = [
-        ("segments", "xet_segments", "Fill segments fetched from upstream through hf_xet."),
-        ("bytes", "xet_bytes", "Blob bytes fetched from upstream through hf_xet."),
-        ("fallbacks", "xet_fallbacks", "Fill segments whose Xet fetch failed (then HTTP)."),
+        ("segments", xet.segments, "Fill segments fetched from upstream through hf_xet."),
+        ("bytes", xet.bytes, "Blob bytes fetched from upstream through hf_xet."),
+        ("fallbacks", xet.fallbacks, "Fill segments whose Xet fetch failed (then HTTP)."),
     ]
-    for suffix, key, help_text in rows:
+    for suffix, count, help_text in rows:
         name = f"hubmirror_xet_upstream_{suffix}_total"
         _family(lines, name, "counter", help_text)
-        lines.append(f"{name} {origin.counts[key]}")
+        lines.append(f"{name} {count}")
     _gauge(
         lines,
         "hubmirror_xet_upstream_held_peak_bytes",
         "Most bytes of Xet streams held in memory at once since start (bounded).",
-        origin.fetcher.held.peak,
+        xet.held_peak,
     )

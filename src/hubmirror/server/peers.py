@@ -15,7 +15,7 @@ import re
 
 from aiohttp import web
 
-from hubmirror.errors import InvalidCredentials, InvalidInput, NoSuchRoute
+from hubmirror.errors import InvalidInput, NoSuchRoute
 from hubmirror.server import responses
 from hubmirror.server.context import mirror_of
 from hubmirror.server.ranges import parse_range
@@ -30,17 +30,13 @@ def is_node_route(raw_path: str) -> bool:
 
 async def handle_node_fill(request: web.BaseRequest) -> web.StreamResponse:
     mirror = mirror_of(request)
-    cluster = mirror.shared.cluster if mirror.shared is not None else None
     path = request.raw_path.split("?", 1)[0]
-    if cluster is None:
-        raise NoSuchRoute("this mirror runs alone: it has no node routes")
-    if cluster.verify(request.headers, request.method, path) is None:
-        raise InvalidCredentials("node request not signed with this cluster's secret")
+    mirror.check_node_request(request.headers, request.method, path)
     key = path[len(FILL_ROUTE) :]
     if not _KEY.fullmatch(key):
         raise InvalidInput(f"not a blob key: {key!r}")
     range_spec = parse_range(request.headers.get("Range"))
-    fill = mirror.fills.running.get(key) or mirror.fills.follow_local(key)
+    fill = mirror.node_fill(key)
     if fill is not None:
         start, end = range_spec.span(fill.size) if range_spec else (0, fill.size - 1)
         resp = await responses.start(request, {}, fill.size, (start, end))
@@ -52,9 +48,7 @@ async def handle_node_fill(request: web.BaseRequest) -> web.StreamResponse:
 
 async def _send_local(request: web.BaseRequest, key: str, range_spec) -> web.StreamResponse:
     """The blob from this node's disk, if it is there."""
-    mirror = mirror_of(request)
-    blob = mirror.index.blob_by_id(key.removeprefix("git-"))
-    path = mirror.store.path_for(blob.sha256) if blob else None
+    path, size = mirror_of(request).node_blob(key) or (None, 0)
     try:
         fd = os.open(path, os.O_RDONLY) if path else None
     except FileNotFoundError:
@@ -62,8 +56,8 @@ async def _send_local(request: web.BaseRequest, key: str, range_spec) -> web.Str
     if fd is None:
         raise NoSuchRoute(f"no fill of {key} on this node")
     try:
-        start, end = range_spec.span(blob.size) if range_spec else (0, blob.size - 1)
-        resp = await responses.start(request, {}, blob.size, (start, end))
+        start, end = range_spec.span(size) if range_spec else (0, size - 1)
+        resp = await responses.start(request, {}, size, (start, end))
         await responses.send_file(resp, fd, start, end)
     finally:
         os.close(fd)

@@ -1,0 +1,202 @@
+"""What the mirror is doing, as plain values: ``/metrics`` and the dashboard render these.
+
+The server and the dashboard must not read the mirror's parts (counters, pool,
+fills, local tier) themselves: they ask ``Mirror.status`` and ``Mirror.store_usage``
+for one snapshot and format it. A snapshot is copied out of the live objects, so a
+page rendered from it is consistent and cannot change what it reads.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hubmirror.mirror.cache.eviction import EvictionCounter
+from hubmirror.mirror.fills.origins import XetUpstreamOrigin
+from hubmirror.mirror.fills.registry import Fills
+from hubmirror.mirror.fills.shared import Shared
+from hubmirror.mirror.fills.state import Fill
+from hubmirror.mirror.metrics import ServedCounters
+from hubmirror.storage.blobs import BlobStore
+from hubmirror.types import RepoId
+from hubmirror.upstream.pool import UpstreamPool
+
+
+@dataclass(frozen=True)
+class UpstreamStatus:
+    name: str
+    state: str  # the circuit breaker's: closed, half-open or open
+    requests: int
+    failures: int
+    body_bytes: int  # blob bytes fetched from it
+    latency: tuple[int, ...]  # answers per bucket of LATENCY_BUCKETS, the last: slower
+    latency_sum: float
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A fill running on this node; ``repo`` is None for another worker's fill read along."""
+
+    key: str
+    repo: RepoId | None
+    path: str
+    size: int
+    done: int  # bytes fetched so far
+
+
+@dataclass(frozen=True)
+class FillCounts:
+    """How fills ended since start; ``from_*``: where a completed fill's bytes came from."""
+
+    completed: int
+    failed: int
+    interrupted: int
+    from_upstream: int
+    from_store: int
+    from_peer: int
+    unshared: int  # stored here, but not put in the object store
+
+
+@dataclass(frozen=True)
+class TierStatus:
+    """This node's disk in front of the object store."""
+
+    used: int
+    limit: int
+    removed: int
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """This node in a cluster: its name, where peers reach it, the fill leases it holds."""
+
+    name: str
+    address: str
+    leases_held: int
+
+
+@dataclass(frozen=True)
+class XetUpstreamStatus:
+    """Fill segments fetched through hf_xet (setting ``xet_upstream``)."""
+
+    segments: int
+    bytes: int
+    fallbacks: int  # segments whose Xet fetch failed, then fetched over HTTP
+    held_peak: int  # most bytes of Xet streams held in memory at once
+
+
+@dataclass(frozen=True)
+class MirrorStatus:
+    """Counters and state kept in memory; reading them costs no I/O."""
+
+    requests: Mapping[tuple[str, int, str], int]  # (route kind, status, cache status)
+    served_bytes: Mapping[str, int]  # body bytes by cache status
+    hit_ratio: float  # file requests from stored bytes; 0 before any
+    byte_hit_ratio: float
+    upstreams: tuple[UpstreamStatus, ...]
+    offline: bool
+    transfers: tuple[Transfer, ...]
+    fills: FillCounts
+    tier: TierStatus | None  # None without an object store
+    node: NodeStatus | None  # None unless this node is in a cluster
+    xet_upstream: XetUpstreamStatus | None  # None unless xet_upstream is on
+    quota: int  # max_size in bytes; 0: none
+
+
+@dataclass(frozen=True)
+class StoreUsage:
+    """The store's size from the index, the data directory's disk, and evictions."""
+
+    blobs: int
+    bytes: int
+    quota: int  # max_size in bytes; 0: none
+    disk_free: int
+    disk_size: int
+    evicted: int  # blobs evicted for the quota since start
+    evicted_bytes: int
+
+
+def mirror_status(
+    served: ServedCounters, pool: UpstreamPool, fills: Fills, shared: Shared | None, quota: int
+) -> MirrorStatus:
+    return MirrorStatus(
+        requests=dict(served.requests),
+        served_bytes=dict(served.body_bytes),
+        hit_ratio=served.hit_ratio(),
+        byte_hit_ratio=served.byte_hit_ratio(),
+        upstreams=_upstreams(pool),
+        offline=pool.offline,
+        transfers=tuple(_transfer(fill) for fill in list(fills.running.values())),
+        fills=_fill_counts(fills),
+        tier=_tier(shared),
+        node=_node(shared),
+        xet_upstream=_xet_upstream(fills),
+        quota=quota,
+    )
+
+
+def store_usage(
+    totals: tuple[int, int], store: BlobStore, quota: int, evicted: EvictionCounter
+) -> StoreUsage:
+    """``totals``: (blobs, bytes) as the index counts them."""
+    disk = shutil.disk_usage(store.tmp)  # one statvfs: cheap enough for every scrape
+    blobs, size = totals
+    return StoreUsage(blobs, size, quota, disk.free, disk.total, evicted.count, evicted.bytes)
+
+
+def _upstreams(pool: UpstreamPool) -> tuple[UpstreamStatus, ...]:
+    return tuple(
+        UpstreamStatus(
+            name,
+            pool.breakers[name].state,
+            stats.requests,
+            stats.failures,
+            stats.body_bytes,
+            tuple(stats.latency),
+            stats.latency_sum,
+        )
+        for name, stats in pool.stats.items()
+    )
+
+
+def _transfer(fill: Fill) -> Transfer:
+    done = sum(segment.position - segment.start for segment in fill.segments)
+    source = fill.source
+    return Transfer(fill.key, source.repo, source.entry.path, fill.size, done)
+
+
+def _fill_counts(fills: Fills) -> FillCounts:
+    n = fills.outcomes
+    return FillCounts(
+        n["completed"],
+        n["failed"],
+        n["interrupted"],
+        n["from_upstream"],
+        n["from_store"],
+        n["from_peer"],
+        n["unshared"],
+    )
+
+
+def _tier(shared: Shared | None) -> TierStatus | None:
+    if shared is None:
+        return None
+    return TierStatus(shared.tier.used, shared.tier.limit, shared.tier.removed)
+
+
+def _node(shared: Shared | None) -> NodeStatus | None:
+    cluster = shared.cluster if shared is not None else None
+    if cluster is None:
+        return None
+    return NodeStatus(cluster.node, cluster.address, len(cluster.held))
+
+
+def _xet_upstream(fills: Fills) -> XetUpstreamStatus | None:
+    origin = fills.upstream
+    if not isinstance(origin, XetUpstreamOrigin):
+        return None
+    n = origin.counts
+    return XetUpstreamStatus(
+        n["xet_segments"], n["xet_bytes"], n["xet_fallbacks"], origin.fetcher.held.peak
+    )
