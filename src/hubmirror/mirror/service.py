@@ -318,6 +318,8 @@ class Mirror:
 
     # Xet use cases (xet/serving.py): the token route and the CAS, for server/xet.py ------
     def _xet_serving(self) -> XetServing:
+        """The Xet use cases, built from the parts above. The facade itself is their
+        ``downloads``: a Xet request takes the access decision ``/resolve/`` takes."""
         sources = XorbSources(
             index=self.index,
             announced=self.index.xet,
