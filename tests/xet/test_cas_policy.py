@@ -228,16 +228,3 @@ def test_xorb_bytes_are_the_blob_behind_chunk_headers_read_in_windows():
 def test_a_short_read_of_the_blob_is_an_integrity_error():
     with pytest.raises(IntegrityError, match="shorter"):
         _xorb_bytes(b"x" * 100, MemoryReads(b"x" * 100, window=xet.CHUNK, short=1))
-
-
-def test_the_secret_is_read_from_the_index_once():
-    class Records:
-        calls = 0
-
-        def secret(self):
-            self.calls += 1
-            return "s"
-
-    records = Records()
-    assert reconstruction.secret_of(records) == reconstruction.secret_of(records) == "s"
-    assert records.calls == 1

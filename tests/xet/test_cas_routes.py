@@ -114,7 +114,7 @@ def test_a_tampered_xorb_url_is_403(server, field):
 def test_an_expired_xorb_url_is_403(server):
     served = cas.fill(server, "config.json")
     url = _xorb_url(server, served)
-    server.mirror.clock = lambda: time.time() + 2 * 3600  # read by the route at request time
+    server.mirror.xet_serving.clock = lambda: time.time() + 2 * 3600  # read at request time
     assert http.get(url).status == 403
 
 

@@ -11,7 +11,6 @@ upstream within the deadline), ``blobuse`` (readers and access times), ``fills``
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -20,13 +19,10 @@ from typing import Any
 
 from hubmirror.errors import (
     BlobMissing,
-    EntryNotFound,
     InvalidCredentials,
     NoSuchRoute,
-    RevisionNotFound,
     UpstreamUnavailable,
 )
-from hubmirror.hub import payloads
 from hubmirror.hub.routes import RepoApi
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
 from hubmirror.mirror.access.admission import AccessRules, Admission
@@ -53,8 +49,11 @@ from hubmirror.mirror.status import MirrorStatus, StoreUsage, mirror_status, sto
 from hubmirror.mirror.views import ApprovalsPage, CommitFiles, RepoContents
 from hubmirror.mirror.xet.announce import XetAnnouncements
 from hubmirror.mirror.xet.hashes import XetHashes
+from hubmirror.mirror.xet.reconstruction import CasFile
+from hubmirror.mirror.xet.serving import CasRequest, Span, XetServing
+from hubmirror.mirror.xet.xorbs import XorbRead, XorbSources
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.types import FileEntry, FileRef, RepoId, RepoPath, RepoType, Revision
+from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
 
 __all__ = ["FileAnswer", "Mirror"]
@@ -167,6 +166,7 @@ class Mirror:
             clock=clock,
             bounds=self.bounds,
         )
+        self.xet_serving = self._xet_serving()  # Xet: built last, from the parts above
 
     def identify(self, address: str, authorization: str | None) -> Caller:
         """Who sent a request: a mirror identity, and the token to forward upstream."""
@@ -328,41 +328,58 @@ class Mirror:
         """A tree/paths-info body with ``xetHash`` on the files whose hash is known."""
         return self.xet.listing(body, self.file_answers.blob_for)
 
-    async def xet_read_access(self, repo: RepoId, revision: Revision, auth: str | None) -> str:
-        """The commit ``revision`` names, once ``auth`` may download files of ``repo`` there.
+    # Xet use cases (xet/serving.py): the token route and the CAS, for server/xet.py ------
+    def _xet_serving(self) -> XetServing:
+        """The Xet use cases, built from the parts above. The facade itself is their
+        ``downloads``: a Xet request takes the access decision ``/resolve/`` takes."""
+        sources = XorbSources(
+            index=self.index,
+            announced=self.index.xet,
+            fills=self.fills,
+            files=self.store,
+            use=self,  # touch and reading: the quota and access times behind the facade
+            objects=self.shared.objects if self.shared is not None else None,
+            cluster=self.shared.cluster if self.shared is not None else None,
+            streams_from_store=self.streams_from_store,
+        )
+        return XetServing(
+            enabled=self.xet.enabled,
+            downloads=self,
+            visibilities=self.metadata,
+            revisions=self.revisions,
+            entries=self.index,
+            records=self.index.xet,
+            announced=self.announced,
+            fills=self.fills,
+            xorbs=sources,
+            audit=self.audit,
+            clock=self.clock,
+        )
 
-        A Xet token is the right to read this repo's blobs, so it takes the decision of
-        a download: for a gated or private repo, the one ``file`` makes for a file of it.
-        """
-        try:
-            info = await self.api(RepoApi(repo, "revision", revision), [], None, auth)
-        except UpstreamUnavailable:
-            return await self._xet_access_in_outage(repo, revision, auth)
-        data = json.loads(info.body)
-        commit = payloads.commit_of_info(data)
-        if commit is None:
-            raise RevisionNotFound(f"Invalid rev id: {revision}")
-        if await self.metadata.visibility(repo) != "public":
-            names = [s.get("rfilename") for s in data.get("siblings") or []]
-            name = next((n for n in names if isinstance(n, str) and n), None)
-            if name is None:
-                raise EntryNotFound(f"{repo} has no file to download at {commit}")
-            await self.file(FileRef(repo, Revision(commit), RepoPath(name)), auth)
-        return commit
+    @property
+    def serves_xet(self) -> bool:
+        """``xet_serve``: Xet hashes advertised, the token route and the CAS answered."""
+        return self.xet_serving.enabled
 
-    async def _xet_access_in_outage(
-        self, repo: RepoId, revision: Revision, auth: str | None
-    ) -> str:
-        """Upstream down: the decision a download of a file known at ``revision`` gets now
-        (served from the cache, or refused, as the outage policy says for this caller)."""
-        commit = self.revisions.last_known_commit(repo, revision)
-        entries = self.index.entries_at(repo, commit) if commit else []
-        if not entries:
-            raise UpstreamUnavailable(
-                f"upstream is unreachable and this mirror knows no file of {repo} at {revision}"
-            )
-        await self.file(FileRef(repo, Revision(commit), RepoPath(entries[0].path)), auth)
-        return commit
+    async def xet_token(self, caller: Caller, repo: RepoId, revision: Revision) -> tuple[str, int]:
+        """A Xet read token for ``repo`` and its expiry, once ``caller`` may download there."""
+        return await self.xet_serving.token(caller, repo, revision)
+
+    async def xet_file(self, request: CasRequest, xet_hash: str) -> CasFile:
+        """The file of the token's repo with this Xet hash, once its holder may read it."""
+        return await self.xet_serving.file(request, xet_hash)
+
+    async def xet_reconstruction(
+        self, request: CasRequest, xet_hash: str, wanted: Span | None, version: int, cas_url: str
+    ) -> dict:
+        """A reconstruction's JSON body, its xorb URLs signed for the token's holder."""
+        return await self.xet_serving.reconstruction(request, xet_hash, wanted, version, cas_url)
+
+    def xet_xorb(
+        self, request: CasRequest, xorb_hash: str, query: Mapping[str, str]
+    ) -> contextlib.AbstractAsyncContextManager[XorbRead]:
+        """The xorb a signed URL names, open while it is sent."""
+        return self.xet_serving.xorb(request, xorb_hash, query)
 
     # API (answers/api.py) ---------------------------------------------------
     async def api(

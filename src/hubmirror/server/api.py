@@ -37,7 +37,7 @@ async def handle_api(request: web.Request, route: RepoApi) -> web.Response:
     if answer.link_next:
         headers["Link"] = f'<{base}{answer.link_next}>; rel="next"'
     body = answer.body
-    if mirror.xet.enabled and route.action in _LISTINGS and answer.status == 200:
+    if mirror.serves_xet and route.action in _LISTINGS and answer.status == 200:
         body = mirror.xet_listing(body)
     return web.Response(
         status=answer.status, body=body, headers=headers, content_type="application/json"

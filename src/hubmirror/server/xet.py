@@ -7,7 +7,7 @@ the JSON body. Reconstructions need the token; xorb fetches carry none, so their
 names the token's holder. Every request takes the access decision ``/resolve/`` would take
 now. hf_xet releases before 1.3 ask for reconstructions under older paths
 (``/reconstruction/{hash}`` up to 1.1.9, ``/reconstructions/{hash}`` up to 1.2.0) and read
-the v1 answer: they get it there. Policy lives in ``hubmirror.mirror.xet``; this module
+the v1 answer: they get it there. Policy lives in ``hubmirror.mirror.xet.serving``; this module
 parses requests and writes bytes. Answered only with ``xet_serve``.
 """
 
@@ -19,8 +19,7 @@ import secrets
 
 from aiohttp import web
 
-from hubmirror.errors import EntryNotFound, InvalidInput, NoSuchRoute, RangeNotSatisfiable
-from hubmirror.hub import xet
+from hubmirror.errors import InvalidInput, NoSuchRoute, RangeNotSatisfiable
 from hubmirror.hub.headers import (
     X_CACHE_STATUS,
     X_XET_ACCESS_TOKEN,
@@ -31,9 +30,8 @@ from hubmirror.hub.headers import (
     CacheStatus,
 )
 from hubmirror.hub.routes import RepoApi, Route, split_raw_path
-from hubmirror.mirror.access.callers import Caller
-from hubmirror.mirror.xet import reconstruction, xorbs
-from hubmirror.mirror.xet.tokens import ReadToken, claims_of, issue_token
+from hubmirror.mirror.xet.serving import CasRequest
+from hubmirror.mirror.xet.xorbs import XorbRead
 from hubmirror.server.api import handle_api
 from hubmirror.server.context import (
     address_of,
@@ -45,7 +43,6 @@ from hubmirror.server.context import (
 )
 from hubmirror.server.ranges import parse_range, position
 from hubmirror.server.responses import BODY_STARTED
-from hubmirror.types import RepoId
 
 CAS_ROOT = "xet-cas"
 TELEMETRY_MAX = 1024 * 1024  # bytes of a telemetry report read (and dropped); more is refused
@@ -70,8 +67,7 @@ def is_xet_cas_route(raw_path: str, prefix: str = "") -> bool:
 
 
 async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.StreamResponse:
-    mirror = mirror_of(request)
-    if not mirror.xet.enabled:
+    if not mirror_of(request).serves_xet:
         raise NoSuchRoute("this mirror does not serve Xet (setting xet_serve)")
     segments = split_raw_path(request.raw_path, prefix)[1:]
     match request.method, segments:
@@ -84,103 +80,28 @@ async def handle_xet_cas(request: web.BaseRequest, prefix: str = "") -> web.Stre
         case "POST", ["v1", "telemetry"]:
             return await _telemetry(request)
         case "HEAD", ["v1", "files", xet_hash]:
-            _claims, _caller, found = await authorized_file(request, xet_hash)
+            found = await mirror_of(request).xet_file(cas_request(request), xet_hash)
             return web.Response(headers={"Content-Length": str(found.blob.size)})
     raise NoSuchRoute(f"no Xet CAS route {request.method} /{'/'.join(segments)[:200]}")
 
 
-async def authorized_file(
-    request: web.BaseRequest, xet_hash: str, fetch: bool = False
-) -> tuple[ReadToken, Caller, reconstruction.CasFile]:
-    """The token's claims, its holder, and the file of its repo with this Xet hash, once
-    the holder may read that file now as ``/resolve/`` would decide (401, 403, 400, 404).
-
-    ``fetch`` (a reconstruction: the client's download starts): a file no fill brings
-    yet is fetched, with the holder's credentials: a cold file whose hash upstream
-    announced (the HEAD passed it on and started nothing), one the mirror verified once
-    and let go, or, in a cluster, one only in the object store (onto this node's disk).
-    """
-    mirror = mirror_of(request)
-    records = mirror.index.xet
-    claims = reconstruction.token_claims(
-        reconstruction.secret_of(records), request.headers.get("Authorization"), mirror.clock()
-    )
-    caller = reconstruction.holder_of(mirror, claims, address_of(request))
-    cold = None
-    try:
-        found = reconstruction.file_for_hash(
-            records, claims.repo, xet_hash, mirror.announced.pending_blob
-        )
-    except EntryNotFound:
-        cold = reconstruction.cold_file(mirror, claims.repo, xet_hash) if fetch else None
-        if cold is None:
-            raise
-        found = cold
-    await reconstruction.may_read(mirror, caller, claims.repo, found.commit, found.path)
-    if cold is not None or (fetch and reconstruction.only_in_object_store(mirror, found)):
-        found = start_fill(request, caller, claims.repo, found)
-    return claims, caller, found
-
-
-def start_fill(
-    request: web.BaseRequest, caller: Caller, repo: RepoId, found: reconstruction.CasFile
-) -> reconstruction.CasFile:
-    """Start (or join) the fill of ``found``'s blob for the token's holder, under the same
-    per-client fill limit as a GET, counted against the requesting address."""
-    claim = limits_of(request).fill_claim(address_of(request))
-    return reconstruction.fill(mirror_of(request), caller, repo, found, claim)
+def cas_request(request: web.BaseRequest) -> CasRequest:
+    """Who asks: the client's address, its token, and the per-client fill limit (the same
+    as a GET's, counted against the requesting address) a fill it starts counts against."""
+    address = address_of(request)
+    claim = limits_of(request).fill_claim(address)
+    return CasRequest(address, request.headers.get("Authorization"), claim)
 
 
 async def _reconstruction(request: web.BaseRequest, xet_hash: str, version: int) -> web.Response:
     rate = limits_of(request).rate  # a reconstruction is a file download: one per file
     if rate is not None:
         rate.check(address_of(request))
-    range_spec = parse_range(request.headers.get("Range"))  # bad input: refused before lookups
-    claims, _caller, found = await authorized_file(request, xet_hash, fetch=True)
-    blob = found.blob
-    if blob.size == 0:  # an empty file has no chunk to describe (and is never advertised)
-        raise RangeNotSatisfiable(0)
-    span = range_spec.span(blob.size) if range_spec else (0, blob.size - 1)
-    mirror = mirror_of(request)
-    secret = reconstruction.secret_of(mirror.index.xet)
-    expires = int(mirror.clock()) + reconstruction.URL_TTL
+    wanted = parse_range(request.headers.get("Range"))  # bad input: refused before lookups
     cas_url = f"{base_url(request)}/{CAS_ROOT}"
-    holder = claims_of(reconstruction.bearer_token(request.headers.get("Authorization")))
-
-    def url(xorb: int) -> str:
-        grant = reconstruction.XorbGrant(blob.sha256, xorb, holder, found.commit, found.path)
-        return reconstruction.xorb_url(secret, cas_url, grant, expires)
-
-    body = _json(reconstruction.reconstruction(blob, span, url, version))
-    _audit_download(request, claims, found, span[1] - span[0] + 1)
-    return body
-
-
-def _audit_download(request: web.BaseRequest, claims, found, length: int) -> None:
-    """A Xet client's download, as the audit log records a file GET: who (the holder the
-    token names), which file, how many bytes the reconstruction leads to, HIT or MISS."""
-    audit = mirror_of(request).audit
-    if not audit.enabled:
-        return
-    repo = claims.repo
-    cache = CacheStatus.HIT if found.stored else CacheStatus.MISS
-    audit.add(
-        {
-            "event": "download",
-            "address": address_of(request),
-            "identity": claims.identity,
-            "fingerprint": claims.fingerprint,
-            "repo_type": repo.repo_type.value,
-            "repo": repo.canonical,
-            "commit": found.commit,
-            "path": found.path,
-            "method": request.method,
-            "action": "xet",
-            "bytes": length,
-            "status": 200,
-            "cache": str(cache),
-        }
-    )
+    mirror = mirror_of(request)
+    body = await mirror.xet_reconstruction(cas_request(request), xet_hash, wanted, version, cas_url)
+    return _json(body)
 
 
 def _json(body: dict) -> web.Response:
@@ -206,21 +127,9 @@ async def _drain(request: web.BaseRequest, limit: int) -> None:
 
 async def _xorb(request: web.BaseRequest, xorb_hash: str) -> web.StreamResponse:
     mirror = mirror_of(request)
-    secret = reconstruction.secret_of(mirror.index.xet)
-    grant = reconstruction.verify_xorb_url(secret, xorb_hash, request.query, mirror.clock())
-    claims = reconstruction.grant_claims(secret, grant)
-    caller = reconstruction.holder_of(mirror, claims, address_of(request))
-    await reconstruction.may_read(mirror, caller, claims.repo, grant.commit, grant.path)
-    source = await xorbs.xorb_source(mirror, grant.sha256)
-    if source is None:
-        raise NoSuchRoute(f"xorb {xorb_hash} is not on this mirror (any more)")
-    with mirror.reading(source.key):  # the quota leaves a blob alone while it is sent
-        try:
-            length = xet.xorb_length(source.size, grant.xorb)
-            spans = parse_ranges(request.headers.get("Range"), length)
-            return await _send_xorb(request, source, grant.xorb, spans)
-        finally:
-            source.reads.close()
+    async with mirror.xet_xorb(cas_request(request), xorb_hash, request.query) as xorb:
+        spans = parse_ranges(request.headers.get("Range"), xorb.length)
+        return await _send_xorb(request, xorb, spans)
 
 
 def parse_ranges(header: str | None, length: int) -> list[tuple[int, int]] | None:
@@ -243,30 +152,32 @@ def parse_ranges(header: str | None, length: int) -> list[tuple[int, int]] | Non
     return spans
 
 
-async def _send_xorb(request, source, xorb, spans) -> web.StreamResponse:
-    length = xet.xorb_length(source.size, xorb)
+async def _send_xorb(
+    request: web.BaseRequest, xorb: XorbRead, spans: list[tuple[int, int]] | None
+) -> web.StreamResponse:
     if spans is not None and len(spans) > 1:
-        return await _send_multipart(request, source, xorb, spans)
-    first, last = spans[0] if spans else (0, length - 1)
-    resp = web.StreamResponse(status=206 if spans else 200, headers=_headers(source, _OCTETS))
+        return await _send_multipart(request, xorb, spans)
+    first, last = spans[0] if spans else (0, xorb.length - 1)
+    resp = web.StreamResponse(status=206 if spans else 200, headers=_headers(xorb, _OCTETS))
     if spans:
-        resp.headers["Content-Range"] = f"bytes {first}-{last}/{length}"
+        resp.headers["Content-Range"] = f"bytes {first}-{last}/{xorb.length}"
     resp.content_length = last - first + 1
     await resp.prepare(request)
     request[BODY_STARTED] = True
-    await _write_span(resp, source, xorb, (first, last))
+    await _write_span(resp, xorb, (first, last))
     await resp.write_eof()
     return resp
 
 
-async def _send_multipart(request, source, xorb, spans) -> web.StreamResponse:
+async def _send_multipart(
+    request: web.BaseRequest, xorb: XorbRead, spans: list[tuple[int, int]]
+) -> web.StreamResponse:
     """Several ranges: one ``multipart/byteranges`` body, each part exactly its bytes."""
-    length = xet.xorb_length(source.size, xorb)
     boundary = secrets.token_hex(16)
     heads = [
         (
             f"--{boundary}\r\nContent-Type: {_OCTETS}\r\n"
-            f"Content-Range: bytes {first}-{last}/{length}\r\n\r\n"
+            f"Content-Range: bytes {first}-{last}/{xorb.length}\r\n\r\n"
         ).encode()
         for first, last in spans
     ]
@@ -274,26 +185,26 @@ async def _send_multipart(request, source, xorb, spans) -> web.StreamResponse:
     total = sum(len(h) + last - first + 1 for h, (first, last) in zip(heads, spans, strict=True))
     total += 2 * (len(spans) - 1) + len(tail)  # CRLF before every boundary but the first
     content_type = f"multipart/byteranges; boundary={boundary}"
-    resp = web.StreamResponse(status=206, headers=_headers(source, content_type))
+    resp = web.StreamResponse(status=206, headers=_headers(xorb, content_type))
     resp.content_length = total
     await resp.prepare(request)
     request[BODY_STARTED] = True
     for number, (head, span) in enumerate(zip(heads, spans, strict=True)):
         await resp.write((b"\r\n" if number else b"") + head)
-        await _write_span(resp, source, xorb, span)
+        await _write_span(resp, xorb, span)
     await resp.write(tail)
     await resp.write_eof()
     return resp
 
 
-def _headers(source: xorbs.XorbSource, content_type: str) -> dict[str, str]:
+def _headers(xorb: XorbRead, content_type: str) -> dict[str, str]:
     """The cache status says where the bytes came from, for metrics and the dashboard."""
-    cache = CacheStatus.HIT if source.stored else CacheStatus.MISS
+    cache = CacheStatus.HIT if xorb.stored else CacheStatus.MISS
     return {"Content-Type": content_type, X_CACHE_STATUS: str(cache)}
 
 
-async def _write_span(resp, source, xorb, span) -> None:
-    async for piece in xorbs.xorb_bytes(source.size, xorb, *span, source.reads):
+async def _write_span(resp: web.StreamResponse, xorb: XorbRead, span: tuple[int, int]) -> None:
+    async for piece in xorb.pieces(*span):
         await resp.write(piece)
 
 
@@ -306,20 +217,14 @@ def is_xet_token_route(route: Route) -> bool:
 
 async def handle_xet_token(request: web.Request, route: RepoApi) -> web.Response:
     mirror = mirror_of(request)
-    if not mirror.xet.enabled:  # xet_serve off: answered as any API route it does not serve
+    if not mirror.serves_xet:  # xet_serve off: answered as any API route it does not serve
         return await handle_api(request, route)
     if request.method == "POST":
         raise NoSuchRoute(f"/api/.../{XET_READ_TOKEN}/{{revision}} takes a GET")
     if route.path is not None and route.path.value:  # e.g. refs/pr/1 unquoted
         raise NoSuchRoute(f"/api/.../{XET_READ_TOKEN}/{{revision}}: quote a '/' in it as %2F")
     base = base_url(request)  # a bad Host is refused before any work
-    caller = caller_of(request)
-    mirror.admit(caller, route.repo)
-    commit = await mirror.xet_read_access(route.repo, route.revision, caller.upstream_auth)
-    token, expires = issue_token(
-        mirror.index.xet.secret(), route.repo, mirror.clock(), holder=caller
-    )
-    mirror.audit.decision(caller, route.repo, commit, None, "allowed", "Xet read token")
+    token, expires = await mirror.xet_token(caller_of(request), route.repo, route.revision)
     cas_url = base + XET_CAS_PREFIX
     headers = {
         X_XET_CAS_URL: cas_url,

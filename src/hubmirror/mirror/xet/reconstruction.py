@@ -4,9 +4,11 @@ A Xet client sees only Xet hashes and the token the mirror issued for one repo
 (``tokens``). A hash is answered when that repo holds the blob; the answer
 describes the blob as virtual xorbs (``hub.xet``) whose URLs the mirror signs:
 xorb fetches carry no token, so the URL names the token's holder, one blob, one
-xorb and a few minutes. Every request, reconstruction or xorb fetch, decides access
-again for that holder as ``/resolve/`` would at that moment (``holder_of``,
-``may_read``). The xorb bytes themselves are read by ``xorbs``.
+xorb and a few minutes. These are the pieces, each given only what it reads (the
+index's Xet records, a lookup of announced blobs); ``serving`` joins them with the
+access decision (every request, reconstruction or xorb fetch, decides again for the
+holder as ``/resolve/`` would at that moment) and with fills. The xorb bytes
+themselves are read by ``xorbs``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import weakref
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlencode
 
 from hubmirror.errors import (
@@ -28,30 +30,29 @@ from hubmirror.errors import (
 )
 from hubmirror.hub import xet
 from hubmirror.index.records import StoredBlob
-from hubmirror.mirror.access.callers import Caller
-from hubmirror.mirror.fills.state import Fill, FillClaim, FillSource
+from hubmirror.mirror.fills.state import Fill
 from hubmirror.mirror.xet.announce import checked_by
 from hubmirror.mirror.xet.tokens import ReadToken, read_claims, read_token
-from hubmirror.types import FileRef, RepoId, RepoPath, Revision
+from hubmirror.types import RepoId
 
 URL_TTL = 300  # seconds a signed xorb URL stays valid; an expired one gets a 403, then a new one
 _BEARER = "bearer "
 
 
-_secrets: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # index.xet -> its secret
+class XetFiles(Protocol):
+    """The index's Xet records (``index.xet``): hashes of blobs, and which file has a blob."""
+
+    def blob_of(self, xet_hash: str) -> StoredBlob | None: ...
+
+    def sha256_of(self, xet_hash: str) -> str | None: ...
+
+    def xet_hash_of(self, sha256: str) -> str | None: ...
+
+    def file_with_blob(self, repo: RepoId, blob: StoredBlob) -> tuple[str, str] | None: ...
 
 
 def _none(_xet_hash: str) -> None:
     return None
-
-
-def secret_of(records) -> str:
-    """The Xet secret of ``index.xet``, read once: ``secret()`` runs an insert-if-missing
-    on every call, too dear for every xorb fetch, and the secret never changes."""
-    secret = _secrets.get(records)
-    if secret is None:
-        secret = _secrets[records] = records.secret()
-    return secret
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -70,19 +71,6 @@ def token_claims(secret: str, authorization: str | None, now: float) -> ReadToke
     return claims
 
 
-def holder_of(mirror, claims: ReadToken, address: str) -> Caller:
-    """The token's holder, identified again as a request of theirs would be now and admitted
-    to the token's repo (401 for a mirror token revoked since, 403 for a repo denied since)."""
-    caller = mirror.identify(address, claims.presented)
-    mirror.admit(caller, claims.repo)
-    return caller
-
-
-async def may_read(mirror, caller: Caller, repo: RepoId, commit: str, path: str) -> None:
-    """Raise unless ``/resolve/`` would give ``caller`` this file of ``repo`` now."""
-    await mirror.may_download(caller, FileRef(repo, Revision(commit), RepoPath(path)))
-
-
 @dataclass(frozen=True, slots=True)
 class CasFile:
     """A file of the token's repo, found by its Xet hash: its bytes and where it is."""
@@ -95,7 +83,10 @@ class CasFile:
 
 
 def file_for_hash(
-    records, repo: RepoId, xet_hash: str, pending: Callable[[str], StoredBlob | None] = _none
+    records: XetFiles,
+    repo: RepoId,
+    xet_hash: str,
+    pending: Callable[[str], StoredBlob | None] = _none,
 ) -> CasFile:
     """The file with this Xet hash if the token's repo has it; 400 or 404 otherwise.
 
@@ -115,58 +106,33 @@ def file_for_hash(
     return CasFile(blob, *where, stored)
 
 
-def cold_file(mirror, repo: RepoId, xet_hash: str) -> CasFile | None:
+def cold_file(
+    records: XetFiles, repo: RepoId, xet_hash: str, offered: Callable[[str], StoredBlob | None]
+) -> CasFile | None:
     """A file of ``repo`` with this hash that no fill brings yet: one the mirror verified
     once and let go (a client's listing may be older than the eviction), or one whose hash
-    upstream announced and a HEAD passed on (the client's download starts here, not at
-    the HEAD). ``None`` when the repo has no such file."""
-    records = mirror.index.xet
+    upstream announced and a HEAD passed on (``offered`` finds its blob: the client's
+    download starts here, not at the HEAD). ``None`` when the repo has no such file."""
     sha256 = records.sha256_of(xet_hash)
     if sha256 is not None:
         where = records.file_with_blob(repo, StoredBlob(sha256, "", 0))
         if where is not None:
             return CasFile(StoredBlob(sha256, "", 0), *where, stored=False)
-    offered = mirror.announced.offered_blob(xet_hash)
-    where = records.file_with_blob(repo, offered) if offered is not None else None
+    blob = offered(xet_hash)
+    where = records.file_with_blob(repo, blob) if blob is not None else None
     if where is None:
         return None
-    return CasFile(offered, *where, stored=False, announced=xet_hash)
+    return CasFile(blob, *where, stored=False, announced=xet_hash)
 
 
-def only_in_object_store(mirror, found: CasFile) -> bool:
-    """The object store holds the blob, this node's disk does not (and should: without a
-    local tier, ``local_tier_size=0``, xorbs are read from the store itself)."""
-    shared_only = mirror.shared is not None and not mirror.streams_from_store
-    return found.stored and shared_only and not mirror.store.has(found.blob.sha256)
-
-
-def fill(
-    mirror, caller: Caller, repo: RepoId, found: CasFile, claim: FillClaim | None = None
-) -> CasFile:
-    """Start (or join) the fill of ``found``'s blob with what a download by ``caller`` sends
-    upstream; ``found`` as the fill leaves it. A file found by upstream's announced hash is
-    served only from a fill that checks that hash: else 503 (retry: the blob is being
-    fetched, then hashed) or, once the stored bytes proved to hash otherwise, 404.
-    ``claim``: the per-client fill limit, asked only for a new fill."""
-    entry = mirror.index.get_entry(repo, found.commit, found.path)
-    if entry is None:
-        raise EntryNotFound(f"{found.path} is not known at {found.commit}")
-    sha256 = found.blob.sha256
-    entry = replace(entry, sha256=sha256)  # one fill key with every other reader: the sha256
-    source = FillSource(repo, found.commit, entry, caller.upstream_auth, found.announced)
-    started = mirror.fills.start(source, claim)
-    blob = started.blob or StoredBlob(sha256, found.blob.git_sha1, entry.size)
-    if found.announced is not None:
-        _check_announced(mirror, started, found.announced)
-    return replace(found, blob=blob, stored=found.stored or started.blob is not None)
-
-
-def _check_announced(mirror, started: Fill, announced: str) -> None:
-    """Raise unless ``started`` checks ``announced``, or stored bytes with that hash."""
+def check_announced(records: XetFiles, started: Fill, announced: str) -> None:
+    """Raise unless ``started`` checks ``announced``, or stored bytes with that hash:
+    404 once the stored bytes proved to hash otherwise, else 503 (being fetched, then
+    hashed: retry)."""
     if checked_by(started, announced) is not None:
         return
     if started.blob is not None:
-        verified = mirror.index.xet.xet_hash_of(started.blob.sha256)
+        verified = records.xet_hash_of(started.blob.sha256)
         if verified == announced:
             return
         if verified is not None:
@@ -198,7 +164,7 @@ def xorb_url(secret: str, cas_url: str, grant: XorbGrant, expires: int) -> str:
     return f"{cas_url}/xorbs/{xorb_hash}?{urlencode(query)}"
 
 
-def verify_xorb_url(secret: str, xorb_hash: str, query, now: float) -> XorbGrant:
+def verify_xorb_url(secret: str, xorb_hash: str, query: Mapping[str, str], now: float) -> XorbGrant:
     """The grant a signed URL's path and query carry, or 403 (forged, edited, expired)."""
     try:
         grant = XorbGrant(query["b"], int(query["x"]), query["h"], query["c"], query["p"])
