@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hubmirror.errors import HubMirrorError, IntegrityError
 from hubmirror.hub import xet
@@ -24,8 +24,10 @@ from hubmirror.index.leases import Lease
 from hubmirror.index.records import StoredBlob
 from hubmirror.index.xet import Announced
 from hubmirror.mirror.fills.state import Fill, open_when_readable
-from hubmirror.storage.objectrange import ObjectRange
 from hubmirror.upstream.peers import PeerClient
+
+if TYPE_CHECKING:  # botocore loads only with an object store
+    from hubmirror.storage.objectrange import ObjectRange
 
 READ_WINDOW = 2 * 1024 * 1024  # blob bytes read per worker-thread hop for a stored blob
 
