@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import MODEL, TINY_BERT, TINY_CSV, run_client
+from tests.support.clients import MODEL, TINY_BERT, TINY_CSV, run_client
 from tests.support.commands import hubmirror
 from tests.support.http import get, head
 from tests.support.waiting import wait_for

@@ -15,8 +15,8 @@ import pytest
 from hubmirror.mirror.access.identities import create_token
 from hubmirror.types import RepoId, RepoType
 from tests.audit.support import audited
-from tests.e2e.clients import MODEL
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT
+from tests.support.clients import MODEL
 from tests.support.commands import hubmirror
 from tests.support.http import get, head, request
 from tests.support.waiting import wait_for

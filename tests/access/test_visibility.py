@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from tests.e2e.clients import MODEL, OWNER_TOKEN
 from tests.fakehub import PRIVATE_MODEL, TINY_BERT
+from tests.support.clients import MODEL, OWNER_TOKEN
 from tests.support.http import get
 
 pytestmark = pytest.mark.timeout(120)

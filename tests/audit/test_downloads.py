@@ -10,8 +10,8 @@ import time
 from hubmirror.mirror.access.audit import as_dict
 from hubmirror.mirror.access.callers import token_fingerprint
 from tests.audit.support import audit_lines, audited, index_bytes
-from tests.e2e.clients import run_client
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT
+from tests.support.clients import run_client
 from tests.support.http import get, head, request
 
 CONFIG = f"/{TINY_BERT}/resolve/main/config.json"

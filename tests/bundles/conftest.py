@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from hubmirror.settings import Settings
-from tests.e2e.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, run_client
+from tests.support.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, run_client
 from tests.support.http import Answer, request
 from tests.support.mirror import MirrorThread
 

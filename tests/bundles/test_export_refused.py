@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import TINY_BERT
+from tests.support.clients import TINY_BERT
 from tests.support.http import get
 
 from .state import export, one_line_error, sync

@@ -12,7 +12,7 @@ from hubmirror.runtime import open_store
 from hubmirror.settings import Settings
 from hubmirror.storage.layout import prepare_data_dir
 from hubmirror.storage.locks import FileLock
-from tests.e2e.clients import MODEL, TINY_BERT
+from tests.support.clients import MODEL, TINY_BERT
 from tests.support.commands import start_hubmirror
 from tests.support.waiting import wait_for
 

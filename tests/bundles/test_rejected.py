@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.clients import TINY_BERT
+from tests.support.clients import TINY_BERT
 
 from .state import (
     export,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.clients import MODEL, TINY_BERT, run_client
 from tests.fakehub import TINY_CSV_TRAIN_ROWS
+from tests.support.clients import MODEL, TINY_BERT, run_client
 
 from .conftest import CLIENTS, raw_answers
 from .state import export, import_, index_rows, stored_blobs

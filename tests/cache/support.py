@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.e2e.clients import DATASET, MODEL, TINY_BERT, TINY_CSV
+from tests.support.clients import DATASET, MODEL, TINY_BERT, TINY_CSV
 from tests.support.commands import hubmirror
 
 SYNCED = {(MODEL, TINY_BERT): TINY_BERT, (DATASET, TINY_CSV): f"dataset:{TINY_CSV}"}

@@ -17,7 +17,7 @@ from tests.cache.support import (
     set_last_access,
     stored_files,
 )
-from tests.e2e.clients import DATASET, MODEL, TINY_BERT, TINY_CSV
+from tests.support.clients import DATASET, MODEL, TINY_BERT, TINY_CSV
 from tests.support.http import get
 
 pytestmark = pytest.mark.timeout(120)

@@ -1,7 +1,7 @@
 """Running ``hubmirror download`` and client snippets the way users do: in a fresh process.
 
 The environment is built from scratch (no ``HF_*`` or proxy variables of the developer's
-shell), as in tests/e2e/clients.py.
+shell), as in tests/support/clients.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.e2e.clients import PRELUDE, ClientFailed, client_env
+from tests.support.clients import PRELUDE, ClientFailed, client_env
 
 MiB = 1024 * 1024
 

@@ -13,7 +13,7 @@ from tests.client.support import (
     snapshot_files,
     succeeded,
 )
-from tests.e2e.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, hub_files, run_client
+from tests.support.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, hub_files, run_client
 from tests.support.ports import dead_url
 
 pytestmark = pytest.mark.timeout(120)

@@ -13,8 +13,8 @@ import pytest
 from hubmirror.client import NoMirrorAnswered, fastest_mirror, load_with_fallback, mirror_url
 from hubmirror.client.fallback import is_unreachable
 from tests.client.support import run_python
-from tests.e2e.clients import ClientFailed
 from tests.e2e.conftest import assert_clients_only_talked_to_the_mirror
+from tests.support.clients import ClientFailed
 from tests.support.ports import dead_url
 
 pytestmark = pytest.mark.timeout(120)

@@ -22,7 +22,7 @@ from tests.client.support import (
     start_download,
     succeeded,
 )
-from tests.e2e.clients import MODEL, OWNER_TOKEN, TINY_BERT, git_blob_sha1
+from tests.support.clients import MODEL, OWNER_TOKEN, TINY_BERT, git_blob_sha1
 from tests.support.hashing import sha256_of
 from tests.support.waiting import wait_for
 

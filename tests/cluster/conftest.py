@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import MODEL, TINY_BERT
 from tests.e2e.conftest import new_home  # noqa: F401 - fixture
+from tests.support.clients import MODEL, TINY_BERT
 from tests.support.waiting import wait_for
 
 BIG = "big/shared.bin"

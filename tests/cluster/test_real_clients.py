@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import run_client
 from tests.outages.test_clients_outages import CHECKS, FROM_PRETRAINED, SNAPSHOT_DOWNLOAD
+from tests.support.clients import run_client
 
 from .conftest import settled
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.clients import TINY_BERT
+from tests.support.clients import TINY_BERT
 from tests.support.commands import hubmirror
 from tests.support.hashing import sha256_hex
 from tests.support.http import get

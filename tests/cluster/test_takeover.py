@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.clients import TINY_BERT
+from tests.support.clients import TINY_BERT
 from tests.support.commands import start_hubmirror, wait_ready
 from tests.support.http import get
 from tests.support.ports import free_port

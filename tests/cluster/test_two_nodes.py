@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from hubmirror.hub.nodeauth import sign
-from tests.e2e.clients import TINY_BERT
+from tests.support.clients import TINY_BERT
 from tests.support.http import get
 from tests.support.mirror import MirrorThread
 from tests.support.waiting import wait_for

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import TINY_BERT
+from tests.support.clients import TINY_BERT
 from tests.support.http import head
 from tests.xet import cas_support as cas
 from tests.xet.advertise_support import cold_file

@@ -15,8 +15,8 @@ import time
 import pytest
 
 from tests.compat.generations import GENERATIONS, Generation
-from tests.e2e.clients import hub_tree, run_client
 from tests.fakehub.defaults import TINY_BERT, TINY_PARQUET, TINY_PARQUET_FILE
+from tests.support.clients import hub_tree, run_client
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc
 

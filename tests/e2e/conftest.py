@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .clients import REFERENCE_ORIGIN
+from tests.support.clients import REFERENCE_ORIGIN
 
 
 def assert_clients_only_talked_to_the_mirror(hub) -> None:

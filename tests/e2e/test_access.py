@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .clients import (
+from tests.support.clients import (
     GATED,
     MODEL,
     OWNER_TOKEN,

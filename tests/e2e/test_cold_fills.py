@@ -14,9 +14,8 @@ import time
 
 import pytest
 
+from tests.support.clients import MODEL, TINY_BERT, client_env, curl
 from tests.support.hashing import sha256_of
-
-from .clients import MODEL, TINY_BERT, client_env, curl
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .clients import MODEL, TINY_BERT, curl, curl_fetch, git_blob_sha1
+from tests.support.clients import MODEL, TINY_BERT, curl, curl_fetch, git_blob_sha1
 
 pytestmark = pytest.mark.timeout(60)
 

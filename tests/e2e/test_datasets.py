@@ -12,8 +12,7 @@ import io
 import pytest
 
 from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS, TINY_PARQUET_ROWS
-
-from .clients import DATASET, TINY_CSV, TINY_PARQUET, run_client
+from tests.support.clients import DATASET, TINY_CSV, TINY_PARQUET, run_client
 
 pytestmark = pytest.mark.timeout(180)
 

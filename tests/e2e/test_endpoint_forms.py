@@ -10,8 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
-
-from .clients import MODEL, TINY_BERT, TINY_CSV, curl, run_client
+from tests.support.clients import MODEL, TINY_BERT, TINY_CSV, curl, run_client
 
 pytestmark = pytest.mark.timeout(120)
 

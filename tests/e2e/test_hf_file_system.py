@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .clients import MANY_FILES, MODEL, TINY_BERT, hub_files, run_client
+from tests.support.clients import MANY_FILES, MODEL, TINY_BERT, hub_files, run_client
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clients import MODEL, TINY_BERT, blob_of, git_blob_sha1, run_client
 from tests.support.hashing import sha256_of
-
-from .clients import MODEL, TINY_BERT, blob_of, git_blob_sha1, run_client
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from .clients import (
+from tests.support.clients import (
     DATASET,
     GATED,
     MANY_FILES,

@@ -12,9 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clients import (
+    DATASET,
+    MANY_FILES,
+    MODEL,
+    TINY_BERT,
+    TINY_CSV,
+    hub_files,
+    run_cli,
+    run_client,
+)
 from tests.support.hashing import sha256_of
-
-from .clients import DATASET, MANY_FILES, MODEL, TINY_BERT, TINY_CSV, hub_files, run_cli, run_client
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -11,7 +11,7 @@ import json
 import pytest
 from tokenizers import Tokenizer
 
-from .clients import MODEL, TINY_BERT, run_client
+from tests.support.clients import MODEL, TINY_BERT, run_client
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clients import MODEL, TINY_BERT, curl_fetch, git_blob_sha1, run_client
 from tests.support.hashing import sha256_of
-
-from .clients import MODEL, TINY_BERT, curl_fetch, git_blob_sha1, run_client
 
 pytestmark = pytest.mark.timeout(180)
 

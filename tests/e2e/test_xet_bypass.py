@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from .clients import DATASET, MODEL, TINY_BERT, TINY_PARQUET, run_client
+from tests.support.clients import DATASET, MODEL, TINY_BERT, TINY_PARQUET, run_client
 
 pytestmark = pytest.mark.timeout(180)
 

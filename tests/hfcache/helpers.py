@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hubmirror.runtime import Store, open_store
 from hubmirror.settings import Settings
-from tests.e2e.clients import REFERENCE_ORIGIN, run_client
+from tests.support.clients import REFERENCE_ORIGIN, run_client
 from tests.support.commands import hubmirror
 
 NO_SERVER = "http://127.0.0.1:9"  # nothing listens there: offline clients must not need it

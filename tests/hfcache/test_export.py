@@ -16,8 +16,8 @@ import pytest
 from hubmirror.hub.specs import FileFilter, parse_repo_spec
 from hubmirror.mirror.portable.hfcache_export import dir_roots, export_files
 from hubmirror.mirror.portable.selection import LocalSnapshot, SelectionError, local_snapshot
-from tests.e2e.clients import MODEL, TINY_BERT, run_client
 from tests.fakehub import TINY_BERT_LAYERS, TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
+from tests.support.clients import MODEL, TINY_BERT, run_client
 from tests.support.commands import hubmirror
 from tests.support.hashing import sha256_of
 from tests.support.mirror import MirrorThread

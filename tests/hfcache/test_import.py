@@ -13,7 +13,7 @@ import pytest
 
 from hubmirror.index.queries import StoredBlob
 from hubmirror.types import FileEntry, RepoId, RepoType
-from tests.e2e.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, git_blob_sha1, run_client
+from tests.support.clients import DATASET, MODEL, TINY_BERT, TINY_CSV, git_blob_sha1, run_client
 from tests.support.hashing import sha256_of
 from tests.support.http import get
 

@@ -28,7 +28,9 @@ import pytest
 from tokenizers import Tokenizer
 
 from hubmirror.settings import Settings
-from tests.e2e.clients import (
+from tests.e2e.conftest import assert_clients_only_talked_to_the_mirror
+from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
+from tests.support.clients import (
     DATASET,
     MODEL,
     PRELUDE,
@@ -40,8 +42,6 @@ from tests.e2e.clients import (
     hub_files,
     run_client,
 )
-from tests.e2e.conftest import assert_clients_only_talked_to_the_mirror
-from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
 from tests.support.mirror import MirrorThread
 from tests.support.waiting import wait_for
 

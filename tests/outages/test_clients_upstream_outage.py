@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.clients import MODEL, TINY_BERT, TINY_CSV, curl_fetch, hub_files, run_client
+from tests.support.clients import MODEL, TINY_BERT, TINY_CSV, curl_fetch, hub_files, run_client
 from tests.support.hashing import sha256_of
 
 pytestmark = pytest.mark.timeout(180)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import MODEL, OWNER_TOKEN, USER_TOKEN
+from tests.support.clients import MODEL, OWNER_TOKEN, USER_TOKEN
 from tests.support.http import get
 
 pytestmark = pytest.mark.timeout(120)

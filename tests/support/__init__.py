@@ -9,9 +9,9 @@ Without hubmirror imports (the fake hub in tests/fakehub may use these):
     nginx      ``nginx -t`` on a site file of ours
     postgres   a throwaway PostgreSQL cluster, and its fixtures
     s3         an S3 server on loopback (moto), and its fixtures
+    clients    real Hugging Face clients (huggingface_hub, transformers, datasets, ...) run in
+               subprocesses against a mirror, with their environment and caches
 
 Importing hubmirror:
     mirror     ``MirrorThread``: a real mirror server in a background thread
-
-Real Hugging Face clients in subprocesses are driven by tests/e2e/clients.py.
 """

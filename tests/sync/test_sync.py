@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from tests.e2e.clients import (
+from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
+from tests.support.clients import (
     GATED,
     MODEL,
     OWNER_TOKEN,
@@ -20,7 +21,6 @@ from tests.e2e.clients import (
     hub_files,
     run_client,
 )
-from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
 from tests.support.commands import hubmirror, start_hubmirror
 from tests.support.hashing import sha256_of
 from tests.support.http import get, head, request

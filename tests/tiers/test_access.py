@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import GATED, OWNER_TOKEN, PRIVATE, TINY_BERT, USER_TOKEN
+from tests.support.clients import GATED, OWNER_TOKEN, PRIVATE, TINY_BERT, USER_TOKEN
 from tests.support.commands import hubmirror
 from tests.support.http import get, head
 

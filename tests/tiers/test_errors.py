@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import MODEL, TINY_BERT
+from tests.support.clients import MODEL, TINY_BERT
 from tests.support.http import get, head
 
 pytestmark = pytest.mark.timeout(60)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.e2e.clients import (
+from tests.support.clients import (
     GATED,
     MANY_FILES,
     MODEL,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.clients import MODEL, TINY_BERT, curl_fetch
+from tests.support.clients import MODEL, TINY_BERT, curl_fetch
 from tests.support.http import get
 
 pytestmark = pytest.mark.timeout(60)

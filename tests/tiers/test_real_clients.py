@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.clients import (
+from tests.e2e.conftest import assert_clients_only_talked_to_the_mirror
+from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS, TINY_PARQUET_ROWS
+from tests.support.clients import (
     DATASET,
     MODEL,
     TINY_BERT,
@@ -23,8 +25,6 @@ from tests.e2e.clients import (
     hub_files,
     run_client,
 )
-from tests.e2e.conftest import assert_clients_only_talked_to_the_mirror
-from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS, TINY_PARQUET_ROWS
 from tests.support.hashing import sha256_of
 from tests.support.http import get
 

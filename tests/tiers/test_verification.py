@@ -13,7 +13,7 @@ import http.client
 
 import pytest
 
-from tests.e2e.clients import MODEL, TINY_BERT
+from tests.support.clients import MODEL, TINY_BERT
 from tests.support.http import get
 from tests.tiers.conftest import stored_blobs
 

@@ -11,8 +11,8 @@ import logging
 import pytest
 
 from hubmirror.mirror.access.identities import INVALID_CREDENTIALS
-from tests.e2e.clients import run_client
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT, TINY_CSV, USER_TOKEN
+from tests.support.clients import run_client
 from tests.support.hashing import sha256_hex
 from tests.support.http import get, head, request
 from tests.tokens.conftest import bearer

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.e2e.clients import run_client
 from tests.fakehub import GATED_MODEL, TINY_BERT, TINY_CSV
+from tests.support.clients import run_client
 from tests.support.http import get, head
 from tests.tokens.conftest import bearer
 

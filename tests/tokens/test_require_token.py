@@ -7,8 +7,8 @@ import time
 import pytest
 
 from hubmirror.mirror.access.identities import INVALID_CREDENTIALS
-from tests.e2e.clients import run_client
 from tests.fakehub import TINY_BERT
+from tests.support.clients import run_client
 from tests.support.commands import hubmirror
 from tests.support.hashing import sha256_hex
 from tests.support.http import get

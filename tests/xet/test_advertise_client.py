@@ -8,8 +8,8 @@ import pytest
 
 from hubmirror.mirror.xet.tokens import read_token
 from hubmirror.types import RepoId, RepoType
-from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
+from tests.support.clients import run_client
 from tests.support.http import get
 from tests.xet.advertise_support import head_once_hashed, xet_hash_of_bytes
 

@@ -13,8 +13,8 @@ import pytest
 
 from hubmirror.mirror.access.callers import token_fingerprint
 from tests.audit.support import audited
-from tests.e2e.clients import run_client
 from tests.fakehub import OWNER_TOKEN, TINY_BERT
+from tests.support.clients import run_client
 from tests.support.http import get, head
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc

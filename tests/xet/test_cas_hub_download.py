@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
+from tests.support.clients import run_client
 from tests.support.http import get
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
+from tests.support.clients import run_client
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc
 from tests.xet.advertise_support import head_once_hashed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import GATED, OWNER_TOKEN, USER_TOKEN, run_client
+from tests.support.clients import GATED, OWNER_TOKEN, USER_TOKEN, run_client
 from tests.xet import clients_support as xc
 
 pytestmark = pytest.mark.timeout(120)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
+from tests.support.clients import run_client
 from tests.xet import clients_support as xc
 from tests.xet.test_cas_refill import QUOTA, SIZE, wait_evicted, warm
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import TINY_CSV, run_client
 from tests.fakehub.defaults import TINY_BERT
+from tests.support.clients import TINY_CSV, run_client
 from tests.support.http import get
 from tests.xet import clients_support as xc
 

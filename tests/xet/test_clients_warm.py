@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import hub_files, run_client
 from tests.fakehub.defaults import TINY_BERT
 from tests.fakehub.repos import LFS_SUFFIXES
+from tests.support.clients import hub_files, run_client
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc
 

@@ -12,8 +12,8 @@ import signal
 
 import pytest
 
-from tests.e2e.clients import run_client
 from tests.fakehub.defaults import TINY_BERT
+from tests.support.clients import run_client
 from tests.support.commands import start_hubmirror, wait_ready
 from tests.support.ports import free_port, wait_for_listeners
 from tests.xet import clients_support as xc

@@ -10,8 +10,8 @@ import logging
 
 import pytest
 
-from tests.e2e.clients import ClientFailed, run_client
 from tests.fakehub import TINY_BERT
+from tests.support.clients import ClientFailed, run_client
 from tests.xet import cas_support as cas
 from tests.xet.advertise_support import xet_hash_of_bytes
 from tests.xet.test_cold_advertise import wait_fill_over

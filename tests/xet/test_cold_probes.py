@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.clients import run_client
 from tests.fakehub import TINY_BERT
+from tests.support.clients import run_client
 from tests.support.http import head
 from tests.xet import cas_support as cas
 from tests.xet import clients_support as xc
