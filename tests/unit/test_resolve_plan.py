@@ -188,12 +188,6 @@ def test_cold_get_joins_the_fill_from_the_start():
     assert sources.asked.count("fill") == 1
 
 
-def test_vanished_blob_is_planned_again_as_a_fill():
-    """``Mirror.refill`` plans again from the answer without its blob: a MISS that fills."""
-    result = plan(file=answer(BIG, stored=False))
-    assert result.send is Send.FILL
-
-
 def test_cold_empty_file_joins_its_fill():
     result = plan(file=answer(0, stored=False))
     assert (result.send, result.first, result.last) == (Send.FILL, 0, -1)
@@ -271,9 +265,12 @@ def test_no_known_xet_hash_announces_nothing():
     assert "X-Xet-Hash" not in result.headers and result.xet_hash is None
 
 
-def test_plan_made_again_keeps_the_announced_hash_without_asking():
+def test_vanished_file_is_planned_again_as_a_fill_with_the_hash_announced_before():
+    """``Mirror.refill`` plans again from the answer without its blob: a MISS that fills,
+    with the Xet headers of the first plan and no new hash lookup or offer."""
     sources = Sources(xet_hash="f" * 64)
     result = plan(file=answer(BIG, stored=False), sources=KnownXet(sources, XET))
+    assert (result.send, result.key) == (Send.FILL, "fill-key")
     assert result.headers["X-Xet-Hash"] == XET
     assert sources.asked == ["fill"]
 

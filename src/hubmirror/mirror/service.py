@@ -241,11 +241,6 @@ class Mirror:
     def _resolve_sources(self) -> MirrorSources:
         return MirrorSources(self.xet, self.announced, self.fills, self.file_answers)
 
-    @property
-    def serves_xet(self) -> bool:
-        """xet_serve: Xet hashes are announced (a handler then names its origin)."""
-        return self.xet.enabled
-
     def stored_body(self, plan: ResolvePlan) -> bytes:
         """A small stored blob's bytes (``Send.MEMORY``), read once and kept in memory;
         ``FileNotFoundError`` when its file is gone (then ``refill``)."""
