@@ -58,7 +58,6 @@ from hubmirror.upstream.pool import UpstreamPool
 __all__ = ["FileAnswer", "Mirror", "ResolveAsk", "ResolvePlan", "Send"]
 
 RELAY_CHUNK = 256 * 1024  # bytes relayed per write for a direct ranged read
-_READS_STORED_BLOB = frozenset({Send.MEMORY, Send.FILE, Send.STORE, Send.EMPTY})
 
 
 class Mirror:
@@ -233,8 +232,9 @@ class Mirror:
 
     def _plan(self, ask: ResolveAsk, answer: FileAnswer, sources: ResolveSources) -> ResolvePlan:
         plan = plan_resolve(ask, answer, sources)
-        if plan.send in _READS_STORED_BLOB:
-            self.blob_use.touch(answer.blob)  # a read, for LRU eviction
+        send = plan.send  # compared by identity: a warm HEAD pays no enum hashing
+        if send is Send.MEMORY or send is Send.FILE or send is Send.STORE or send is Send.EMPTY:
+            self.blob_use.touch(answer.blob)  # a read of the stored blob, for LRU eviction
         return plan
 
     @functools.cached_property
