@@ -34,6 +34,7 @@ from hubmirror.types import FileRef
 # A Range starting this far past what its fill segment has written is read from upstream
 # directly, so a parquet footer read never waits for most of a large file.
 DIRECT_RANGE_AHEAD = 8 * 1024 * 1024
+_NO_XET: tuple[None, None] = (None, None)
 
 
 class Send(StrEnum):
@@ -130,7 +131,9 @@ def plan_resolve(ask: ResolveAsk, answer: FileAnswer, sources: ResolveSources) -
     started), and a Range far ahead of what the fill has written is read directly.
     A Range past the end raises ``RangeNotSatisfiable`` before anything is read.
     """
-    xet_hash, links = _xet(ask, answer, sources)
+    # As on the Hub, Xet only for LFS files: a small git file is one GET, cheaper than
+    # Xet's three requests.
+    xet_hash, links = _xet(ask, answer, sources) if answer.entry.lfs else _NO_XET
     size = answer.entry.size
     if ask.method == "HEAD":  # metadata only: one write, Content-Length the real size
         headers = answer.head_headers | links if links else answer.head_headers
@@ -159,17 +162,16 @@ def plan_resolve(ask: ResolveAsk, answer: FileAnswer, sources: ResolveSources) -
 def _xet(
     ask: ResolveAsk, answer: FileAnswer, sources: ResolveSources
 ) -> tuple[str | None, dict[str, str] | None]:
-    """The Xet hash to announce and its headers (``X-Xet-Hash`` and two ``Link``s), with
-    xet_serve on and a Host the Links can name. That starts nothing: a metadata probe moves
-    no bytes; a Xet client's reconstruction starts the fill that checks the hash.
-
-    As on the Hub, only LFS files: a small git file is one GET, cheaper than Xet's three
-    requests. A Host the Links cannot name (a misconfigured proxy) gets the file plain.
+    """The Xet hash to announce for an LFS file and its headers (``X-Xet-Hash`` and two
+    ``Link``s), with xet_serve on and a Host the Links can name. That starts nothing: a
+    metadata probe moves no bytes; a Xet client's reconstruction starts the fill that
+    checks the hash. A Host the Links cannot name (a misconfigured proxy) gets the file
+    plain.
     """
-    if not answer.entry.lfs or not sources.xet_serve:
-        return None, None
+    if not sources.xet_serve:
+        return _NO_XET
     origin = ask.origin()
     xet_hash = sources.xet_hash(answer) if origin is not None else None
     if xet_hash is None:
-        return None, None
+        return _NO_XET
     return xet_hash, xet_headers(origin, answer.repo, answer.commit, xet_hash)
