@@ -170,3 +170,19 @@ def test_file_missing_at_a_branch_is_asked_again_after_the_ttl(make_mirror, fake
     assert found.header("X-Repo-Commit") == new_commit
     gone = head(url(server, "late.txt", old_commit))
     assert gone.status == 404  # still missing at the old commit, for ever
+
+
+@pytest.mark.parametrize("size", [1000, 2 * 1024 * 1024 + 7], ids=["from-memory", "from-disk"])
+def test_stored_blob_deleted_behind_the_mirrors_back_is_fetched_again(mirror, fakehub, size):
+    name = f"deleted-{size}.bin"
+    sha256 = fakehub.add_large_file("model", MODEL, name, size, seed=size % 251)
+    target = url(mirror, name)
+    data = get(target).body
+    assert hashlib.sha256(data).hexdigest() == sha256
+    next((mirror.data_dir / "blobs").rglob(sha256)).unlink()  # before its first HIT read
+    fakehub.clear_log()
+    answer = get(target, headers={"Range": "bytes=10-"})
+    assert (answer.status, answer.body) == (206, data[10:])
+    assert hashlib.sha256(get(target).body).hexdigest() == sha256
+    assert fakehub.body_bytes() == size  # fetched once more, then stored again
+    assert next((mirror.data_dir / "blobs").rglob(sha256)).stat().st_size == size

@@ -1,11 +1,12 @@
-"""The ``Mirror`` facade: the one place storage, index and upstream meet.
+"""The ``Mirror`` facade: the use cases the server, the dashboard and the CLI call.
 
-Handlers, the CLI and the dashboard call these methods and nothing below them.
-Each method first decides from the index (is it cached, fresh, may this caller
-have it?) and only then asks upstream, through one shared flight per question.
-The facade builds the parts and joins them; each concern lives in its own module:
-``fileanswers`` (``/resolve/``), ``apianswers`` (JSON API), ``metadata`` (asking
-upstream within the deadline), ``blobuse`` (readers and access times), ``fills``.
+Answer a resolve (a ``ResolvePlan`` the handler carries out), answer an API call, serve
+the Xet token and CAS, report status, decide an approval, read for another node. Each
+first decides from the index (is it cached, fresh, may this caller have it?) and only
+then asks upstream, through one shared flight per question. The constructor builds
+every part once, in dependency order, each given what it needs; the parts live in
+``answers/``, ``fills/``, ``xet/``, ``access/``, ``cache/`` and ``portable/``, and
+nothing outside ``mirror/`` reaches into them (tests/unit/test_facade.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ from hubmirror.mirror.answers.bounds import IndexLimits, RowBounds
 from hubmirror.mirror.answers.files import FileAnswer, FileAnswers
 from hubmirror.mirror.answers.flights import Flights
 from hubmirror.mirror.answers.metadata import Metadata
+from hubmirror.mirror.answers.resolve_plan import (
+    ResolveAsk,
+    ResolvePlan,
+    ResolveSources,
+    Send,
+    plan_resolve,
+)
+from hubmirror.mirror.answers.resolve_sources import KnownXet, MirrorSources
 from hubmirror.mirror.answers.revisions import Revisions
 from hubmirror.mirror.answers.snapshots import Snapshots
 from hubmirror.mirror.cache.blob_use import AccessTimes, BlobsInUse
@@ -43,7 +52,7 @@ from hubmirror.mirror.cache.quota import Quota
 from hubmirror.mirror.fills.origins import Origin, UpstreamOrigin
 from hubmirror.mirror.fills.registry import FillEvents, Fills
 from hubmirror.mirror.fills.shared import Shared
-from hubmirror.mirror.fills.state import Fill, FillClaim, FillPlan, FillSource
+from hubmirror.mirror.fills.state import Fill, FillPlan
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
 from hubmirror.mirror.status import MirrorStatus, StoreUsage, mirror_status, store_usage
 from hubmirror.mirror.views import ApprovalsPage, CommitFiles, RepoContents
@@ -56,7 +65,7 @@ from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
 
-__all__ = ["FileAnswer", "Mirror"]
+__all__ = ["FileAnswer", "Mirror", "ResolveAsk", "ResolvePlan", "Send"]
 
 RELAY_CHUNK = 256 * 1024  # bytes relayed per write for a direct ranged read
 
@@ -166,6 +175,9 @@ class Mirror:
             clock=clock,
             bounds=self.bounds,
         )
+        self.resolve_sources = MirrorSources(
+            self.xet, self.announced, self.fills, self.file_answers
+        )
         self.xet_serving = self._xet_serving()  # Xet: built last, from the parts above
 
     def identify(self, address: str, authorization: str | None) -> Caller:
@@ -235,43 +247,55 @@ class Mirror:
         self.audit.close()
 
     # files (answers/files.py) ------------------------------------------------
-    def fresh_file(self, ref: FileRef, auth: str | None) -> FileAnswer | None:
-        """A fresh answer from memory and the index alone (no coroutine), or ``None``."""
-        return self.file_answers.fresh_file(ref, auth)
-
     async def file(self, ref: FileRef, auth: str | None) -> FileAnswer:
         """Commit, metadata and cache state of one file, asking upstream only when needed."""
         return await self.file_answers.file(ref, auth)
 
-    def without_blob(self, answer: FileAnswer) -> FileAnswer:
-        """The same answer once its blob file turned out to be gone: a MISS to refill."""
-        return self.file_answers.without_blob(answer)
+    # /resolve/: plan, then the handler sends (answers/resolve_plan.py) -------------------
+    def resolve_fresh(self, ask: ResolveAsk) -> ResolvePlan | None:
+        """The plan for a ``/resolve/`` request from memory and the index alone, or ``None``
+        (then ``resolve``). Synchronous on purpose: a warm HEAD costs no coroutine."""
+        self.admit(ask.caller, ask.ref.repo)
+        answer = self.file_answers.fresh_file(ask.ref, ask.caller.upstream_auth)
+        return None if answer is None else self._plan(ask, answer, self.resolve_sources)
 
-    def small_body(self, answer: FileAnswer) -> bytes | None:
-        """A small stored blob's bytes from memory (read once), or ``None`` for large ones."""
-        return self.file_answers.small_body(answer)
+    async def resolve(self, ask: ResolveAsk) -> ResolvePlan:
+        """The plan for a ``/resolve/`` request, asking upstream what the index cannot say."""
+        self.admit(ask.caller, ask.ref.repo)
+        answer = await self.file_answers.file(ask.ref, ask.caller.upstream_auth)
+        return self._plan(ask, answer, self.resolve_sources)
 
-    @property
-    def streams_from_store(self) -> bool:
-        """No local tier: stored blobs are sent straight from the object store."""
-        return self.file_answers.streams_from_store
+    def refill(self, ask: ResolveAsk, plan: ResolvePlan) -> ResolvePlan:
+        """The plan once the stored file ``plan`` sends turned out to be gone (deleted behind
+        our back): forgotten, it is filled again (the same Xet headers, no new offer)."""
+        answer = self.file_answers.without_blob(plan.answer)
+        return self._plan(ask, answer, KnownXet(self.resolve_sources, plan.xet_hash))
 
-    def start_fill(
-        self, answer: FileAnswer, auth: str | None, claim: FillClaim | None = None
-    ) -> Fill:
-        """Join the running fill of this blob, or start one with this caller's token
-        (``claim``, when given, may refuse a new one or counts it until it ends)."""
-        entry = answer.entry
-        announced = self.announced.for_entry(entry)
-        source = FillSource(answer.repo, answer.commit, entry, auth, announced)
-        return self.fills.start(source, claim)
+    def _plan(self, ask: ResolveAsk, answer: FileAnswer, sources: ResolveSources) -> ResolvePlan:
+        plan = plan_resolve(ask, answer, sources)
+        send = plan.send  # compared by identity: a warm HEAD pays no enum hashing
+        if send is Send.MEMORY or send is Send.FILE or send is Send.STORE or send is Send.EMPTY:
+            self.access_times.touch(answer.blob)  # a read of the stored blob, for LRU eviction
+        return plan
+
+    def stored_body(self, plan: ResolvePlan) -> bytes:
+        """A small stored blob's bytes (``Send.MEMORY``), read once and kept in memory;
+        ``FileNotFoundError`` when its file is gone (then ``refill``)."""
+        body = self.file_answers.small_body(plan.answer)
+        if body is None:
+            raise FileNotFoundError(plan.path)
+        return body
+
+    def sending(self, plan: ResolvePlan) -> contextlib.AbstractContextManager:
+        """Mark the blob or fill ``plan`` sends as being sent: eviction leaves it alone."""
+        return self.quota.reading(plan.key)
 
     @contextlib.asynccontextmanager
-    async def upstream_range(
-        self, answer: FileAnswer, auth: str | None, start: int, end: int
-    ) -> AsyncIterator:
-        """A direct ranged read, for a Range far ahead of a running fill: chunks of bytes
-        from the object store when it holds the blob, else from upstream."""
+    async def relay(self, ask: ResolveAsk, plan: ResolvePlan) -> AsyncIterator:
+        """Chunks of the bytes ``plan`` sends without keeping them (``Send.STORE``,
+        ``Send.DIRECT``): from the object store when it holds the blob, else from upstream
+        with the caller's token."""
+        answer, start, end = plan.answer, plan.first, plan.last
         if answer.blob is not None and self.shared is not None:
             try:
                 async with self.shared.objects.open_range(answer.blob.sha256, start, end) as body:
@@ -281,10 +305,16 @@ class Mirror:
                 raise UpstreamUnavailable("the object store lost this file; retry") from None
             return
         client = self.pool.pick(0)
+        auth = ask.caller.upstream_auth
         async with client.open_file(
             answer.repo, answer.commit, answer.entry.path, auth, start=start, end=end
         ) as resp:
             yield resp.content.iter_chunked(RELAY_CHUNK)
+
+    @property
+    def streams_from_store(self) -> bool:
+        """No local tier: stored blobs are sent straight from the object store."""
+        return self.file_answers.streams_from_store
 
     def _blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
         """A fill just stored ``entry``'s bytes: later lookups see it without the index."""
@@ -314,16 +344,6 @@ class Mirror:
         return self.quota.reading(key)
 
     # Xet -------------------------------------------------------------------
-    def xet_hash(self, blob: StoredBlob | None) -> str | None:
-        """The Xet hash to advertise for ``blob``: ``None`` unless xet_serve is on and this
-        mirror computed it (an unknown one is computed now, for later requests)."""
-        return self.xet.hash_of(blob)
-
-    def xet_offer(self, entry: FileEntry, blob: StoredBlob | None) -> str | None:
-        """Upstream's Xet hash of a file not stored yet, to pass on (recorded, nothing
-        fetched: the reconstruction that wants the bytes starts the fill that checks it)."""
-        return self.announced.offer(entry, blob)
-
     def xet_listing(self, body: bytes) -> bytes:
         """A tree/paths-info body with ``xetHash`` on the files whose hash is known."""
         return self.xet.listing(body, self.file_answers.blob_for)

@@ -131,7 +131,7 @@ class ClientLimits:
     fills: FillLimiter | None = None
 
     def fill_claim(self, address: str) -> Callable[[Ending], None] | None:
-        """For ``Mirror.start_fill``: counts a fill the request starts against ``address``
+        """For ``Mirror.resolve``: counts a fill the request starts against ``address``
         (or refuses it), ``None`` without a limit. The Xet CAS passes the token holder's."""
         if self.fills is None:
             return None

@@ -1,35 +1,16 @@
-"""Range header parsing: a pure function returning a small value, decided before any I/O."""
+"""Range header parsing: a pure function returning a ``RangeSpec``, decided before any I/O."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from hubmirror.errors import InvalidInput, RangeNotSatisfiable
+from hubmirror.errors import InvalidInput
+from hubmirror.hub.ranges import RangeSpec
 
 _SPEC = re.compile(r"^bytes=(\d*)-(\d*)$")
 # A byte position of more digits than this is past any file (10^19 > 2^63): refused as
 # malformed, before int() of a 4,300-digit string raises instead of answering.
 MAX_POSITION_DIGITS = 19
-
-
-@dataclass(frozen=True, slots=True)
-class RangeSpec:
-    """``bytes=a-b`` (``last`` None for ``a-``) or the suffix form ``bytes=-n``."""
-
-    first: int | None
-    last: int | None
-
-    def span(self, size: int) -> tuple[int, int]:
-        """Inclusive ``(start, end)`` inside a file of ``size`` bytes, or 416."""
-        if self.first is None:
-            if self.last == 0 or size == 0:
-                raise RangeNotSatisfiable(size)
-            return max(0, size - self.last), size - 1
-        if self.first >= size:
-            raise RangeNotSatisfiable(size)
-        end = size - 1 if self.last is None else min(self.last, size - 1)
-        return self.first, end
 
 
 def parse_range(header: str | None) -> RangeSpec | None:

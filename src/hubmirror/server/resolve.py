@@ -1,8 +1,9 @@
-"""HEAD/GET ``/{T}{repo}/resolve/{rev}/{path}``: metadata headers and inline bodies.
+"""HEAD/GET ``/{T}{repo}/resolve/{rev}/{path}``: the mirror's plan, carried out over HTTP.
 
-A HEAD is answered from metadata alone and never waits for a body. A GET is
-served from the stored blob (HIT) or from the blob's one fill (MISS); a Range
-far ahead of a running fill is read from upstream directly while the fill goes on.
+The request is parsed (a bad Range refused before any I/O), the mirror decides what to
+send (``Mirror.resolve``: a ``ResolvePlan``), and this module writes it: the headers,
+then the bytes from memory, the stored file, the object store, the blob's fill, or a
+direct ranged read. A stored file deleted behind the mirror's back is filled again.
 """
 
 from __future__ import annotations
@@ -12,103 +13,76 @@ import os
 from aiohttp import web
 
 from hubmirror.errors import InvalidInput
-from hubmirror.hub.headers import X_CACHE_STATUS, CacheStatus, xet_headers
 from hubmirror.hub.routes import Resolve
+from hubmirror.mirror.service import Mirror, ResolveAsk, ResolvePlan, Send
 from hubmirror.server import responses
 from hubmirror.server.context import base_url, caller_of, limits_of, mirror_of
 from hubmirror.server.ranges import parse_range
-
-# A Range starting this far past what its fill segment has written is read from upstream
-# directly, so a parquet footer read never waits for most of a large file.
-DIRECT_RANGE_AHEAD = 8 * 1024 * 1024
 
 
 async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResponse:
     range_spec = parse_range(request.headers.get("Range"))  # bad input: refuse before any I/O
     mirror = mirror_of(request)
     caller = caller_of(request)
-    mirror.admit(caller, route.repo)
-    auth = caller.upstream_auth
-    answer = mirror.fresh_file(route.file, auth) or await mirror.file(route.file, auth)
-    xet = _xet_headers(request, answer)
-    if request.method == "HEAD":  # metadata only: one write, Content-Length the real size
-        return web.Response(headers=answer.head_headers | xet if xet else answer.head_headers)
-    headers = answer.headers | xet if xet else answer.headers
-    size = answer.entry.size
-    span = range_spec.span(size) if range_spec else None
-    start, end = span if span else (0, size - 1)
-    if answer.blob_path is not None:
+    ask = ResolveAsk(
+        route.file, request.method, range_spec, caller, limits_of(request), lambda: _origin(request)
+    )
+    plan = mirror.resolve_fresh(ask) or await mirror.resolve(ask)
+    if plan.send is Send.HEADERS:  # metadata only: one write
+        return web.Response(headers=plan.headers)
+    if plan.send is Send.MEMORY or plan.send is Send.FILE:
         try:
-            return await _send_stored(request, answer, headers, span)
+            return await _send_stored(request, mirror, plan)
         except FileNotFoundError:
-            answer = mirror.without_blob(answer)  # deleted behind our back: refill
-            headers = answer.headers | xet if xet else answer.headers
-    if answer.blob is not None and mirror.streams_from_store:
-        mirror.touch(answer.blob)
-        return await _direct_range(request, answer, auth, headers, (start, end), span)
-    claim = limits_of(request).fill_claim(caller.address)  # a new fill counts until it ends
-    fill = mirror.start_fill(answer, auth, claim)
-    if span and fill.distance_ahead(start) > DIRECT_RANGE_AHEAD:
-        headers = headers | {X_CACHE_STATUS: str(CacheStatus.MISS)}
-        return await _direct_range(request, answer, auth, headers, span, span)
-    resp = await responses.start(request, headers, size, span)
-    with mirror.reading(fill.key):  # the quota leaves a blob alone while it is sent
-        await responses.send_fill(request, resp, fill, start, end)
-    return resp
+            plan = mirror.refill(ask, plan)  # deleted behind our back: fill it again
+    if plan.send is Send.FILL:
+        resp = await responses.start(request, plan.headers, plan.size, plan.span)
+        with mirror.sending(plan):
+            await responses.send_fill(request, resp, plan.fill, plan.first, plan.last)
+        return resp
+    return await _relay(request, mirror, ask, plan)
 
 
-def _xet_headers(request: web.Request, answer) -> dict[str, str] | None:
-    """``X-Xet-Hash`` and its ``Link``s, with xet_serve on and the blob's hash computed, or
-    for a cold file the hash upstream announced. That starts nothing: a metadata probe
-    moves no bytes; a Xet client's reconstruction starts the fill that checks the hash.
-
-    As on the Hub, only LFS files: a small git file is one GET, cheaper than Xet's three
-    requests. A Host the Links cannot name (a misconfigured proxy) gets the file plain.
-    """
-    mirror = mirror_of(request)
-    if not answer.entry.lfs or not mirror.xet.enabled:
-        return None
+def _origin(request: web.Request) -> str | None:
+    """Where clients reach the mirror, for the Xet Links; ``None`` for a Host no Link may
+    name (a misconfigured proxy): the file is then served plain."""
     try:
-        base = base_url(request)
+        return base_url(request)
     except InvalidInput:
         return None
-    xet_hash = mirror.xet_hash(answer.blob) or mirror.xet_offer(answer.entry, answer.blob)
-    if xet_hash is None:
-        return None
-    return xet_headers(base, answer.repo, answer.commit, xet_hash)
 
 
-async def _send_stored(request, answer, headers, span) -> web.StreamResponse:
+async def _send_stored(request: web.Request, mirror: Mirror, plan: ResolvePlan) -> web.Response:
     """A HIT: small blobs from memory, large ones from disk without blocking the loop."""
-    mirror = mirror_of(request)
-    mirror.touch(answer.blob)
-    size = answer.entry.size
-    start, end = span if span else (0, size - 1)
-    small = mirror.small_body(answer)
-    if small is not None:
-        status = 206 if span else 200
-        if span:
-            headers = headers | {"Content-Range": f"bytes {start}-{end}/{size}"}
-        return web.Response(status=status, body=small[start : end + 1], headers=headers)
-    with mirror.reading(answer.blob.sha256):  # the quota leaves a blob alone while it is sent
-        fd = os.open(answer.blob_path, os.O_RDONLY)  # before the headers: a missing file refills
+    if plan.send is Send.MEMORY:
+        body = mirror.stored_body(plan)
+        headers = plan.headers
+        if plan.span:
+            headers = headers | {"Content-Range": f"bytes {plan.first}-{plan.last}/{plan.size}"}
+        return web.Response(
+            status=plan.status, body=body[plan.first : plan.last + 1], headers=headers
+        )
+    with mirror.sending(plan):
+        fd = os.open(plan.path, os.O_RDONLY)  # before the headers: a missing file refills
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)  # larger kernel readahead
         try:
-            resp = await responses.start(request, headers, size, span)
-            await responses.send_file(resp, fd, start, end)
+            resp = await responses.start(request, plan.headers, plan.size, plan.span)
+            await responses.send_file(resp, fd, plan.first, plan.last)
         finally:
             os.close(fd)
     return resp
 
 
-async def _direct_range(request, answer, auth, headers, wanted, span) -> web.StreamResponse:
-    """Bytes ``wanted`` relayed as they come (from the object store when it holds the blob,
-    else upstream), not kept: a 206 for a client ``span``, else the whole file."""
-    if wanted[1] < wanted[0]:  # an empty file: nothing to read anywhere
-        resp = await responses.start(request, headers, 0, None)
+async def _relay(
+    request: web.Request, mirror: Mirror, ask: ResolveAsk, plan: ResolvePlan
+) -> web.StreamResponse:
+    """Bytes relayed as they come (from the object store when it holds the blob, else
+    upstream), not kept: a 206 for a client's Range, else the whole file."""
+    if plan.send is Send.EMPTY:  # an empty file: nothing to read anywhere
+        resp = await responses.start(request, plan.headers, 0, None)
         await resp.write_eof()
         return resp
-    async with mirror_of(request).upstream_range(answer, auth, *wanted) as chunks:
-        resp = await responses.start(request, headers, answer.entry.size, span)
-        await responses.send_upstream(resp, chunks, wanted[1] - wanted[0] + 1)
+    async with mirror.relay(ask, plan) as chunks:
+        resp = await responses.start(request, plan.headers, plan.size, plan.span)
+        await responses.send_upstream(resp, chunks, plan.last - plan.first + 1)
     return resp
