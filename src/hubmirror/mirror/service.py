@@ -46,7 +46,7 @@ from hubmirror.mirror.answers.resolve_plan import (
 from hubmirror.mirror.answers.resolve_sources import KnownXet, MirrorSources
 from hubmirror.mirror.answers.revisions import Revisions
 from hubmirror.mirror.answers.snapshots import Snapshots
-from hubmirror.mirror.cache.blob_use import AccessTimes, BlobsInUse
+from hubmirror.mirror.cache.blob_use import AccessTimes, BlobReads, BlobsInUse
 from hubmirror.mirror.cache.eviction import Eviction
 from hubmirror.mirror.cache.quota import Quota
 from hubmirror.mirror.fills.origins import Origin, UpstreamOrigin
@@ -311,11 +311,6 @@ class Mirror:
         ) as resp:
             yield resp.content.iter_chunked(RELAY_CHUNK)
 
-    @property
-    def streams_from_store(self) -> bool:
-        """No local tier: stored blobs are sent straight from the object store."""
-        return self.file_answers.streams_from_store
-
     def _blob_filled(self, entry: FileEntry, blob: StoredBlob) -> None:
         """A fill just stored ``entry``'s bytes: later lookups see it without the index."""
         self.file_answers.remember_blob(entry, blob)
@@ -334,13 +329,9 @@ class Mirror:
         if self.shared is not None and self.shared.cluster is not None:
             self.shared.cluster.listening_on(host, port)
 
-    # blobs in use (cache/), for the server and the Xet reads
-    def touch(self, blob: StoredBlob) -> None:
-        """Note a read for LRU eviction; written to the index in batches."""
-        self.access_times.touch(blob)
-
     def reading(self, key: str) -> contextlib.AbstractContextManager:
-        """Mark a blob (sha256, or a fill's key) as being sent: eviction leaves it alone."""
+        """Mark a blob (sha256, or a fill's key) as being sent, to another node too:
+        eviction leaves it alone meanwhile."""
         return self.quota.reading(key)
 
     # Xet -------------------------------------------------------------------
@@ -357,10 +348,10 @@ class Mirror:
             announced=self.index.xet,
             fills=self.fills,
             files=self.store,
-            use=self,  # touch and reading: the quota and access times behind the facade
+            use=BlobReads(self.access_times, self.quota.reading),
             objects=self.shared.objects if self.shared is not None else None,
             cluster=self.shared.cluster if self.shared is not None else None,
-            streams_from_store=self.streams_from_store,
+            streams_from_store=self.file_answers.streams_from_store,
         )
         return XetServing(
             enabled=self.xet.enabled,

@@ -97,3 +97,22 @@ class AccessTimes:
             self.index.touch_blobs(self._touched)
             self._touched = {}
         self._last_flush = self.clock()
+
+
+class BlobReads:
+    """A read of a blob as eviction sees it: noted for LRU order, and guarded while it
+    runs (``guard``: the quota's ``reading``, which looks again once the last one ends)."""
+
+    def __init__(
+        self,
+        access_times: AccessTimes,
+        guard: Callable[[str], contextlib.AbstractContextManager],
+    ) -> None:
+        self.access_times = access_times
+        self.guard = guard
+
+    def touch(self, blob: StoredBlob) -> None:
+        self.access_times.touch(blob)
+
+    def reading(self, key: str) -> contextlib.AbstractContextManager:
+        return self.guard(key)
