@@ -51,6 +51,22 @@ def callbacks_assigned(source: str) -> list[str]:
     ]
 
 
+def hooked_onto_collaborators(source: str) -> list[str]:
+    """Anywhere: an ``__init__`` that sets an attribute on an object it was given."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.FunctionDef) and node.name == "__init__"):
+            continue
+        given = {a.arg for a in node.args.args[1:] + node.args.kwonlyargs}
+        for line, target, _value in assignments(node):
+            root = target
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if target is not root and isinstance(root, ast.Name) and root.id in given:
+                found.append(f"line {line}: {ast.unparse(target)} = ...")
+    return found
+
+
 def test_composition_assigns_attributes_only_to_the_object_being_built():
     hooked = {name: hooked_after_construction((SRC / name).read_text()) for name in COMPOSITION}
     assert {name: found for name, found in hooked.items() if found} == {}
@@ -59,6 +75,14 @@ def test_composition_assigns_attributes_only_to_the_object_being_built():
 def test_no_callback_is_hooked_onto_an_object_anywhere():
     hooked = {
         str(path.relative_to(SRC)): callbacks_assigned(path.read_text())
+        for path in SRC.rglob("*.py")
+    }
+    assert {name: found for name, found in hooked.items() if found} == {}
+
+
+def test_no_constructor_hooks_itself_onto_what_it_was_given():
+    hooked = {
+        str(path.relative_to(SRC)): hooked_onto_collaborators(path.read_text())
         for path in SRC.rglob("*.py")
     }
     assert {name: found for name, found in hooked.items() if found} == {}
@@ -79,3 +103,10 @@ def test_the_checks_catch_wiring_after_construction():
         "line 5: self.access.is_offline = ...",
     ]
     assert callbacks_assigned(source) == ["line 5: self.access.is_offline = lambda ..."]
+    announcements = (
+        "class XetAnnouncements:\n"
+        "    def __init__(self, hashes, fills):\n"
+        "        self.fills = fills\n"
+        "        fills.xet_refused = self.refused\n"
+    )
+    assert hooked_onto_collaborators(announcements) == ["line 4: fills.xet_refused = ..."]
