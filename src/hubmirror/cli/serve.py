@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from hubmirror.census import WorkerCensus
 from hubmirror.cli.common import (
     configure_logging,
     fail,
@@ -56,15 +57,17 @@ def _serve_workers(settings: Settings) -> None:
     sys.exit(spawn_workers(settings, _worker_main))
 
 
-def _worker_main(settings: Settings) -> None:
+def _worker_main(settings: Settings, census: WorkerCensus) -> None:
     from hubmirror.runtime import run_event_loop, tune_allocator
 
     configure_logging(settings)
     tune_allocator()
-    run_event_loop(_serve(settings, reuse_port=True))
+    run_event_loop(_serve(settings, reuse_port=True, census=census))
 
 
-async def _serve(settings: Settings, reuse_port: bool = False) -> None:
+async def _serve(
+    settings: Settings, reuse_port: bool = False, census: WorkerCensus | None = None
+) -> None:
     from hubmirror.hub.redirects import without_userinfo
     from hubmirror.runtime import open_mirror, use_io_threads
     from hubmirror.server.app import start_server
@@ -85,6 +88,7 @@ async def _serve(settings: Settings, reuse_port: bool = False) -> None:
             rate_burst=settings.rate_burst,
             timeouts=Timeouts(settings.keepalive_timeout, settings.body_timeout),
             trusted_proxies=settings.trusted_proxies,
+            census=census,
         )
         url = settings.public_url or f"http://{settings.host}:{port}"
         logging.getLogger("hubmirror").info(

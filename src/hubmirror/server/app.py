@@ -14,6 +14,7 @@ import logging
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from hubmirror.census import WorkerCensus
 from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.handler import handle_dashboard
 from hubmirror.errors import HubMirrorError, InvalidInput
@@ -301,6 +302,7 @@ async def start_server(
     rate_burst: int = 200,
     trusted_proxies: tuple[str, ...] = (),
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    census: WorkerCensus | None = None,
 ) -> tuple[web.BaseRunner, int]:
     """Start listening; return the runner (to clean up) and the bound port.
 
@@ -314,6 +316,7 @@ async def start_server(
         limits,
         parse_networks(trusted_proxies),
         timeouts.body,
+        census,
     )
     server = HubServer(
         Dispatcher(context),

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from hubmirror.census import WorkerCensus
 from hubmirror.errors import InvalidCredentials, InvalidInput, RequestTimeout
 from hubmirror.mirror.access.callers import Caller
 from hubmirror.mirror.access.identities import INVALID_CREDENTIALS
@@ -29,6 +30,7 @@ class ServerContext:
     limits: ClientLimits = NO_LIMITS  # per client address: request rate, fills at once
     trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For names the client
     body_timeout: float = 30.0  # seconds a request body may take to arrive (0 = no limit)
+    census: WorkerCensus | None = None  # with --workers N: the workers alive and restarted
 
     @property
     def prefix(self) -> str:

@@ -14,6 +14,7 @@ import json
 
 from aiohttp import web
 
+from hubmirror.census import WorkerCensus
 from hubmirror.mirror.service import Mirror
 from hubmirror.mirror.status import (
     FillCounts,
@@ -23,26 +24,33 @@ from hubmirror.mirror.status import (
     TierStatus,
     XetUpstreamStatus,
 )
-from hubmirror.server.context import mirror_of
+from hubmirror.server.context import CONTEXT, mirror_of
 from hubmirror.upstream.pool import LATENCY_BUCKETS
 
 _BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
 
 
 async def handle_metrics(request: web.Request) -> web.Response:
-    return web.Response(text=render(mirror_of(request)), content_type="text/plain")
+    text = render(mirror_of(request), request[CONTEXT].census)
+    return web.Response(text=text, content_type="text/plain")
 
 
 async def handle_health(request: web.Request, ready: bool) -> web.Response:
-    """``/healthz``: the process answers. ``/readyz``: index and data directory usable."""
+    """``/healthz``: the process answers. ``/readyz``: index and data directory usable,
+    and with ``--workers N`` all N workers alive."""
+    census = request[CONTEXT].census
     problems = mirror_of(request).readiness() if ready else []
+    if ready and census is not None:
+        problems += census.problems()
     body = json.dumps({"ok": not problems, "problems": problems}).encode()
     return web.Response(status=503 if problems else 200, body=body, content_type="application/json")
 
 
-def render(mirror: Mirror) -> str:
+def render(mirror: Mirror, census: WorkerCensus | None = None) -> str:
     status, usage = mirror.status(), mirror.store_usage()
     lines: list[str] = []
+    if census is not None:
+        _workers(lines, census)
     _served(lines, status)
     _upstreams(lines, status)
     _latency(lines, status)
@@ -181,6 +189,19 @@ def _store(lines: list[str], usage: StoreUsage) -> None:
     lines.append(f"hubmirror_evictions_total {usage.evicted}")  # 0 without a quota
     _family(lines, "hubmirror_evicted_bytes_total", "counter", "Bytes evicted for the quota.")
     lines.append(f"hubmirror_evicted_bytes_total {usage.evicted_bytes}")
+
+
+def _workers(lines: list[str], census: WorkerCensus) -> None:
+    """With ``--workers N``: the node's workers, the same in every worker's answer."""
+    _gauge(lines, "hubmirror_workers", "Server processes configured.", census.configured)
+    _gauge(lines, "hubmirror_workers_alive", "Server processes running now.", census.alive)
+    _family(
+        lines,
+        "hubmirror_worker_restarts_total",
+        "counter",
+        "Server processes started again after one died (its cause is in the log).",
+    )
+    lines.append(f"hubmirror_worker_restarts_total {census.restarts}")
 
 
 def _gauge(lines: list[str], name: str, help_text: str, value: float) -> None:
