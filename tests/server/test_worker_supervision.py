@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from pathlib import Path
 
 import aiohttp
@@ -129,3 +130,22 @@ def test_exit_cause_names_the_signal_or_the_exit_code():
     assert exit_cause(-signal.SIGKILL) == "killed by SIGKILL"
     assert exit_cause(-signal.SIGSEGV) == "killed by SIGSEGV"
     assert exit_cause(3) == "exit code 3"
+
+
+@pytest.mark.timeout(120)
+def test_workers_that_cannot_start_stop_the_node_instead_of_restarting(tmp_path):
+    """A port held by another program: every worker fails at once; restarting would loop
+    for ever, so the node exits 1 as a single process does."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    args = ("--host", "127.0.0.1", "--port", str(port), "--workers", "2")
+    try:
+        proc = start_hubmirror("serve", *args, "--data", str(tmp_path / "d"))
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        taken.close()
+    assert proc.returncode == 1, stderr[-2000:]
+    assert "could not start: exit code 1" in stderr
+    assert "restarting it" not in stderr
