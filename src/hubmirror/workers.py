@@ -155,8 +155,12 @@ class _Supervisor:
         )
 
     def _next_restart_in(self) -> float | None:
+        """Seconds to the next restart due, at most 1 (a signal while no worker runs must
+        not wait out a 30 s back-off), or ``None``: wake only when a worker ends."""
         due = [s.restart_at for s in self._slots if s.restart_at is not None]
-        return max(min(due) - time.monotonic(), 0.0) if due and not self._stopping else None
+        if not due or self._stopping:
+            return None
+        return min(max(min(due) - time.monotonic(), 0.0), 1.0)
 
 
 def spawn_workers(settings: Settings, target: Target) -> int:
