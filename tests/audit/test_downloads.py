@@ -135,7 +135,7 @@ def test_a_download_the_client_breaks_off_is_recorded_as_interrupted(mirror, fak
         time.sleep(0.05)
     complete, cut = records
     assert (complete.bytes, complete.status, complete.reason) == (size, 200, None)
-    assert (cut.event, cut.path, cut.status) == ("download", "big.bin", None)
+    assert (cut.event, cut.path, cut.status, cut.cache) == ("download", "big.bin", 200, "HIT")
     assert cut.reason == "interrupted: client disconnected"
     assert 0 < cut.bytes < size
 

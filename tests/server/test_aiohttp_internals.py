@@ -2,8 +2,11 @@
 
 ``server/protocol.py`` subclasses ``web.RequestHandler`` to answer requests the parser
 refuses in the Hub's shape, and builds it the way ``web.Server`` does. Its ``Timeouts``
-count on how aiohttp's keep-alive timer runs. pyproject.toml pins the aiohttp releases
-known to behave so; when a new release is allowed, these tests say what to adapt.
+count on how aiohttp's keep-alive timer runs. ``server/app.py`` hands a body that broke off
+(the client left) back to aiohttp as the handler's answer, counting on aiohttp to log it once
+and nothing else, while a handler's exception is logged with its traceback. pyproject.toml
+pins the aiohttp releases known to behave so; when a new release is allowed, these tests say
+what to adapt.
 Each test runs a bare ``HubServer`` (no mirror) and speaks raw HTTP to it.
 """
 
@@ -12,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from hubmirror.server.context import CONTEXT, ServerContext
 from hubmirror.server.protocol import HubServer, Timeouts
@@ -26,10 +31,35 @@ KEEPALIVE = 0.5
 CHANGED = f"aiohttp {aiohttp.__version__} changed what server/protocol.py relies on: "
 
 
+ACCESS = "tests.internals.access"
+
+
 async def _answer(request: web.BaseRequest) -> web.StreamResponse:
     if request.path == "/boom":
         raise RuntimeError("a bug in a handler")
+    if request.path in ("/boom-mid-body", "/cut", "/cut-chunked"):
+        return await _partial(request)
     return web.Response(text="ok", headers={"X-Context": str(request.get(CONTEXT) is not None)})
+
+
+async def _partial(request: web.BaseRequest) -> web.StreamResponse:
+    """10 bytes of a longer body, then a bug, or the connection dropped and the answer
+    handed back (as server/app.py does when the client left)."""
+    resp = web.StreamResponse()
+    if request.path != "/cut-chunked":
+        resp.content_length = 1000
+    await resp.prepare(request)
+    await resp.write(b"0123456789")
+    if request.path == "/boom-mid-body":
+        raise RuntimeError("a bug in a handler, mid-body")
+    request.transport.abort()
+    resp.force_close()
+    return resp
+
+
+class _AccessLines(AbstractAccessLogger):
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s", request.path, response.status)
 
 
 @pytest.fixture
@@ -38,7 +68,8 @@ async def server() -> AsyncIterator[tuple[HubServer, int]]:
         _answer,
         context=ServerContext(mirror=None),  # type: ignore[arg-type]  # no request reaches it
         keepalive_timeout=Timeouts(keepalive=KEEPALIVE).aiohttp_keepalive,
-        access_log=None,
+        access_log_class=_AccessLines,
+        access_log=logging.getLogger(ACCESS),
     )
     runner = web.ServerRunner(hub_server, handle_signals=False)
     await runner.setup()
@@ -105,7 +136,7 @@ async def test_a_request_the_parser_refuses_gets_the_hub_style_answer(server):
     assert headers["x-error-message"] == "Malformed request: invalid characters in the URL"
 
 
-async def test_a_handler_that_fails_gets_a_hub_style_500(server):
+async def test_a_handler_that_fails_gets_a_hub_style_500(server, caplog):
     _, port = server
     reader, writer = await _connect(port)
     writer.write(b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -115,6 +146,51 @@ async def test_a_handler_that_fails_gets_a_hub_style_500(server):
         CHANGED + "handle_error is no longer called for a handler's exception"
     )
     assert b"a bug in a handler" not in body
+    assert _tracebacks(caplog) == ["a bug in a handler"], CHANGED + "a bug is not logged"
+
+
+async def test_a_handler_that_fails_mid_body_logs_its_traceback(server, caplog):
+    _, port = server
+    reader, writer = await _connect(port)
+    writer.write(b"GET /boom-mid-body HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, _, body = _parse(await _until_closed(reader))
+    writer.close()
+    assert (status, body) == (200, b"0123456789")  # cut: never a clean end after a bug
+    assert _tracebacks(caplog) == ["a bug in a handler, mid-body"], (
+        CHANGED + "a bug after the headers went out is not logged"
+    )
+
+
+@pytest.mark.parametrize("path", ["/cut", "/cut-chunked"])
+async def test_a_broken_off_answer_handed_back_is_logged_once_and_as_no_error(server, caplog, path):
+    caplog.set_level(logging.INFO, logger=ACCESS)
+    _, port = server
+    reader, writer = await _connect(port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    status, _, body = _parse(await _until_closed(reader))
+    writer.close()
+    assert status == 200 and b"0123456789" in body
+    assert not body.endswith(b"0\r\n\r\n"), "a chunked body ended cleanly after a cut"
+    end = asyncio.get_running_loop().time() + DEADLINE
+    while not _access(caplog) and asyncio.get_running_loop().time() < end:
+        await asyncio.sleep(0.01)
+    assert _access(caplog) == [f"{path} 200"], CHANGED + "the answer was not logged once"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [], (
+        CHANGED + "an answer whose connection is gone is logged as an error"
+    )
+
+
+def _tracebacks(caplog) -> list[str]:
+    """The messages of the exceptions logged with their traceback at ERROR."""
+    return [
+        str(r.exc_info[1])
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.exc_info and r.exc_info[1] is not None
+    ]
+
+
+def _access(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == ACCESS]
 
 
 async def test_a_connection_that_sends_nothing_is_closed_after_keepalive_timeout(server):

@@ -51,6 +51,7 @@ log = logging.getLogger("hubmirror.server")
 access_log = logging.getLogger("hubmirror.access")
 _silent_log = logging.getLogger("hubmirror.access.silent")
 _silent_log.disabled = True
+CUT_SHORT = web.RequestKey("cut_short", str)  # why a started body broke off, for the access log
 
 _ALLOWED = {
     Resolve: ("GET", "HEAD"),
@@ -75,16 +76,31 @@ class Dispatcher:
         try:
             return await _dispatch(request)
         except HubMirrorError as exc:
-            if request.get(BODY_STARTED):
+            started = request.get(BODY_STARTED)
+            if started is None:
+                return error_response(exc)
+            log.warning("%s %s aborted mid-body: %s", request.method, request.path, exc)
+            return _cut_short_answer(request, started, exc.message)
+        except ConnectionError as exc:
+            started = request.get(BODY_STARTED)
+            if started is None:
+                raise
+            if isinstance(exc, ConnectionAbortedError):  # ours: the bytes behind it failed
                 log.warning("%s %s aborted mid-body: %s", request.method, request.path, exc)
-                abort(request)
-                _audit_cut_short(request, exc.message)
-                raise ConnectionAbortedError(exc.message) from exc
-            return error_response(exc)
-        except ConnectionError:  # the client left mid-body: aiohttp logs no answer then
-            if request.get(BODY_STARTED):
-                _audit_cut_short(request, "client disconnected")
-            raise
+                return _cut_short_answer(request, started, str(exc))
+            return _cut_short_answer(request, started, "client disconnected")
+
+
+def _cut_short_answer(
+    request: web.BaseRequest, started: web.StreamResponse, why: str
+) -> web.StreamResponse:
+    """A body that broke off is an answer, not an error: the connection is dropped (never
+    ended cleanly after a partial body), and handing the answer back to aiohttp gets it
+    its one access-log line, marked ``cut-short``, instead of an error and a traceback."""
+    abort(request)
+    started.force_close()
+    request[CUT_SHORT] = why
+    return started
 
 
 async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
@@ -171,7 +187,8 @@ def _parse(raw_path: str, prefix: str) -> Route | None:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request: method, path, status, bytes, cache status, duration. No tokens.
+    """One line per request: method, path, status, bytes, cache status, duration, and
+    ``cut-short`` (with why, when known) for a body that broke off. No tokens.
 
     It also counts every request for ``/metrics``, with or without log lines.
     """
@@ -186,18 +203,20 @@ class AccessLogger(AbstractAccessLogger):
         kind = _kind(request.raw_path)
         mirror = request[CONTEXT].mirror
         mirror.count_request(kind, response.status, cache, sent)
+        cut = _cut_short(request, response, sent)
         if kind != "other" and mirror.auditing and _audited(request, response, kind):
-            _audit_answer(request, response, sent, cache)
+            _audit_answer(request, response, sent, cache, cut)
         if not self.logger.isEnabledFor(logging.INFO) or self.logger.disabled:
             return
         self.logger.info(
-            "%s %s %s %d %s %.1fms",
+            "%s %s %s %d %s %.1fms%s",
             request.method,
             request.rel_url.raw_path[:300],
             response.status,
             sent,
             cache,
             time * 1000,
+            "" if cut is None else f" cut-short{cut}",
         )
 
 
@@ -219,7 +238,11 @@ _REFUSED = frozenset((401, 403))
 
 
 def _audit_answer(
-    request: web.BaseRequest, response: web.StreamResponse, sent: int, cache: str
+    request: web.BaseRequest,
+    response: web.StreamResponse,
+    sent: int,
+    cache: str,
+    cut: str | None,
 ) -> None:
     """Queue the audit record of a download or a refusal: dicts and a list append, no I/O."""
     headers = response.headers
@@ -233,24 +256,22 @@ def _audit_answer(
             "status": response.status,
             "cache": None if cache == "-" else cache,
             "verdict": "denied" if refused else None,
-            "reason": headers.get(X_ERROR_CODE) or _cut_short(request, response, sent),
+            "reason": headers.get(X_ERROR_CODE) or (None if cut is None else f"interrupted{cut}"),
         },
     )
 
 
 def _cut_short(request: web.BaseRequest, response: web.StreamResponse, sent: int) -> str | None:
-    """``interrupted`` for a body that ended before its Content-Length (the fill failed)."""
+    """``None`` for a body sent whole; else ``": why"`` (the client left, or the failure that
+    made the mirror drop it), or ``""`` for a body that just ended before its Content-Length
+    (a fill that failed)."""
+    why = request.get(CUT_SHORT)
+    if why is not None:
+        return f": {why}"
+    if request.method != "GET":
+        return None
     expected = response.content_length
-    if request.method == "GET" and expected is not None and sent < expected:
-        return "interrupted"
-    return None
-
-
-def _audit_cut_short(request: web.BaseRequest, why: str) -> None:
-    """A download that broke off mid-body; bytes are those handed to the socket, headers too."""
-    if request[CONTEXT].mirror.auditing:
-        sent = request.writer.output_size
-        _audit(request, {"event": "download", "bytes": sent, "reason": f"interrupted: {why}"})
+    return "" if expected is not None and sent < expected else None
 
 
 def _audit(request: web.BaseRequest, outcome: dict) -> None:

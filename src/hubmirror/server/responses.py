@@ -18,7 +18,7 @@ from hubmirror.mirror.fills.state import Fill, open_when_readable
 SEND_CHUNK = 256 * 1024  # measured: fastest from page cache on loopback, 1 and 8 clients
 DISK_CHUNK = 2 * 1024 * 1024  # reads that go to disk run in a thread: fewer, larger hops
 CACHED_WINDOW = 4 * 1024 * 1024  # bytes vouched for by one pair of page-cache probes
-BODY_STARTED = web.RequestKey("body_started", bool)
+BODY_STARTED = web.RequestKey("body_started", web.StreamResponse)  # its headers went out
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)
 _PROBE = bytearray(1)  # scratch byte for residency probes; its content is never used
 
@@ -34,7 +34,7 @@ async def start(
     else:
         resp.content_length = size
     await resp.prepare(request)
-    request[BODY_STARTED] = True
+    request[BODY_STARTED] = resp
     return resp
 
 

@@ -163,7 +163,7 @@ async def _send_xorb(
         resp.headers["Content-Range"] = f"bytes {first}-{last}/{xorb.length}"
     resp.content_length = last - first + 1
     await resp.prepare(request)
-    request[BODY_STARTED] = True
+    request[BODY_STARTED] = resp
     await _write_span(resp, xorb, (first, last))
     await resp.write_eof()
     return resp
@@ -188,7 +188,7 @@ async def _send_multipart(
     resp = web.StreamResponse(status=206, headers=_headers(xorb, content_type))
     resp.content_length = total
     await resp.prepare(request)
-    request[BODY_STARTED] = True
+    request[BODY_STARTED] = resp
     for number, (head, span) in enumerate(zip(heads, spans, strict=True)):
         await resp.write((b"\r\n" if number else b"") + head)
         await _write_span(resp, xorb, span)
