@@ -12,8 +12,8 @@ from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.html import esc, page, table, when
 from hubmirror.errors import InvalidInput
 from hubmirror.hub.specs import RepoSpec
-from hubmirror.mirror.access.audit import AuditRecord
 from hubmirror.mirror.portable.sync import sync_snapshot
+from hubmirror.mirror.service import AuditRecord
 from hubmirror.types import RepoId, RepoType, Revision
 
 log = logging.getLogger("hubmirror.dashboard")

@@ -14,7 +14,7 @@ from hubmirror.dashboard.home import home_body
 from hubmirror.dashboard.html import asset, page
 from hubmirror.dashboard.repos import repo_body, repos_body
 from hubmirror.dashboard.status import status
-from hubmirror.mirror.access.disclosure import ADMIN, NOBODY, Viewer
+from hubmirror.mirror.service import ADMIN, NOBODY, Viewer
 from hubmirror.types import RepoId, RepoType
 
 _STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}

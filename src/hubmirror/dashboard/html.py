@@ -14,7 +14,7 @@ from string import Template
 from aiohttp import web
 
 from hubmirror.dashboard.context import DashboardContext
-from hubmirror.mirror.access.audit import iso_time
+from hubmirror.mirror.service import iso_time
 
 HTML = "text/html"
 

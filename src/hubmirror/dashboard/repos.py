@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.html import esc, size, table, when
-from hubmirror.mirror.access.disclosure import Viewer
+from hubmirror.mirror.service import Viewer
 from hubmirror.mirror.views import CommitFiles
 from hubmirror.types import RepoId
 

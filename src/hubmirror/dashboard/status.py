@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hubmirror.mirror.access.disclosure import Viewer
-from hubmirror.mirror.service import Mirror
+from hubmirror.mirror.service import Mirror, Viewer
 from hubmirror.mirror.status import MirrorStatus, Transfer
 
 _HITS = ("HIT", "STALE")  # bytes that came off local disk

@@ -27,9 +27,20 @@ from hubmirror.errors import (
 from hubmirror.hub.routes import RepoApi
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
 from hubmirror.mirror.access.admission import AccessRules, Admission
-from hubmirror.mirror.access.audit import AuditLog, AuditRecord, NoAudit
-from hubmirror.mirror.access.callers import Caller, Identities, PassThrough
-from hubmirror.mirror.access.disclosure import Disclosure, Viewer
+from hubmirror.mirror.access.audit import (
+    AuditLog,
+    AuditRecord,
+    NoAudit,
+    iso_time,
+)
+from hubmirror.mirror.access.callers import (
+    Caller,
+    Identities,
+    PassThrough,
+    token_fingerprint,
+)
+from hubmirror.mirror.access.disclosure import ADMIN, NOBODY, Disclosure, Viewer
+from hubmirror.mirror.access.identities import INVALID_CREDENTIALS
 from hubmirror.mirror.access.policy import CONFIRMED_TOKENS, AccessPolicy
 from hubmirror.mirror.answers.api import ApiAnswers
 from hubmirror.mirror.answers.bounds import IndexLimits, RowBounds
@@ -52,7 +63,11 @@ from hubmirror.mirror.cache.quota import Quota
 from hubmirror.mirror.fills.origins import Origin, UpstreamOrigin
 from hubmirror.mirror.fills.registry import FillEvents, Fills
 from hubmirror.mirror.fills.shared import Shared
-from hubmirror.mirror.fills.state import Fill, FillPlan
+from hubmirror.mirror.fills.state import (
+    Fill,
+    FillPlan,
+    open_when_readable,
+)
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
 from hubmirror.mirror.status import MirrorStatus, StoreUsage, mirror_status, store_usage
 from hubmirror.mirror.views import ApprovalsPage, CommitFiles, RepoContents
@@ -65,7 +80,26 @@ from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
 
-__all__ = ["FileAnswer", "Mirror", "ResolveAsk", "ResolvePlan", "Send"]
+# The facade and the values its callers hold (server/ and dashboard/ import them from here).
+__all__ = [
+    "ADMIN",
+    "AuditRecord",
+    "Caller",
+    "CasRequest",
+    "FileAnswer",
+    "Fill",
+    "INVALID_CREDENTIALS",
+    "Mirror",
+    "NOBODY",
+    "ResolveAsk",
+    "ResolvePlan",
+    "Send",
+    "Viewer",
+    "XorbRead",
+    "iso_time",
+    "open_when_readable",
+    "token_fingerprint",
+]
 
 RELAY_CHUNK = 256 * 1024  # bytes relayed per write for a direct ranged read
 

@@ -27,8 +27,7 @@ from hubmirror.hub.routes import (
     parse_route,
     split_raw_path,
 )
-from hubmirror.mirror.access.callers import token_fingerprint
-from hubmirror.mirror.service import Mirror
+from hubmirror.mirror.service import Mirror, token_fingerprint
 from hubmirror.server.addresses import parse_networks
 from hubmirror.server.admin import handle_offline, handle_sync
 from hubmirror.server.api import handle_api, handle_housekeeping

@@ -13,9 +13,7 @@ from aiohttp import web
 
 from hubmirror.census import WorkerCensus
 from hubmirror.errors import InvalidCredentials, InvalidInput, RequestTimeout
-from hubmirror.mirror.access.callers import Caller
-from hubmirror.mirror.access.identities import INVALID_CREDENTIALS
-from hubmirror.mirror.service import Mirror
+from hubmirror.mirror.service import INVALID_CREDENTIALS, Caller, Mirror
 from hubmirror.server.addresses import Network, client_address
 from hubmirror.server.limits import NO_LIMITS, ClientLimits
 

@@ -13,7 +13,7 @@ import os
 
 from aiohttp import web
 
-from hubmirror.mirror.fills.state import Fill, open_when_readable
+from hubmirror.mirror.service import Fill, open_when_readable
 
 SEND_CHUNK = 256 * 1024  # measured: fastest from page cache on loopback, 1 and 8 clients
 DISK_CHUNK = 2 * 1024 * 1024  # reads that go to disk run in a thread: fewer, larger hops

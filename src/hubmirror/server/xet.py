@@ -7,8 +7,8 @@ the JSON body. Reconstructions need the token; xorb fetches carry none, so their
 names the token's holder. Every request takes the access decision ``/resolve/`` would take
 now. hf_xet releases before 1.3 ask for reconstructions under older paths
 (``/reconstruction/{hash}`` up to 1.1.9, ``/reconstructions/{hash}`` up to 1.2.0) and read
-the v1 answer: they get it there. Policy lives in ``hubmirror.mirror.xet.serving``; this module
-parses requests and writes bytes. Answered only with ``xet_serve``.
+the v1 answer: they get it there. Policy lives in ``XetServing`` (mirror/xet/serving.py);
+this module parses requests and writes bytes. Answered only with ``xet_serve``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from hubmirror.hub.headers import (
     CacheStatus,
 )
 from hubmirror.hub.routes import RepoApi, Route, split_raw_path
-from hubmirror.mirror.xet.serving import CasRequest
-from hubmirror.mirror.xet.xorbs import XorbRead
+from hubmirror.mirror.service import CasRequest, XorbRead
 from hubmirror.server.api import handle_api
 from hubmirror.server.context import (
     address_of,
