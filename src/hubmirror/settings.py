@@ -241,7 +241,8 @@ class Settings:
     min_free_mib: int = _setting(
         _as_positive(int),
         100,
-        "Free disk space (MiB) a new fill must leave; fills that do not fit answer 507.",
+        "Free disk space (MiB) kept: a new fill takes its whole size when it starts; one that"
+        " does not fit (after evicting under max_size) answers 507 before any byte.",
     )
     admin_token: str | None = _setting(
         _as_optional_str,
@@ -362,8 +363,8 @@ class Settings:
     max_size: int = _setting(
         parse_size,
         0,
-        "Store quota: bytes (suffix K, M, G, T) above which least recently used blobs are"
-        " evicted (0 = no quota).",
+        "Store quota: bytes (suffix K, M, G, T) that stored blobs and fills in flight stay"
+        " under, for all workers; least recently read blobs are evicted (0 = no quota).",
     )
     drain_seconds: float = _setting(
         _as_positive(float),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import disks
 from tests.support.commands import start_hubmirror
 from tests.support.http import get, request
 from tests.support.ports import free_port, wait_listening
@@ -122,16 +123,8 @@ def _blobs(data: Path) -> list[Path]:
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 24 MiB tmpfs as data directory: a real full disk, not a simulated one."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount_point)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip("mounting a tmpfs needs root (CAP_SYS_ADMIN) on this machine")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    with disks.small_disk(tmp_path / "small-disk", 24) as mount_point:
+        yield mount_point
 
 
 @pytest.mark.timeout(60)

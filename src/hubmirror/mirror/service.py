@@ -60,6 +60,7 @@ from hubmirror.mirror.answers.snapshots import Snapshots
 from hubmirror.mirror.cache.blob_use import AccessTimes, BlobReads, BlobsInUse
 from hubmirror.mirror.cache.eviction import Eviction
 from hubmirror.mirror.cache.quota import Quota
+from hubmirror.mirror.cache.room import Room
 from hubmirror.mirror.fills.origins import Origin, UpstreamOrigin
 from hubmirror.mirror.fills.registry import FillEvents, Fills
 from hubmirror.mirror.fills.shared import Shared
@@ -185,6 +186,12 @@ class Mirror:
             plan=fill_plan,
             shared=shared,
             xet_hasher=xet_hasher,
+            room=Room(  # a fill's disk space and quota, taken before its first byte
+                self.quota,
+                store.tmp,
+                (fill_plan or FillPlan()).min_free,
+                disk_evicts=shared is None,
+            ),
         )
         self.file_answers = FileAnswers(
             index=index,

@@ -11,7 +11,9 @@ is given the same one when it is built.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol
@@ -23,8 +25,10 @@ from hubmirror.storage.blobs import BlobStore
 if TYPE_CHECKING:
     from hubmirror.mirror.fills.state import Fill
 
+log = logging.getLogger(__name__)
+
 TOUCH_BATCH = 1000  # reads noted before they are written to the index
-TOUCH_INTERVAL = 10.0  # seconds between writes at the latest (when a read comes)
+TOUCH_INTERVAL = 1.0  # seconds a read waits, at most, before the index (every worker) sees it
 
 
 class BlobsInUse:
@@ -72,7 +76,13 @@ class ReadNotes(Protocol):
 
 
 class AccessTimes:
-    """When each blob was last read: noted in memory, written to the index in batches."""
+    """When each blob was last read: noted in memory, written to the index in batches.
+
+    A batch is written at the latest ``TOUCH_INTERVAL`` after its first read, read or
+    no read after it: eviction runs in whichever worker (or node) crosses the quota,
+    and plans from the index, so another worker's hot files must be there by then.
+    One small write a second per worker is what that costs.
+    """
 
     def __init__(
         self, index: Index, clock: Callable[[], float], tier: ReadNotes | None = None
@@ -82,10 +92,13 @@ class AccessTimes:
         self.tier = tier
         self._touched: dict[str, float] = {}
         self._last_flush = clock()
+        self._timer: asyncio.TimerHandle | None = None
 
     def touch(self, blob: StoredBlob) -> None:
         """Note a read for LRU eviction; written to the index in batches."""
         now = self.clock()
+        if not self._touched:
+            self._flush_later()
         self._touched[blob.sha256] = now
         if self.tier is not None:
             self.tier.read(blob.sha256)
@@ -97,6 +110,24 @@ class AccessTimes:
             self.index.touch_blobs(self._touched)
             self._touched = {}
         self._last_flush = self.clock()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _flush_later(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a command without a loop flushes when it is done
+            return
+        if self._timer is None:
+            self._timer = loop.call_later(TOUCH_INTERVAL, self._flush_due)
+
+    def _flush_due(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 - a busy index: the next batch tries again
+            log.warning("could not record when blobs were last read: %s", exc)
 
 
 class BlobReads:

@@ -1,8 +1,9 @@
 """The automatic quota: when fills push the store over ``max_size``, evict the least
 recently used blobs down to ``KEEP_RATIO`` of it, in the background.
 
-The store's size is a running total (the index's sum at the first fill, plus each
-fill) so a fill costs no query; every eviction recounts it from the index. Blobs
+The store's size is the index's sum, read again after each fill: every worker of the
+node (and every node sharing an object store) writes the same index, so they share one
+quota. ``room.py`` asks ``make_room`` before a fill that would not fit. Blobs
 being sent or filled are skipped; when the last reader of a blob finishes while
 the store is still over quota, eviction runs again.
 
@@ -20,7 +21,14 @@ from collections.abc import Callable, Iterator
 
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.cache.blob_use import AccessTimes, BlobsInUse
-from hubmirror.mirror.cache.eviction import Eviction, EvictionCounter, drop_rows, plan_prune, unlink
+from hubmirror.mirror.cache.eviction import (
+    Eviction,
+    EvictionCounter,
+    Removal,
+    drop_rows,
+    plan_prune,
+    unlink,
+)
 from hubmirror.mirror.fills.shared import Shared
 from hubmirror.storage.blobs import BlobStore
 
@@ -57,6 +65,7 @@ class Quota:
         self.total: int | None = None
         self.evictions = EvictionCounter()
         self._task: asyncio.Task | None = None
+        self._removals: set[asyncio.Task] = set()
 
     @property
     def idle(self) -> bool:
@@ -83,13 +92,14 @@ class Quota:
         self.added(blob.size)
 
     def added(self, size: int) -> None:
-        """A fill stored ``size`` bytes (already in the index): evict when over the quota."""
+        """A fill stored ``size`` bytes (already in the index): evict when over the quota.
+
+        The total is read from the index, which every worker (and, with an object store,
+        every node) writes: a quota counted per process lets N workers fill N times over.
+        """
         if not self.max_size:
             return
-        if self.total is None:
-            self.total = self.index.blob_totals()[1]
-        else:
-            self.total += size
+        self.total = self.index.blob_totals()[1]
         self.check()
 
     def check(self) -> None:
@@ -97,14 +107,47 @@ class Quota:
         if self.over and self.idle:
             self._task = asyncio.get_running_loop().create_task(self.evict())
 
+    def stored_bytes(self) -> int:
+        """The store's size now, as every process sees it."""
+        self.total = self.index.blob_totals()[1]
+        return self.total
+
+    def make_room(self, keep_at_most: int) -> int:
+        """Evict least recently read blobs now, until the store holds at most
+        ``keep_at_most`` bytes or only blobs in use are left; the bytes left.
+
+        For a fill that would not fit (on the disk, or under the quota): it waits for
+        this, so the files go before it returns (off the loop would let the fill's
+        space check race the unlinks). Blobs another process is sending lose their
+        name only: an open file keeps its bytes for its reader.
+        """
+        removal, left = self._drop(keep_at_most)
+        if self.shared is not None:  # the bucket's copies go in the background
+            if removal.removed:
+                task = asyncio.get_running_loop().create_task(
+                    self.shared.remove([blob.sha256 for blob in removal.removed])
+                )
+                self._removals.add(task)
+                task.add_done_callback(self._removals.discard)
+        else:
+            unlink(removal, self.store)
+        return left
+
     async def evict(self) -> None:
         """Plan from fresh access times, drop rows on the loop (no reader can start in
         between), unlink the files in a thread."""
+        removal, _left = self._drop(int(self.max_size * KEEP_RATIO))
+        if self.shared is not None:  # the quota is the object store's, for every node
+            await self.shared.remove([blob.sha256 for blob in removal.removed])
+        else:
+            await asyncio.to_thread(unlink, removal, self.store)
+
+    def _drop(self, keep_at_most: int) -> tuple[Removal, int]:
+        """Drop the index rows of the least recently read blobs above ``keep_at_most``."""
         self.access_times.flush()
         blobs = self.index.blob_usage()
-        target = int(self.max_size * KEEP_RATIO)
         keep = self.in_use.blobs_in_use()
-        plan = plan_prune(blobs, self.clock(), max_size=target, keep=keep)
+        plan = plan_prune(blobs, self.clock(), max_size=max(keep_at_most, 0), keep=keep)
         removal = drop_rows(plan, self.index, self.in_use.blob_busy)
         self.on_evicted(removal.removed)
         self.evictions.record(removal.removed)
@@ -118,11 +161,9 @@ class Quota:
                 len(removal.skipped),
                 self.total,
             )
-        if self.shared is not None:  # the quota is the object store's, for every node
-            await self.shared.remove([blob.sha256 for blob in removal.removed])
-        else:
-            await asyncio.to_thread(unlink, removal, self.store)
+        return removal, self.total
 
     async def close(self) -> None:
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.gather(*self._removals, return_exceptions=True)

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubmirror.errors import BlobMissing, IntegrityError, StorageFull, UpstreamUnavailable
+from hubmirror.errors import BlobMissing, IntegrityError, UpstreamUnavailable
 from hubmirror.index.queries import Index, StoredBlob
+from hubmirror.mirror.cache.room import NO_QUOTA, Room
 from hubmirror.mirror.fills.origins import RETRYABLE, Origin, PeerOrigin, StoreOrigin
 from hubmirror.mirror.fills.shared import Shared
 from hubmirror.mirror.fills.state import Fill, FillClaim, FillPlan, FillSource, Segment, fill_key
@@ -79,11 +79,13 @@ class Fills:
         plan: FillPlan | None = None,
         shared: Shared | None = None,
         xet_hasher: Callable[[Path], str] | None = None,
+        room: Room | None = None,
     ) -> None:
         """``upstream``: where a leading fill reads (plain HTTP, or through hf_xet);
         ``running``: this process's fills by key, a map other parts read to leave their
         blobs alone; ``shared``: the object store (and cluster) blobs go to, if any;
-        ``xet_hasher``: with xet_serve (and hf_xet), checks upstream's announced hashes."""
+        ``xet_hasher``: with xet_serve (and hf_xet), checks upstream's announced hashes;
+        ``room``: takes a new fill's disk space (and quota) before its first byte."""
         self.store = store
         self.index = index
         self.upstream = upstream
@@ -93,6 +95,7 @@ class Fills:
         self.plan = plan or FillPlan()
         self.shared = shared
         self.xet_hasher = xet_hasher
+        self.room = room or Room(NO_QUOTA, store.tmp, self.plan.min_free, disk_evicts=False)
         self.outcomes: Counter[str] = Counter()  # completed / failed / interrupted, for metrics
         self._tasks: set[asyncio.Task] = set()
 
@@ -117,17 +120,20 @@ class Fills:
             self.events.filled(source.entry, stored)
             fill.finish(stored, self.store.path_for(stored.sha256))
             return fill
+        resumed = False
         try:
-            self._check_room(source.entry.size)
             if claim is not None:
                 claim(fill)  # may refuse; else counts the fill until it ends
+            resumed = _resume(fill)
+            self.room.reserve(fill.temp, source.entry.size, fresh=not resumed)
             fill.origin, fill.leader = self._origin(fill, stored)
         except BaseException as exc:
+            if not resumed:
+                fill.temp.unlink(missing_ok=True)  # its space, if it was taken
             lock.release()
             fill.fail(exc)  # ended before it began: a claim is given back
             raise
-        resumed = _resume(fill)
-        writer = BlobWriter(fill.temp, _expected(source.entry), keep=resumed)
+        writer = BlobWriter(fill.temp, _expected(source.entry), keep=True)  # room.reserve sized it
         self._announce(fill, source.xet_hash)
         return self._track(fill, self._run(fill, writer, lock))
 
@@ -200,15 +206,6 @@ class Fills:
         blob = StoredBlob(entry.sha256, "", entry.size)
         self.index.put_blob(blob, self.clock())
         return blob
-
-    def _check_room(self, size: int) -> None:
-        """Refuse a fill that would leave less than ``min_free`` bytes on the disk."""
-        free = shutil.disk_usage(self.store.tmp).free
-        if free - size < self.plan.min_free:
-            raise StorageFull(
-                f"not enough disk space for a {size}-byte file ({free} bytes free, "
-                f"{self.plan.min_free} kept in reserve): free space or run 'cache prune'"
-            )
 
     def _track(self, fill: Fill, work) -> Fill:
         self.running[fill.key] = fill
