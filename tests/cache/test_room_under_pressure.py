@@ -170,3 +170,17 @@ def test_a_fill_that_finds_the_disk_full_evicts_colder_files_under_a_quota(fakeh
     for (_, body, _), sha256 in zip(answers, files.values(), strict=True):
         assert hashlib.sha256(body).hexdigest() == sha256
     assert again[0] == 200 and hashlib.sha256(again[1]).hexdigest() == files["fit-9.bin"]
+
+
+@pytest.mark.timeout(60)
+def test_a_file_larger_than_the_quota_is_refused_before_anything_is_fetched(
+    make_mirror, fakehub
+):
+    fakehub.add_large_file("model", MODEL, "huge.bin", 12 * MiB, seed=7)
+    server = make_mirror(max_size=8 * MiB, min_free_mib=0)
+    fakehub.clear_log()
+    answer = asyncio.run(fetch(f"{server.url}/{MODEL}/resolve/main/huge.bin"))
+    assert answer[0] == 507 and answer[2] == "InsufficientStorage"
+    assert b"larger than the whole cache quota" in answer[1]
+    assert fakehub.body_bytes(host="cdn") == 0
+    assert not list((server.data_dir / "tmp").glob("*.part"))
