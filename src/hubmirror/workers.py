@@ -9,6 +9,11 @@ each death in a row up to 30 s, back to 0.5 s once a worker stayed up a minute. 
 worker crashing in a loop thus costs a start every 30 s, not a spinning CPU. Only a
 worker that cannot start at all (it exits with an error in its first seconds, as for
 a port taken or a bad setting) stops the node, as a single process would.
+
+Each worker is handed the node's shared state, created here before any starts: the
+census, and the per-client counts of the limits (clientcounts.py) with its place
+among the workers; a dead worker's fills in flight are released before its
+replacement takes its place.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from multiprocessing.connection import wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 
 from hubmirror.census import WorkerCensus
+from hubmirror.clientcounts import ClientCounts
 from hubmirror.index.database import open_database
 from hubmirror.settings import Settings
 from hubmirror.storage.layout import prepare_data_dir
@@ -34,7 +40,7 @@ START_GRACE = 5.0  # a first worker failing this early cannot start: the node st
 
 log = logging.getLogger("hubmirror.workers")
 
-Target = Callable[[Settings, WorkerCensus], None]
+Target = Callable[[Settings, WorkerCensus, ClientCounts | None], None]
 
 
 def prepare_store(settings: Settings) -> None:
@@ -80,12 +86,25 @@ class _Slot:
         return f"hubmirror-worker-{self.number}"
 
 
+def client_counts(context: SpawnContext, settings: Settings) -> ClientCounts | None:
+    """The node's per-client counts for its workers, when a per-client limit is on."""
+    if settings.max_fills_per_client <= 0 and settings.rate_limit <= 0:
+        return None
+    return ClientCounts(settings.workers, context=context)
+
+
 class _Supervisor:
     def __init__(
-        self, context: SpawnContext, census: WorkerCensus, settings: Settings, target: Target
+        self,
+        context: SpawnContext,
+        census: WorkerCensus,
+        settings: Settings,
+        target: Target,
+        clients: ClientCounts | None = None,
     ) -> None:
         self._context = context
         self._census = census
+        self._clients = clients
         self._settings = settings
         self._target = target
         self._slots = [_Slot(i) for i in range(settings.workers)]
@@ -120,8 +139,9 @@ class _Supervisor:
         return 1 if self._cannot_start or failed else 0
 
     def _start(self, slot: _Slot) -> None:
+        clients = self._clients.for_worker(slot.number) if self._clients else None
         process = self._context.Process(
-            target=self._target, args=(self._settings, self._census), name=slot.name
+            target=self._target, args=(self._settings, self._census, clients), name=slot.name
         )
         process.start()
         slot.process, slot.started, slot.restart_at = process, time.monotonic(), None
@@ -133,6 +153,8 @@ class _Supervisor:
         process, uptime = slot.process, now - slot.started
         assert process is not None and process.exitcode is not None
         slot.process = None
+        if self._clients is not None:
+            self._clients.worker_died(slot.number)  # its fills in flight died with it
         if self._stopping:
             self._exitcodes.append(process.exitcode)
             return
@@ -164,10 +186,12 @@ class _Supervisor:
 
 
 def spawn_workers(settings: Settings, target: Target) -> int:
-    """Run ``target(settings, census)`` in ``settings.workers`` processes, replacing any
-    that dies, until SIGTERM or SIGINT; the exit code."""
+    """Run ``target(settings, census, client_counts)`` in ``settings.workers`` processes,
+    replacing any that dies, until SIGTERM or SIGINT; the exit code."""
     context = multiprocessing.get_context("spawn")
-    supervisor = _Supervisor(context, WorkerCensus(context, settings.workers), settings, target)
+    census = WorkerCensus(context, settings.workers)
+    clients = client_counts(context, settings)
+    supervisor = _Supervisor(context, census, settings, target, clients)
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)
     return supervisor.run()

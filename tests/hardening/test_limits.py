@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import multiprocessing
 
 import aiohttp
 import pytest
 
+from hubmirror.clientcounts import ClientCounts
 from hubmirror.errors import TooManyRequests
 from hubmirror.server.limits import FillLimiter, RateLimiter, client_limits
 from tests.fakehub.largefiles import large_file
@@ -62,12 +64,25 @@ def test_refused_request_names_the_limit_and_when_to_retry():
     assert "0.25 per second" in caught.value.message
 
 
-def test_the_least_recently_seen_addresses_are_forgotten_first():
-    limiter = RateLimiter(rate=1.0, burst=1, clock=Clock(), max_addresses=100)
-    for n in range(1000):
-        limiter.wait(f"10.0.{n // 256}.{n % 256}")
-    assert len(limiter) == 100
-    assert limiter.wait("10.0.3.231") > 0  # the most recent ones are still limited
+def test_addresses_sharing_a_slot_share_a_bucket_never_more():
+    """The table has a fixed size: addresses hashed to one slot are limited together."""
+    limiter = RateLimiter(rate=1.0, burst=2, clock=Clock(), counts=ClientCounts(slots=1))
+    assert [limiter.wait(a) == 0 for a in ("10.0.0.1", "10.0.0.2", "10.0.0.3")] == [
+        True,
+        True,
+        False,
+    ]
+
+
+def test_workers_over_the_same_counts_share_each_clients_bucket():
+    clock, counts = Clock(), ClientCounts(workers=2, slots=64)
+    first = RateLimiter(rate=1.0, burst=3, clock=clock, counts=counts.for_worker(0))
+    second = RateLimiter(rate=1.0, burst=3, clock=clock, counts=counts.for_worker(1))
+    taken = [limiter.wait("10.0.0.1") == 0 for limiter in (first, second, first, second)]
+    assert taken == [True, True, True, False]
+    assert second.wait("10.0.0.2") == 0.0
+    clock.now += 1.0
+    assert (first.wait("10.0.0.1"), second.wait("10.0.0.1") > 0) == (0.0, True)
 
 
 class FakeFill:
@@ -105,7 +120,42 @@ def test_a_refused_fill_is_not_counted():
     with pytest.raises(TooManyRequests):
         fills.claim("a", FakeFill())
     only.end()
-    assert (fills.active("a"), len(fills)) == (0, 0)
+    assert fills.active("a") == 0
+
+
+def _claim_fills_as_worker(counts: ClientCounts, address: str, how_many: int) -> None:
+    """A spawned worker process: starts fills for ``address`` that never end, then dies."""
+    fills = FillLimiter(limit=3, counts=counts)
+    for _ in range(how_many):
+        fills.claim(address, FakeFill())
+
+
+def test_fills_of_another_worker_count_and_are_released_when_it_dies():
+    context = multiprocessing.get_context("spawn")
+    counts = ClientCounts(workers=2, slots=64, context=context)
+    worker = context.Process(target=_claim_fills_as_worker, args=(counts.for_worker(1), "a", 2))
+    worker.start()
+    worker.join(60)
+    assert worker.exitcode == 0
+    here = FillLimiter(limit=3, counts=counts.for_worker(0))
+    assert here.active("a") == 2  # the other process's fills, seen through shared memory
+    here.claim("a", mine := FakeFill())
+    with pytest.raises(TooManyRequests):
+        here.claim("a", FakeFill())
+    counts.worker_died(1)  # the parent, once it saw that worker die
+    assert here.active("a") == 1
+    here.claim("a", FakeFill())
+    mine.end()
+    assert here.active("a") == 1
+
+
+def test_a_lock_left_held_by_a_dead_worker_is_taken_over():
+    counts = ClientCounts(workers=2, slots=8)
+    counts._lock.acquire()  # as a worker killed inside its few locked instructions leaves it
+    counts.worker_died(1)
+    fills = FillLimiter(limit=1, counts=counts.for_worker(0))
+    fills.claim("a", FakeFill())
+    assert fills.active("a") == 1
 
 
 def test_fill_claims_apply_through_the_server_limits():

@@ -17,6 +17,7 @@ from hubmirror.cli.common import (
     settings_from,
     store_options,
 )
+from hubmirror.clientcounts import ClientCounts
 from hubmirror.errors import IndexUnavailable, InvalidInput, StoreUnavailable
 from hubmirror.settings import Settings
 from hubmirror.storage.layout import LayoutMismatch
@@ -57,16 +58,19 @@ def _serve_workers(settings: Settings) -> None:
     sys.exit(spawn_workers(settings, _worker_main))
 
 
-def _worker_main(settings: Settings, census: WorkerCensus) -> None:
+def _worker_main(settings: Settings, census: WorkerCensus, clients: ClientCounts | None) -> None:
     from hubmirror.runtime import run_event_loop, tune_allocator
 
     configure_logging(settings)
     tune_allocator()
-    run_event_loop(_serve(settings, reuse_port=True, census=census))
+    run_event_loop(_serve(settings, reuse_port=True, census=census, clients=clients))
 
 
 async def _serve(
-    settings: Settings, reuse_port: bool = False, census: WorkerCensus | None = None
+    settings: Settings,
+    reuse_port: bool = False,
+    census: WorkerCensus | None = None,
+    clients: ClientCounts | None = None,
 ) -> None:
     from hubmirror.hub.redirects import without_userinfo
     from hubmirror.runtime import open_mirror, use_io_threads
@@ -89,6 +93,7 @@ async def _serve(
             timeouts=Timeouts(settings.keepalive_timeout, settings.body_timeout),
             trusted_proxies=settings.trusted_proxies,
             census=census,
+            clients=clients,
         )
         url = settings.public_url or f"http://{settings.host}:{port}"
         logging.getLogger("hubmirror").info(

@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from hubmirror.census import WorkerCensus
+from hubmirror.clientcounts import ClientCounts
 from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.handler import handle_dashboard
 from hubmirror.errors import HubMirrorError, InvalidInput
@@ -323,12 +324,14 @@ async def start_server(
     trusted_proxies: tuple[str, ...] = (),
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
     census: WorkerCensus | None = None,
+    clients: ClientCounts | None = None,
 ) -> tuple[web.BaseRunner, int]:
     """Start listening; return the runner (to clean up) and the bound port.
 
-    The limits are per client address and per server process (0 = no limit).
+    The limits are per client address (0 = no limit), counted in ``clients`` for all
+    the workers of the node (or in this process's own without).
     """
-    limits = client_limits(max_fills_per_client, rate_limit, rate_burst)
+    limits = client_limits(max_fills_per_client, rate_limit, rate_burst, counts=clients)
     context = ServerContext(
         mirror,
         (public_url or "").rstrip("/"),

@@ -2,10 +2,11 @@
 
 A client is its address as the server sees it (the TCP peer). Behind a reverse
 proxy every client shares the proxy's address: limit there instead, or raise
-these. Pure bookkeeping with an injected clock, so tests need no sleeping; the
-server asks before it works and answers 429 with ``Retry-After`` when refused.
-State stays bounded: buckets of the least recently seen addresses are dropped
-(they would be full again anyway), fill counts vanish when they reach zero.
+these. The counts are the node's (``ClientCounts``, in memory shared by all the
+workers of ``--workers N``), so a client gets the same limits whichever worker its
+connections reach and however many workers there are. Pure bookkeeping with an
+injected clock, so tests need no sleeping; the server asks before it works and
+answers 429 with ``Retry-After`` when refused.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from hubmirror.clientcounts import ClientCounts
 from hubmirror.errors import TooManyRequests
 
-MAX_ADDRESSES = 65536  # token buckets kept; the oldest go first
 FILL_RETRY_AFTER = 5  # seconds: a fill of a typical file takes about that long
 
 
@@ -31,29 +31,19 @@ class RateLimiter:
         self,
         rate: float,
         burst: int,
-        clock: Callable[[], float] = time.monotonic,
-        max_addresses: int = MAX_ADDRESSES,
+        clock: Callable[[], float] = time.monotonic,  # one clock for all processes of a host
+        counts: ClientCounts | None = None,
     ) -> None:
         self.rate = rate
         self.burst = max(1, burst)
         self.clock = clock
-        self.max_addresses = max_addresses
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, when
+        self.counts = counts or ClientCounts()
+        self._interval = 1.0 / rate
 
     def wait(self, address: str) -> float:
         """Take one token for ``address``: 0 when allowed, else seconds until one is back."""
-        now = self.clock()
-        tokens, then = self._buckets.pop(address, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - then) * self.rate)
-        waiting = 0.0
-        if tokens >= 1:
-            tokens -= 1
-        else:
-            waiting = (1 - tokens) / self.rate
-        self._buckets[address] = (tokens, now)  # re-inserted: now the most recent
-        if len(self._buckets) > self.max_addresses:
-            self._buckets.popitem(last=False)
-        return waiting
+        counts = self.counts
+        return counts.take(counts.slot(address), self.clock(), self._interval, self.burst)
 
     def check(self, address: str) -> None:
         """Raise ``TooManyRequests`` when ``address`` has no token left."""
@@ -65,9 +55,6 @@ class RateLimiter:
                 f"second (bursts of {self.burst}). Retry in {seconds} s.",
                 retry_after=seconds,
             )
-
-    def __len__(self) -> int:
-        return len(self._buckets)
 
 
 class Ending(Protocol):
@@ -88,39 +75,28 @@ class FillLimiter:
     them. Joining a running fill (someone else's, or one read along from another
     process) fetches nothing new and is never counted or refused.
 
-    Counts are per process; a node-wide count would replace ``_active`` behind
-    ``claim`` and ``_release``.
+    Counted for the node: a fill any worker runs for the address counts, and the
+    fills of a worker that died are released when the parent sees it die.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, counts: ClientCounts | None = None) -> None:
         self.limit = limit
-        self._active: dict[str, int] = {}
+        self.counts = counts or ClientCounts()
 
     def active(self, address: str) -> int:
-        return self._active.get(address, 0)
+        return self.counts.in_flight(self.counts.slot(address))
 
     def claim(self, address: str, fill: Ending) -> None:
         """Count ``fill``, about to start for ``address``, until it ends; or refuse it."""
-        count = self._active.get(address, 0)
-        if count >= self.limit:
+        slot = self.counts.slot(address)
+        if not self.counts.claim(slot, self.limit):
             raise TooManyRequests(
                 f"Too many uncached files requested by {address} at once: this mirror "
                 f"fetches at most {self.limit} per client (each until it is stored, also "
                 "after its request has gone). Retry when some have finished.",
                 retry_after=FILL_RETRY_AFTER,
             )
-        self._active[address] = count + 1
-        fill.on_end(lambda: self._release(address))
-
-    def _release(self, address: str) -> None:
-        left = self._active[address] - 1
-        if left:
-            self._active[address] = left
-        else:
-            del self._active[address]
-
-    def __len__(self) -> int:
-        return len(self._active)
+        fill.on_end(functools.partial(self.counts.release, slot))
 
 
 @dataclass(frozen=True)
@@ -146,10 +122,14 @@ def client_limits(
     rate: float = 0.0,
     burst: int = 1,
     clock: Callable[[], float] = time.monotonic,
+    counts: ClientCounts | None = None,
 ) -> ClientLimits:
     """Limits from the settings' numbers (``max_fills_per_client``, ``rate_limit``,
-    ``rate_burst``); 0 switches one off."""
+    ``rate_burst``); 0 switches one off. ``counts`` are the node's, shared with the other
+    workers; without them (a single process) this process makes its own."""
+    if counts is None and (rate > 0 or max_fills > 0):
+        counts = ClientCounts()
     return ClientLimits(
-        rate=RateLimiter(rate, burst, clock) if rate > 0 else None,
-        fills=FillLimiter(max_fills) if max_fills > 0 else None,
+        rate=RateLimiter(rate, burst, clock, counts) if rate > 0 else None,
+        fills=FillLimiter(max_fills, counts) if max_fills > 0 else None,
     )
