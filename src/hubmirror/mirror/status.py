@@ -127,7 +127,7 @@ def mirror_status(
         byte_hit_ratio=served.byte_hit_ratio(),
         upstreams=_upstreams(pool),
         offline=pool.offline,
-        transfers=tuple(_transfer(fill) for fill in list(fills.running.values())),
+        transfers=transfers_of(list(fills.running.values())),
         fills=_fill_counts(fills),
         tier=_tier(shared),
         node=_node(shared),
@@ -158,6 +158,12 @@ def _upstreams(pool: UpstreamPool) -> tuple[UpstreamStatus, ...]:
         )
         for name, stats in pool.stats.items()
     )
+
+
+def transfers_of(running: list[Fill]) -> tuple[Transfer, ...]:
+    """The fills the pages list: not those this node reads along for another node's
+    request (they have no repo here; that node lists them)."""
+    return tuple(_transfer(fill) for fill in running if fill.source.repo is not None)
 
 
 def _transfer(fill: Fill) -> Transfer:

@@ -24,7 +24,7 @@ from hubmirror.types import FileEntry, RepoId
 class FillSource:
     """Where a blob's bytes come from: one file of one commit, fetched with a caller's token."""
 
-    repo: RepoId
+    repo: RepoId | None  # None: bytes read along for another node (follow_local)
     commit: str
     entry: FileEntry
     auth: str | None
