@@ -173,9 +173,7 @@ def test_a_fill_that_finds_the_disk_full_evicts_colder_files_under_a_quota(fakeh
 
 
 @pytest.mark.timeout(60)
-def test_a_file_larger_than_the_quota_is_refused_before_anything_is_fetched(
-    make_mirror, fakehub
-):
+def test_a_file_larger_than_the_quota_is_refused_before_anything_is_fetched(make_mirror, fakehub):
     fakehub.add_large_file("model", MODEL, "huge.bin", 12 * MiB, seed=7)
     server = make_mirror(max_size=8 * MiB, min_free_mib=0)
     fakehub.clear_log()
