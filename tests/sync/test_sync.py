@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import signal
@@ -10,6 +9,7 @@ import time
 
 import pytest
 
+from hubmirror.storage.progress import read_progress
 from tests.fakehub import TINY_CSV_TEST_ROWS, TINY_CSV_TRAIN_ROWS
 from tests.support.clients import (
     GATED,
@@ -223,11 +223,13 @@ def test_outage_answers_come_from_the_synced_snapshot(make_mirror, fakehub, tmp_
 
 
 def _partial_bytes(data) -> int:
-    """Bytes really written into fills' temp files (they are sparse while segments run)."""
+    """Bytes fills have written into their temp files, from their progress records (the
+    files have their full size from the start)."""
     total = 0
-    for part in (data / "tmp").glob("*.part"):
-        with contextlib.suppress(FileNotFoundError):  # renamed into the store meanwhile
-            total += part.stat().st_blocks * 512
+    for record in (data / "tmp").glob("*.progress"):
+        progress = read_progress(record)
+        if progress is not None:
+            total += sum(position - start for start, _end, position in progress.segments)
     return total
 
 
