@@ -4,53 +4,17 @@ one quota holds for both workers, hot files stay, and a fill that needs room evi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.support import disks
-from tests.support.ports import free_port, wait_for_listeners, wait_listening
+from tests.support import disks, node
+from tests.support.node import fetch, two_workers
 
 MiB = 1024 * 1024
-MODEL = "acme/tiny-bert"
-
-
-@contextlib.contextmanager
-def two_workers(fakehub, data: Path, log: Path, **settings):
-    """``hubmirror serve --workers 2`` on ``data``; its log goes to a file (a pipe nobody
-    reads would stall it)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUBMIRROR_"))}
-    env.update({f"HUBMIRROR_{k.upper()}": str(v) for k, v in settings.items()})
-    port = free_port()
-    argv = ["--port", str(port), "--workers", "2", "--data", str(data), "--upstream", fakehub.url]
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hubmirror", "serve", *argv], stderr=out, env=env
-        )
-        try:
-            wait_listening(port, proc)
-            asyncio.run(wait_for_listeners(port, 2))
-            yield f"http://127.0.0.1:{port}/{MODEL}/resolve/main"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
-
-async def fetch(url: str) -> tuple[int, bytes, str | None]:
-    """One request on its own connection (so both workers get some): status, body, error."""
-    connector = aiohttp.TCPConnector(force_close=True)
-    async with aiohttp.ClientSession(connector=connector) as session, session.get(url) as resp:
-        try:
-            return resp.status, await resp.read(), resp.headers.get("X-Error-Code")
-        except aiohttp.ClientPayloadError:
-            return resp.status, b"<cut short>", None
+MODEL = node.MODEL
 
 
 def add_files(fakehub, prefix: str, count: int, size: int, seed: int = 0) -> dict[str, str]:
