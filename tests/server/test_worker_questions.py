@@ -22,10 +22,10 @@ CLIENTS = 12
 
 
 @contextlib.asynccontextmanager
-async def two_workers(fakehub, tmp_path):
+async def two_workers(fakehub, tmp_path, *options: str):
     """``hubmirror serve --workers 2``: its URL, then (after) its stderr in ``logs``."""
     port = free_port()
-    args = ("--port", str(port), "--workers", "2", "--data", str(tmp_path / "d"))
+    args = ("--port", str(port), "--workers", "2", "--data", str(tmp_path / "d"), *options)
     proc = start_hubmirror("serve", *args, "--upstream", fakehub.url)
     logs: list[str] = []
     try:
@@ -95,3 +95,17 @@ async def test_two_workers_ask_upstream_once_for_an_api_answer_a_burst_of_client
     assert statuses == [200] * CLIENTS
     assert len(workers_that_served(logs, "revision/main 200")) == 2
     assert questions(fakehub) == {("GET", revision): 1}
+
+
+@pytest.mark.timeout(120)
+async def test_once_the_metadata_ttl_ran_out_two_workers_ask_again_once(fakehub, tmp_path):
+    target = f"/{TINY_BERT}/resolve/main/config.json"
+    async with two_workers(fakehub, tmp_path, "--metadata-ttl", "1") as (url, logs):
+        assert await burst("HEAD", url + target) == [200] * CLIENTS
+        await asyncio.sleep(1.5)  # both workers' answers are stale now
+        fakehub.faults.latency = 0.5
+        fakehub.clear_log()
+        statuses = await burst("HEAD", url + target)
+    assert statuses == [200] * CLIENTS
+    assert len(workers_that_served(logs, "config.json 200")) == 2
+    assert questions(fakehub) == {("GET", f"/api/models/{TINY_BERT}"): 1, ("HEAD", target): 1}
