@@ -39,17 +39,21 @@ async def two_workers(fakehub, tmp_path, *options: str):
     assert proc.returncode == 0, stderr[-2000:]
 
 
-async def burst(method: str, url: str) -> list[int]:
-    """``CLIENTS`` requests at once, each on a new connection (so both workers get some)."""
+async def burst(method: str, url: str, hashes: list | None = None) -> list[int]:
+    """``CLIENTS`` requests at once, each on a new connection (so both workers get some);
+    the statuses, and the ``X-Xet-Hash`` headers appended to ``hashes``."""
+    hashes = [] if hashes is None else hashes
     connector = aiohttp.TCPConnector(force_close=True)
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def one() -> int:
+        async def one() -> tuple[int, str | None]:
             async with session.request(method, url) as resp:
                 await resp.read()
-                return resp.status
+                return resp.status, resp.headers.get("X-Xet-Hash")
 
-        return await asyncio.gather(*(one() for _ in range(CLIENTS)))
+        answers = await asyncio.gather(*(one() for _ in range(CLIENTS)))
+    hashes.extend(xet_hash for _, xet_hash in answers)
+    return [status for status, _ in answers]
 
 
 def questions(fakehub) -> Counter:
@@ -109,3 +113,18 @@ async def test_once_the_metadata_ttl_ran_out_two_workers_ask_again_once(fakehub,
     assert statuses == [200] * CLIENTS
     assert len(workers_that_served(logs, "config.json 200")) == 2
     assert questions(fakehub) == {("GET", f"/api/models/{TINY_BERT}"): 1, ("HEAD", target): 1}
+
+
+@pytest.mark.timeout(120)
+async def test_the_worker_that_did_not_ask_passes_on_upstreams_xet_hash_too(fakehub, tmp_path):
+    target = f"/{TINY_BERT}/resolve/main/model.safetensors"  # an LFS file, cold
+    expected = fakehub.xet_hash_of(fakehub.blob("model", TINY_BERT, "main", "model.safetensors"))
+    fakehub.faults.latency = 0.5
+    hashes: list[str | None] = []
+    async with two_workers(fakehub, tmp_path) as (url, logs):
+        fakehub.clear_log()
+        statuses = await burst("HEAD", url + target, hashes)
+    assert statuses == [200] * CLIENTS
+    assert len(workers_that_served(logs, "model.safetensors 200")) == 2
+    assert hashes == [expected] * CLIENTS
+    assert questions(fakehub)[("HEAD", target)] == 1

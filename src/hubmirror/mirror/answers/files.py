@@ -152,6 +152,8 @@ class FileAnswers:
         self.remember_entries(ref.repo, meta.commit, [meta.entry])
         self.access.confirm(ref.repo, auth)
         self.announced.remember(meta.entry, meta.xet_hash)
+        # in the index before another process reads this answer: its responses pass it on too
+        self.announced.offer(meta.entry, self.blob_for(meta.entry))
         return meta
 
     def _cached_file(self, repo: RepoId, commit: str | None, path: str) -> FileAnswer | None:
