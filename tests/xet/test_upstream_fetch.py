@@ -63,6 +63,18 @@ def test_a_xet_file_comes_through_xet_byte_exact_with_no_cdn_bytes(xet_hub, make
     assert len(requests_to(xet_hub, "hub", "/xet-read-token/")) == 1  # cached per commit
 
 
+def test_a_xet_fill_asks_upstream_for_the_xet_hash_with_one_head(xet_hub, make_mirror):
+    mirror = make_mirror(xet_upstream=True, fill_segment_mib=1)
+    expected = xet_hub.file_bytes(MODEL, TINY_BERT, "main", BIG)
+    commit = xet_hub.commit_of(MODEL, TINY_BERT, "main")
+
+    assert fetch(f"{mirror.url}/{TINY_BERT}/resolve/main/{BIG}") == (200, expected)
+
+    assert len(requests_to(xet_hub, "cas", "/reconstructions/")) == 3  # one per segment
+    heads = [e for e in requests_to(xet_hub, "hub", f"/resolve/{commit}/") if e.method == "HEAD"]
+    assert len(heads) == 1
+
+
 def test_without_xet_upstream_the_mirror_fetches_over_http(xet_hub, make_mirror):
     mirror = make_mirror()
     expected = xet_hub.file_bytes(MODEL, TINY_BERT, "main", BIG)

@@ -45,7 +45,7 @@ from hubmirror.mirror.access.policy import CONFIRMED_TOKENS, AccessPolicy
 from hubmirror.mirror.answers.api import ApiAnswers
 from hubmirror.mirror.answers.bounds import IndexLimits, RowBounds
 from hubmirror.mirror.answers.files import FileAnswer, FileAnswers
-from hubmirror.mirror.answers.flights import Flights
+from hubmirror.mirror.answers.flights import Flights, SharedFlights
 from hubmirror.mirror.answers.metadata import Metadata
 from hubmirror.mirror.answers.resolve_plan import (
     ResolveAsk,
@@ -61,6 +61,7 @@ from hubmirror.mirror.cache.blob_use import AccessTimes, BlobReads, BlobsInUse
 from hubmirror.mirror.cache.eviction import Eviction
 from hubmirror.mirror.cache.quota import Quota
 from hubmirror.mirror.cache.room import Room
+from hubmirror.mirror.fills.cluster import node_name
 from hubmirror.mirror.fills.origins import Origin, UpstreamOrigin
 from hubmirror.mirror.fills.registry import FillEvents, Fills
 from hubmirror.mirror.fills.shared import Shared
@@ -151,7 +152,8 @@ class Mirror:
         self.bounds = RowBounds(index, limits or IndexLimits())  # what strangers can grow
         self.disclosure = Disclosure(self.identities, self.access, index.access)  # dashboard
         self.flights = Flights()
-        self.metadata = Metadata(pool, self.flights, self.access, metadata_deadline)
+        questions = SharedFlights(index.leases, node_name())  # asked once per node/cluster
+        self.metadata = Metadata(pool, self.flights, self.access, metadata_deadline, questions)
         self.served = ServedCounters()
         self.store_totals = StoreTotals(index)  # blob count and bytes for /metrics
         self.access_times = AccessTimes(index, clock, shared.tier if shared else None)

@@ -66,11 +66,16 @@ class AccessPolicy:
         self.upstream = upstream
 
     def known_visibility(self, repo: RepoId) -> str | None:
-        """The visibility if it was checked within the TTL, without any I/O but the index."""
+        """The visibility if it was checked within the TTL, without any I/O but the index.
+
+        Another worker or node may have checked it again since memory's answer expired:
+        then the index has the newer answer, and this process need not ask upstream.
+        """
         known = self._visibility.get(repo.key)
-        if known is None:
-            known = self.index.get_visibility(repo)
-            if known is not None:
+        if known is None or self.clock() - known[1] >= self.visibility_ttl:
+            stored = self.index.get_visibility(repo)
+            if stored is not None and (known is None or stored[1] > known[1]):
+                known = stored
                 self._visibility.put(repo.key, known)
         if known and self.clock() - known[1] < self.visibility_ttl:
             return known[0]

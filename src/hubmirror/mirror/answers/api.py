@@ -86,8 +86,9 @@ class ApiAnswers:
         if trusted and fresh and not refresh:
             return replay(cached)
         flight = self.metadata.ask(
-            ("api", key, token_fingerprint(auth)),
+            f"api {key} {token_fingerprint(auth)}",
             lambda: self._refresh_answer(route, key, upstream, form, auth),
+            None if refresh else lambda: self._answered(route, key, visibility, auth),
         )
         in_outage = self.access.trusted_in_outage(route.repo, visibility, auth, trusted)
         snapshot = self._snapshot_commit(route) if in_outage and not cached else None
@@ -102,6 +103,18 @@ class ApiAnswers:
             if answer:
                 return answer
             raise
+
+    def _answered(
+        self, route: RepoApi, key: str, visibility: str, auth: str | None
+    ) -> ApiAnswer | None:
+        """The fresh answer another process asked upstream and stored, if this caller may
+        have it (a stored 404 raises ``EntryNotFound``)."""
+        if not self.access.may_use_cache(route.repo, visibility, auth):
+            return None
+        cached = self.index.get_answer(key)
+        if cached and self.clock() - cached.fetched_at < self._ttl_of(route):
+            return replay(cached)
+        return None
 
     def _snapshot_commit(self, route: RepoApi) -> str | None:
         """The commit of a complete snapshot that could answer ``route`` in an outage."""

@@ -28,6 +28,7 @@ from hubmirror.mirror.lru import LRU
 from hubmirror.mirror.xet.announce import XetAnnouncements
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId
+from hubmirror.upstream.client import FileMetadata
 
 _MISSING = "missing"  # entry cache value for a path upstream confirmed absent
 ENTRY_CACHE_SIZE = 200_000
@@ -107,7 +108,9 @@ class FileAnswers:
         in_outage = self.access.trusted_in_outage(ref.repo, visibility, auth, trusted)
         stale = self._stale_file(ref) if in_outage else None
         flight = self.metadata.ask(
-            ("head", ref, token_fingerprint(auth)), lambda: self._refresh_file(ref, auth)
+            f"head {ref.repo.key} {ref.revision.value} {ref.path.value} {token_fingerprint(auth)}",
+            lambda: self._refresh_file(ref, auth),
+            lambda: self._answered(ref, visibility, auth),
         )
         absent = in_outage and self._absent_when_stale(ref)
         try:
@@ -119,6 +122,15 @@ class FileAnswers:
                 raise absent from None
             raise
         return self._answer(ref.repo, meta.commit, meta.entry)
+
+    def _answered(self, ref: FileRef, visibility: str, auth: str | None) -> FileMetadata | None:
+        """What another process asked upstream about ``ref`` and stored, if this caller may
+        have it (a miss upstream confirmed raises ``EntryNotFound``)."""
+        if not self.access.may_use_cache(ref.repo, visibility, auth):
+            return None
+        commit = self.revisions.fresh_commit(ref.repo, ref.revision)
+        cached = self._cached_file(ref.repo, commit, ref.path.value)
+        return FileMetadata(cached.commit, cached.entry) if cached else None
 
     def _absent_when_stale(self, ref: FileRef) -> EntryNotFound | None:
         """The answer for a path the last known snapshot does not list, should upstream fail."""
@@ -140,6 +152,8 @@ class FileAnswers:
         self.remember_entries(ref.repo, meta.commit, [meta.entry])
         self.access.confirm(ref.repo, auth)
         self.announced.remember(meta.entry, meta.xet_hash)
+        # in the index before another process reads this answer: its responses pass it on too
+        self.announced.offer(meta.entry, self.blob_for(meta.entry))
         return meta
 
     def _cached_file(self, repo: RepoId, commit: str | None, path: str) -> FileAnswer | None:

@@ -1,6 +1,8 @@
 """Metadata questions to upstream, as the file and API answers ask them.
 
-Each question is asked once however many callers wait (``Flights``); with a cached
+Each question is asked once however many callers wait (``Flights``), in this process
+and in every other process sharing the index (``SharedFlights``: the node's other
+workers, the cluster's other nodes read the answer the asker stored); with a cached
 answer to fall back on, a caller waits only until the metadata deadline. A repo's
 visibility is the first question of every request, so it is asked anonymously,
 once per repo, and remembered by the ``AccessPolicy``.
@@ -9,13 +11,13 @@ once per repo, and remembered by the ``AccessPolicy``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from hubmirror.errors import UpstreamTimeout
 from hubmirror.hub.routes import api_path
 from hubmirror.mirror.access.policy import AccessPolicy
-from hubmirror.mirror.answers.flights import Flights
+from hubmirror.mirror.answers.flights import Flights, SharedFlights
 from hubmirror.types import RepoId
 from hubmirror.upstream.pool import UpstreamPool
 
@@ -26,16 +28,34 @@ class Metadata:
     """Asks upstream through the pool, one flight per question, within the deadline."""
 
     def __init__(
-        self, pool: UpstreamPool, flights: Flights, access: AccessPolicy, deadline: float
+        self,
+        pool: UpstreamPool,
+        flights: Flights,
+        access: AccessPolicy,
+        deadline: float,
+        shared: SharedFlights,
     ) -> None:
         self.pool = pool
         self.flights = flights
         self.access = access
         self.deadline = deadline
+        self.shared = shared
 
-    def ask(self, key: Hashable, question: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
-        """The flight answering ``key``: the one running, or ``question`` started when awaited."""
-        return self.flights.run(key, question)
+    def ask(
+        self,
+        key: str,
+        question: Callable[[], Awaitable[T]],
+        answered: Callable[[], T | None] | None = None,
+    ) -> Awaitable[T]:
+        """The flight answering ``key``: the one running, or ``question`` started when awaited.
+
+        With ``answered`` (the answer in the index, once another process stored it, when
+        this caller may have it), a question another process is asking is not asked
+        again here: its answer is read.
+        """
+        if answered is None:
+            return self.flights.run(key, question)
+        return self.flights.run(key, lambda: self.shared.run(key, question, answered))
 
     def call(self, action: Callable[[Any], Awaitable[T]]) -> Awaitable[T]:
         """``action(client)`` on an upstream of the pool (failover and breakers there)."""
@@ -70,6 +90,8 @@ class Metadata:
             answer = await self.within_deadline(flight, has_fallback=has_fallback)
             return answer.body
 
-        return await self.flights.run(
-            ("visibility", repo.key), lambda: self.access.visibility(repo, fetch_info)
+        return await self.ask(
+            f"visibility {repo.key}",
+            lambda: self.access.visibility(repo, fetch_info),
+            lambda: self.access.known_visibility(repo),
         )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 import aiohttp
 
 from hubmirror.errors import BlobMissing, LinkExpired, UpstreamUnavailable
+from hubmirror.mirror.answers.flights import Flights
 from hubmirror.mirror.fills.state import Fill, Segment
 from hubmirror.upstream.client import HubClient
 from hubmirror.upstream.peers import PeerClient
@@ -59,6 +60,8 @@ class UpstreamOrigin:
 
     def __init__(self, pool: UpstreamPool) -> None:
         self.pool = pool
+        # all segments of a fill start at once: the first asks, the others await its answer
+        self.lookups = Flights()
 
     async def copy(self, fill: Fill, segment: Segment, attempt: int, sink: Sink) -> None:
         client = self.pool.pick(attempt)
@@ -69,14 +72,29 @@ class UpstreamOrigin:
             raise
         self.pool.succeeded(client)
 
+    async def source(self, fill: Fill, client: HubClient) -> tuple[str, str]:
+        """Where ``client`` keeps the fill's bytes (its CDN link) and the Xet hash it
+        announces with them ("" for none): one HEAD per fill and upstream, however many
+        segments ask at once. A failed lookup fails every segment waiting on it; the
+        next attempt asks again."""
+        location, xet_hash = fill.locations.get(client.name), fill.locations.get(_xet(client))
+        if location is not None and xet_hash is not None:
+            return location, xet_hash
+        return await self.lookups.run((fill, client.name), lambda: self._look_up(fill, client))
+
+    async def _look_up(self, fill: Fill, client: HubClient) -> tuple[str, str]:
+        src = fill.source
+        found = await client.file_source(src.repo, src.commit, src.entry.path, src.auth)
+        xet_hash = found.xet_hash if src.entry.lfs and found.xet_hash else ""
+        fill.locations[client.name] = found.location
+        fill.locations[_xet(client)] = xet_hash
+        return found.location, xet_hash
+
     async def _copy(self, client: HubClient, fill: Fill, segment: Segment, sink: Sink) -> None:
         src = fill.source
         whole = segment.position == 0 and segment.end == fill.size
         end = None if whole else segment.end - 1
-        url = fill.locations.get(client.name)
-        if url is None:  # one redirect lookup per fill, not one per segment and retry
-            url = await client.file_location(src.repo, src.commit, src.entry.path, src.auth)
-            fill.locations[client.name] = url
+        url, _ = await self.source(fill, client)
         started = time.monotonic()
         try:
             async with client.open_url(url, src.auth, start=segment.position, end=end) as resp:
@@ -86,8 +104,16 @@ class UpstreamOrigin:
                     sink(chunk)
                     self.pool.record_bytes(client, len(chunk))
         except LinkExpired:
-            fill.locations.pop(client.name, None)
+            # forget this link, unless another segment already brought a fresh one:
+            # one new lookup for every segment that found the link expired
+            if fill.locations.get(client.name) == url:
+                del fill.locations[client.name]
             raise
+
+
+def _xet(client: HubClient) -> str:
+    """The key of the Xet hash ``client`` announced, beside its location in ``Fill.locations``."""
+    return f"xet {client.name}"
 
 
 class StoreOrigin:
@@ -170,15 +196,12 @@ class XetUpstreamOrigin:
         self.counts["xet_segments"] += 1
 
     async def _xet_hash(self, fill: Fill, client: HubClient) -> str | None:
-        """The file's Xet hash from one HEAD per fill and upstream (its CDN location is
-        kept for the HTTP path too); None for a file upstream serves without Xet."""
-        key = f"xet {client.name}"
-        if key not in fill.locations:
-            src = fill.source
-            found = await client.file_source(src.repo, src.commit, src.entry.path, src.auth)
-            fill.locations[client.name] = found.location
-            fill.locations[key] = found.xet_hash if src.entry.lfs and found.xet_hash else ""
-        return fill.locations[key] or None
+        """The file's Xet hash from the fill's one HEAD to this upstream (its CDN location
+        is kept for the HTTP path too); None for a file upstream serves without Xet."""
+        xet_hash = fill.locations.get(_xet(client))  # kept when a CDN link is renewed
+        if xet_hash is None:
+            _, xet_hash = await self.http.source(fill, client)
+        return xet_hash or None
 
     async def _copy(
         self, client: HubClient, fill: Fill, segment: Segment, xet_hash: str, sink: Sink
