@@ -36,9 +36,9 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
         except FileNotFoundError:
             plan = mirror.refill(ask, plan)  # deleted behind our back: fill it again
     if plan.send is Send.FILL:
-        await plan.fill.ready(plan.first, plan.last)  # in an outage: a 503, not a cut body
-        resp = await responses.start(request, plan.headers, plan.size, plan.span)
         with mirror.sending(plan):
+            await plan.fill.ready(plan.first, plan.last)  # in an outage: a 503, not a cut body
+            resp = await responses.start(request, plan.headers, plan.size, plan.span)
             await responses.send_fill(request, resp, plan.fill, plan.first, plan.last)
         return resp
     return await _relay(request, mirror, ask, plan)
