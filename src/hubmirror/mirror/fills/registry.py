@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+
 from hubmirror.errors import (
     BlobMissing,
     IntegrityError,
@@ -267,7 +269,7 @@ class Fills:
             raise
         except UpstreamUnavailable as exc:  # an outage: keep the bytes, as after a crash
             self.outcomes["failed"] += 1
-            kept = _written(fill)
+            kept = _written(fill) if _worth_resuming(exc.__cause__) else 0
             if kept:
                 _keep(fill, writer, publisher)
             else:
@@ -492,9 +494,17 @@ def _gave_up(fill: Fill, origin: Origin, exc: BaseException) -> UpstreamUnavaila
     error = UpstreamRateLimited if isinstance(exc, UpstreamRateLimited) else UpstreamUnavailable
     source = _SOURCES.get(origin.kind, origin.kind)
     message = f"{source} stopped answering while this file was fetched ({exc}); "
-    if written := _written(fill):
+    if (written := _written(fill)) and _worth_resuming(exc):
         message += f"{written} of {fill.size} bytes are kept, a later request resumes there; "
     return error(message + f"retry in {retry_after} seconds", retry_after=retry_after)
+
+
+def _worth_resuming(cause: BaseException | None) -> bool:
+    """Whether a fill stopped by ``cause`` keeps its bytes: yes for an outage (refused,
+    reset, timed out, 5xx); no when its source last answered and then broke the body
+    off, which is how a mirror upstream aborts a transfer it found wrong (a hash
+    mismatch behind it): those bytes are not worth building on."""
+    return not isinstance(cause, aiohttp.ClientPayloadError)
 
 
 def _written(fill: Fill) -> int:
