@@ -3,15 +3,19 @@ after a crash, and a request that arrives during the outage gets a 503 before an
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import http.client
 import threading
 import time
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 
+from tests.support.commands import start_hubmirror
 from tests.support.http import get
+from tests.support.ports import free_port, wait_for_listeners, wait_listening
 
 MODEL = "acme/tiny-bert"
 MiB = 1024 * 1024
@@ -109,3 +113,48 @@ def test_request_during_an_outage_gets_503_before_any_body_byte(make_mirror, fak
     answer = get(url, timeout=120)
     assert hashlib.sha256(answer.body).hexdigest() == sha256
     assert bytes(early.body) == answer.body[: 1 * MiB]
+
+
+async def _status_and_length(session, url: str) -> tuple[int, str | None, int]:
+    """Status, X-Error-Code and how many body bytes came before the end or the cut."""
+    received = 0
+    async with session.get(url) as resp:
+        try:
+            async for chunk in resp.content.iter_any():
+                received += len(chunk)
+        except aiohttp.ClientPayloadError:
+            pass
+        return resp.status, resp.headers.get("X-Error-Code"), received
+
+
+@pytest.mark.timeout(240)
+async def test_two_workers_keep_an_outage_cut_fill_and_answer_503_meanwhile(fakehub, tmp_path):
+    name = "outage-workers.bin"
+    sha256 = fakehub.add_large_file("model", MODEL, name, SIZE, seed=23)
+    fakehub.faults.bandwidth = 2 * MiB
+    port = free_port()
+    args = ("--port", str(port), "--workers", "2", "--data", str(tmp_path / "d"))
+    proc = start_hubmirror("serve", *args, "--upstream", fakehub.url)
+    url = f"http://127.0.0.1:{port}/{MODEL}/resolve/main/{name}"
+    try:
+        wait_listening(port, proc)
+        await wait_for_listeners(port, 2)
+        connector = aiohttp.TCPConnector(force_close=True)  # connections spread over both
+        async with aiohttp.ClientSession(connector=connector) as session:
+            first = [asyncio.ensure_future(_status_and_length(session, url)) for _ in range(8)]
+            while fakehub.body_bytes(host="cdn") < 20 * MiB:
+                await asyncio.sleep(0.05)
+            fakehub.go_down()
+            cut = await asyncio.gather(*first)  # every reader's body ends with the fill
+            during = await asyncio.gather(*(_status_and_length(session, url) for _ in range(6)))
+            fakehub.come_up()
+            fakehub.faults.bandwidth = None
+            async with session.get(url) as resp:
+                body = await resp.read()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert all(status == 200 and length < SIZE for status, _, length in cut)
+    assert {(status, code) for status, code, _ in during} == {(503, "UpstreamUnavailable")}
+    assert hashlib.sha256(body).hexdigest() == sha256
+    assert fakehub.body_bytes(host="cdn") <= 1.05 * SIZE  # each byte fetched about once
