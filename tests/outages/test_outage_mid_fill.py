@@ -115,6 +115,30 @@ def test_request_during_an_outage_gets_503_before_any_body_byte(make_mirror, fak
     assert bytes(early.body) == answer.body[: 1 * MiB]
 
 
+@pytest.mark.timeout(180)
+def test_request_joining_a_fill_whose_upstream_fails_waits_and_gets_503(make_mirror, fakehub):
+    mirror = make_mirror()
+    sha256 = fakehub.add_large_file("model", MODEL, "outage-join.bin", SIZE, seed=24)
+    fakehub.faults.bandwidth = 2 * MiB
+    url = f"{mirror.url}/{MODEL}/resolve/main/outage-join.bin"
+    first = Received()
+    client = threading.Thread(target=_receive, args=(url, first))
+    client.start()
+    _wait_for(lambda: fakehub.body_bytes(host="cdn") >= 20 * MiB, "20 MiB from the CDN")
+    fakehub.go_down()  # cuts the fill's connections ...
+    fakehub.faults.fail_status = 503  # ... and every attempt after that is refused
+    fakehub.come_up()
+    _wait_for(lambda: any(e.status == 503 for e in fakehub.log), "a refused attempt")
+    joined = _receive(url, Received())  # the fill still retries: this request joins it
+    client.join(timeout=120)
+    assert (joined.status, joined.headers.get("X-Error-Code")) == (503, "UpstreamUnavailable")
+    assert first.status == 200 and not first.complete
+    fakehub.reset_faults()
+    answer = get(url, timeout=120)
+    assert hashlib.sha256(answer.body).hexdigest() == sha256
+    assert fakehub.body_bytes(host="cdn") <= 1.05 * SIZE
+
+
 async def _status_and_length(session, url: str) -> tuple[int, str | None, int]:
     """Status, X-Error-Code and how many body bytes came before the end or the cut."""
     received = 0
