@@ -76,7 +76,8 @@ def test_a_fill_that_fails_cuts_the_xorb_fetch(server, fakehub):
     plain.join(60)
     xorb.join(60)
     assert isinstance(xorb.error, http.client.IncompleteRead)  # aborted: never a clean end
-    assert isinstance(plain.error, http.client.IncompleteRead)  # as for the plain client
+    refused = plain.answer  # before its first byte: upstream's refusal, not a cut 200
+    assert refused.status >= 400 and b"Injected failure 404" in refused.body
 
 
 def test_a_node_without_the_blob_on_disk_serves_xorbs_from_the_object_store(

@@ -4,6 +4,8 @@ The request is parsed (a bad Range refused before any I/O), the mirror decides w
 send (``Mirror.resolve``: a ``ResolvePlan``), and this module writes it: the headers,
 then the bytes from memory, the stored file, the object store, the blob's fill, or a
 direct ranged read. A stored file deleted behind the mirror's back is filled again.
+A fill's answer waits for its bytes to flow before the status line, so a fill that
+stops first (an upstream outage) answers with its error, never a 200 cut short.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ async def handle_resolve(request: web.Request, route: Resolve) -> web.StreamResp
         except FileNotFoundError:
             plan = mirror.refill(ask, plan)  # deleted behind our back: fill it again
     if plan.send is Send.FILL:
-        resp = await responses.start(request, plan.headers, plan.size, plan.span)
         with mirror.sending(plan):
+            await plan.fill.ready(plan.first, plan.last)  # in an outage: a 503, not a cut body
+            resp = await responses.start(request, plan.headers, plan.size, plan.span)
             await responses.send_fill(request, resp, plan.fill, plan.first, plan.last)
         return resp
     return await _relay(request, mirror, ask, plan)

@@ -27,6 +27,7 @@ T = TypeVar("T")
 DEFAULT_REST = 5.0  # seconds to leave an upstream alone after a 429 without Retry-After
 ROUNDS = 2  # passes over the upstreams before an outage is declared
 ROUND_PAUSE = 0.2
+BREAKER_RETRY_AFTER = 10  # seconds a client is told to wait while every upstream fails
 log = logging.getLogger(__name__)
 
 
@@ -148,7 +149,7 @@ class UpstreamPool:
                 "upstream asked us to slow down", retry_after=max(1, round(min(waits)))
             )
         return UpstreamUnavailable(
-            "every upstream is failing (circuit breakers open)", retry_after=10
+            "every upstream is failing (circuit breakers open)", retry_after=BREAKER_RETRY_AFTER
         )
 
     async def call(self, action: Callable[[HubClient], Awaitable[T]]) -> T:

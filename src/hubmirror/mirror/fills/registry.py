@@ -24,7 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubmirror.errors import BlobMissing, IntegrityError, UpstreamUnavailable
+import aiohttp
+
+from hubmirror.errors import (
+    BlobMissing,
+    IntegrityError,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
+)
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.cache.room import NO_QUOTA, Room
 from hubmirror.mirror.fills.origins import RETRYABLE, Origin, PeerOrigin, StoreOrigin
@@ -43,11 +50,14 @@ from hubmirror.storage.progress import (
 from hubmirror.storage.writer import BlobWriter, Expected
 from hubmirror.types import FileEntry
 from hubmirror.upstream.peers import PeerRefused
+from hubmirror.upstream.pool import BREAKER_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
 MAX_RESUMES = 5  # consecutive attempts of one segment that bring no new byte
 FOLLOW_INTERVAL = 0.02  # seconds between polls of another process's progress
+OUTAGE_RETRY_AFTER = BREAKER_RETRY_AFTER  # a fill stopped by an outage: as the breakers say
+_SOURCES = {"store": "the object store", "peer": "the node that fetches this file"}
 
 
 def _ignore(*_args) -> None:
@@ -250,15 +260,28 @@ class Fills:
             _log_filled(fill, time.monotonic() - started)
         except asyncio.CancelledError as exc:  # shutting down: keep the bytes to resume
             self.outcomes["interrupted"] += 1
-            publisher.publish(RUNNING)
-            writer.close()
-            publisher.keep = True
+            _keep(fill, writer, publisher)
             fill.fail(exc)
             raise
+        except UpstreamUnavailable as exc:  # an outage: keep the bytes, as after a crash
+            self.outcomes["failed"] += 1
+            kept = _written(fill) if _worth_resuming(exc.__cause__) else 0
+            if kept:
+                _keep(fill, writer, publisher)
+            else:
+                _discard(writer, publisher)
+            fill.fail(exc)
+            log.warning(
+                "fill of %s %s stopped (%d of %d bytes kept to resume): %s",
+                fill.source.repo.key,
+                entry.path,
+                kept,
+                entry.size,
+                exc,
+            )
         except BaseException as exc:  # noqa: BLE001 - every ending must reach the readers
             self.outcomes["failed"] += 1
-            writer.discard()
-            publisher.publish(FAILED)
+            _discard(writer, publisher)
             fill.fail(exc)
             log.warning("fill of %s %s failed: %s", fill.source.repo.key, entry.path, exc)
         finally:
@@ -319,12 +342,25 @@ class Fills:
         return self._track(fill, self._poll_followed(fill))
 
     async def _poll_followed(self, fill: Fill) -> None:
-        """Mirror another process's fill: poll its progress until it is stored or gone."""
+        """Mirror another process's fill: poll its progress until it is stored or gone.
+
+        A record left ``RUNNING`` with its lock free is a fill that stopped (an outage,
+        a shutdown) and kept its bytes for the next one: gone, as far as readers go.
+        The fill flows while its bytes grow from one poll to the next; the first poll
+        only adopts what was there (perhaps the bytes of a fill stopped earlier).
+        """
+        adopted = False
         try:
             while not fill.done:
                 progress = read_progress(fill.paths.progress)
-                if progress is not None and progress.state == RUNNING:
-                    fill.follow(progress)
+                running = progress is not None and progress.state == RUNNING
+                if running and is_locked(fill.paths.lock):
+                    grew = fill.follow(progress)
+                    if grew and adopted:
+                        fill.advance()
+                    elif not grew:
+                        fill.stalled()
+                    adopted = True
                 elif progress is None and is_locked(fill.paths.lock):
                     pass  # its progress file is not written yet
                 else:
@@ -340,7 +376,13 @@ class Fills:
             self.events.filled(fill.source.entry, stored)
             fill.finish(stored, self.store.path_for(stored.sha256))
         else:
-            fill.fail(UpstreamUnavailable("the process filling this file stopped; retry"))
+            fill.fail(
+                UpstreamUnavailable(
+                    "the process filling this file stopped (an upstream outage, or it ended); "
+                    f"retry in {OUTAGE_RETRY_AFTER} seconds: its bytes are kept for the next try",
+                    retry_after=OUTAGE_RETRY_AFTER,
+                )
+            )
 
     async def _download(self, fill: Fill, writer: BlobWriter, publisher: ProgressPublisher) -> None:
         """Fetch every segment concurrently while hashing the growing prefix."""
@@ -381,11 +423,13 @@ class Fills:
                 continue
             except RETRYABLE as exc:
                 failures = 0 if segment.position > before else failures + 1
+                if failures:
+                    fill.stalled()  # nothing came: a request arriving now waits (``Fill.ready``)
                 if origin.kind == "peer" and await self._reconsider(fill, origin):
                     failures = 0
                     continue
                 if failures > MAX_RESUMES:
-                    raise UpstreamUnavailable(f"fill of {fill.source.entry.path} gave up") from exc
+                    raise _gave_up(fill, origin, exc) from exc
                 await asyncio.sleep(min(0.2 * failures, 2.0))
 
     def _refetch_lost(self, fill: Fill, lost: StoreOrigin) -> None:
@@ -437,6 +481,46 @@ def _log_filled(fill: Fill, seconds: float) -> None:
     )
 
 
+def _gave_up(fill: Fill, origin: Origin, exc: BaseException) -> UpstreamUnavailable:
+    """The outage a fill stops on, worded for the client that waited for it: which
+    source failed, what is kept, and when to try again (a 429's wait, offline mode's,
+    else what the upstream pool's breakers answer)."""
+    waited = exc.retry_after if isinstance(exc, UpstreamUnavailable) else None
+    retry_after = waited or OUTAGE_RETRY_AFTER
+    error = UpstreamRateLimited if isinstance(exc, UpstreamRateLimited) else UpstreamUnavailable
+    source = _SOURCES.get(origin.kind, origin.kind)
+    message = f"{source} stopped answering while this file was fetched ({exc}); "
+    if (written := _written(fill)) and _worth_resuming(exc):
+        message += f"{written} of {fill.size} bytes are kept, a later request resumes there; "
+    return error(message + f"retry in {retry_after} seconds", retry_after=retry_after)
+
+
+def _worth_resuming(cause: BaseException | None) -> bool:
+    """Whether a fill stopped by ``cause`` keeps its bytes: yes for an outage (refused,
+    reset, timed out, 5xx); no when its source last answered and then broke the body
+    off, which is how a mirror upstream aborts a transfer it found wrong (a hash
+    mismatch behind it): those bytes are not worth building on."""
+    return not isinstance(cause, aiohttp.ClientPayloadError)
+
+
+def _written(fill: Fill) -> int:
+    return sum(s.position - s.start for s in fill.segments)
+
+
+def _keep(fill: Fill, writer: BlobWriter, publisher: ProgressPublisher) -> None:
+    """Leave the bytes and their positions for the next fill of this blob (``_resume``):
+    a stopped fill, not a failed one; the next request continues where it stopped."""
+    publisher.publish(RUNNING)
+    writer.close()
+    publisher.keep = True
+
+
+def _discard(writer: BlobWriter, publisher: ProgressPublisher) -> None:
+    """Throw the bytes away: they are wrong (a hash or size mismatch) or unwanted."""
+    writer.discard()
+    publisher.publish(FAILED)
+
+
 def _resume(fill: Fill) -> bool:
     """Adopt what an interrupted fill of this blob left (its bytes and positions)."""
     if not is_resumable(fill.paths.part.parent, fill.key):
@@ -450,7 +534,7 @@ def _resume(fill: Fill) -> bool:
         "resuming the fill of %s %s at %d of %d bytes",
         fill.source.repo.key,
         fill.source.entry.path,
-        sum(s.position - s.start for s in fill.segments),
+        _written(fill),
         fill.size,
     )
     return True

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hubmirror.errors import IntegrityError
+from hubmirror.errors import IntegrityError, UpstreamUnavailable
 from hubmirror.index.queries import StoredBlob
 from hubmirror.storage.blobs import FillPaths
 from hubmirror.storage.progress import RUNNING, Progress
@@ -85,6 +85,9 @@ class Fill:
         self.origin = None  # where the bytes come from now (mirror.origins); may change
         self.leader = False  # this node fetches from upstream and shares the blob
         self.xet_check: str | None = None  # a Xet hash this fill verifies before its last byte
+        # Bytes are arriving: set by each byte written, cleared by a failed attempt that
+        # brought none. A request waits for it before its status line (``ready``).
+        self.flowing = False
         self._progress = asyncio.Event()
         self._on_end: list[Callable[[], None]] = []
 
@@ -126,18 +129,27 @@ class Fill:
         return 0
 
     def advance(self) -> None:
+        self.flowing = True
         self._wake()
+
+    def stalled(self) -> None:
+        """An attempt to fetch failed: until bytes come again, new readers wait."""
+        self.flowing = False
 
     def progress(self, state: int = RUNNING) -> Progress:
         return Progress(state, tuple((s.start, s.end, s.position) for s in self.segments))
 
-    def follow(self, progress: Progress) -> None:
-        """Adopt another process's published progress (same plan, same segments)."""
+    def follow(self, progress: Progress) -> bool:
+        """Adopt another process's published progress (same plan, same segments); whether
+        any segment grew."""
         if len(progress.segments) != len(self.segments):
             self.segments = [Segment(a, b) for a, b, _ in progress.segments]
+        grew = False
         for segment, (_, _, position) in zip(self.segments, progress.segments, strict=True):
+            grew = grew or position > segment.position
             segment.position = max(segment.position, position)
         self._wake()
+        return grew
 
     def on_end(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once the fill has ended (stored, failed or cancelled); now if
@@ -166,6 +178,16 @@ class Fill:
         while self.readable_end(position) <= position and not self.done:
             await self._progress.wait()
 
+    async def ready(self, first: int, last: int) -> None:
+        """Return once a response for bytes ``first..last`` may send its status line: the
+        fill is flowing, holds all of them already, or is stored. Raise how it ended if it
+        failed first: during an upstream outage the client gets an error status, not a
+        200 whose body is cut."""
+        while not self.done and not self.flowing and self.readable_end(first) <= last:
+            await self._progress.wait()
+        if self.blob is None and self.error is not None:
+            raise _as_exception(self.error)
+
     async def wait_progress(self) -> None:
         if not self.done:
             await self._progress.wait()
@@ -173,6 +195,13 @@ class Fill:
     def _wake(self) -> None:
         event, self._progress = self._progress, asyncio.Event()
         event.set()
+
+
+def _as_exception(error: BaseException) -> Exception:
+    """A fill cancelled at shutdown ended with ``CancelledError``: not the reader's own."""
+    if isinstance(error, Exception):
+        return error
+    return UpstreamUnavailable("the mirror stopped this download (shutting down); retry")
 
 
 async def open_when_readable(fill: Fill) -> int:
