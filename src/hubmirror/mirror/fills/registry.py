@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -54,7 +55,7 @@ from hubmirror.upstream.pool import BREAKER_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
-MAX_RESUMES = 5  # consecutive attempts of one segment that bring no new byte
+MAX_RESUMES = 8  # consecutive attempts of one segment that bring no new byte (~10 s)
 FOLLOW_INTERVAL = 0.02  # seconds between polls of another process's progress
 OUTAGE_RETRY_AFTER = BREAKER_RETRY_AFTER  # a fill stopped by an outage: as the breakers say
 _SOURCES = {"store": "the object store", "peer": "the node that fetches this file"}
@@ -430,7 +431,7 @@ class Fills:
                     continue
                 if failures > MAX_RESUMES:
                     raise _gave_up(fill, origin, exc) from exc
-                await asyncio.sleep(min(0.2 * failures, 2.0))
+                await asyncio.sleep(_pause(failures))
 
     def _refetch_lost(self, fill: Fill, lost: StoreOrigin) -> None:
         """The index names a blob the object store does not have: forget it, fetch again."""
@@ -464,6 +465,14 @@ class Fills:
         else:
             return False
         return True
+
+
+def _pause(failures: int) -> float:
+    """Seconds before the next attempt: growing, and jittered, so fills that failed
+    together do not retry in lockstep (against a flapping upstream, the same fill would
+    keep drawing the failing turn). A client waiting for the fill's first byte is told
+    after about ten seconds of nothing; a flapping upstream gets that many chances."""
+    return min(0.2 * failures, 2.0) * random.uniform(0.5, 1.5)
 
 
 def _log_filled(fill: Fill, seconds: float) -> None:
