@@ -181,3 +181,32 @@ async def test_a_bug_in_a_handler_still_logs_its_traceback_and_answers_500(logs)
     assert [str(r.exc_info[1]) for r in bugs] == ["a bug in the mirror"]
     assert "Traceback" in logs.text
     assert [r.getMessage().split()[:3] for r in _access_lines(logs, path)] == [["GET", path, "500"]]
+
+
+def test_a_client_leaving_an_admin_sync_stream_is_one_info_line(make_mirror, fakehub, logs):
+    server = make_mirror(admin_token="admin-secret")
+    fakehub.add_large_file("model", TINY_BERT, "synced.bin", SIZE, seed=7)
+    fakehub.faults.bandwidth = 2 * MiB  # the sync runs for seconds: progress lines keep coming
+    body = json.dumps({"repo": TINY_BERT}).encode()
+    with socket.socket() as conn:
+        conn.connect(("127.0.0.1", server.port))
+        conn.sendall(
+            b"POST /admin/sync HTTP/1.1\r\nHost: m\r\nAuthorization: Bearer admin-secret\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        received = b""
+        while b'"progress"' not in received:
+            chunk = conn.recv(65536)
+            assert chunk, received[:300]
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 200 "), received[:300]
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+
+    wait_for(lambda: _access_lines(logs, "/admin/sync"), "the sync's access line", timeout=30)
+    assert get(server.url + "/healthz").status == 200
+    errors = [(r.name, r.getMessage()) for r in logs.records if r.levelno >= logging.ERROR]
+    assert errors == []
+    assert "Traceback" not in logs.text
+    lines = _access_lines(logs, "/admin/sync")
+    assert [(r.levelno, r.exc_info) for r in lines] == [(logging.INFO, None)]
+    assert lines[0].getMessage().endswith(" cut-short: client disconnected")

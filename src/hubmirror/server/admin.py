@@ -20,6 +20,7 @@ from hubmirror.hub.synclist import SyncItem, parse_sync_list
 from hubmirror.mirror.portable.sync import sync_snapshot
 from hubmirror.progress import CountingProgress
 from hubmirror.server.context import CONTEXT, authorization_of, body_within_timeout, mirror_of
+from hubmirror.server.responses import BODY_STARTED
 
 
 async def handle_offline(request: web.BaseRequest) -> web.Response:
@@ -70,6 +71,7 @@ async def handle_sync(request: web.BaseRequest) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
     try:
         await response.prepare(request)
+        request[BODY_STARTED] = response  # a client leaving now is a cut-short answer
         while not task.done():
             await asyncio.wait([task], timeout=PROGRESS_EVERY)
             await response.write(_line({"progress": counter.to_json()}))
