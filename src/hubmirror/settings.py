@@ -49,14 +49,40 @@ def _as_list(value: Any) -> tuple[str, ...]:
     return tuple(v for v in items if v)
 
 
+def _number(cast: Callable[[Any], Any], value: Any) -> Any:
+    """``cast(value)``, refused in words a person reads (not ``int()``'s)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    try:
+        return cast(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        kind = "a whole number" if cast is int else "a number"
+        raise ValueError(f"expected {kind}, got {value!r}") from None
+
+
 def _as_positive(cast: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
-        number = cast(value)
+        number = _number(cast, value)
         if number < 0:
             raise ValueError(f"must not be negative, got {value!r}")
         return number
 
     return convert
+
+
+def _as_at_least_one(value: Any) -> int:
+    number = _number(int, value)
+    if number < 1:
+        raise ValueError(f"must be 1 or more, got {value!r}")
+    return number
+
+
+def _as_port(value: Any) -> int:
+    """A TCP port, 1-65535; 0 asks the system for a free one (tests, one-off runs)."""
+    number = _number(int, value)
+    if not 0 <= number <= 65535:
+        raise ValueError(f"must be a port number from 1 to 65535 (0: any free port), got {value!r}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -197,9 +223,9 @@ class Settings:
     """
 
     host: str = _setting(str, "127.0.0.1", "Address to listen on.")
-    port: int = _setting(_as_positive(int), 8080, "Port to listen on.")
+    port: int = _setting(_as_port, 8080, "Port to listen on (1-65535; 0: any free port).")
     workers: int = _setting(
-        _as_positive(int),
+        _as_at_least_one,
         1,
         "Server processes sharing the port (SO_REUSEPORT); fills stay one per blob.",
     )
@@ -510,7 +536,18 @@ def _toml_table(path: Path) -> dict[str, Any]:
         raise SettingsError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
-    return data.get("hubmirror", data)
+    table = data.get("hubmirror")
+    if table is None:
+        return data
+    outside = sorted(key for key in data if key != "hubmirror")
+    if outside:
+        raise SettingsError(
+            f"config file {path}: {', '.join(outside)} outside the [hubmirror] table would be "
+            "ignored: put every setting inside [hubmirror], or use no table at all"
+        )
+    if not isinstance(table, dict):
+        raise SettingsError(f"config file {path}: 'hubmirror' must be a table ([hubmirror])")
+    return table
 
 
 def file_values(path: str | Path) -> tuple[dict[str, Any], list[str]]:

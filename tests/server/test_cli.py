@@ -51,6 +51,5 @@ def test_bad_setting_is_one_line_and_exit_1(tmp_path):
     _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 1
     assert stderr.strip() == (
-        "hubmirror: setting 'metadata_ttl' (from config file): could not convert string to "
-        "float: 'soon'"
+        "hubmirror: setting 'metadata_ttl' (from config file): expected a number, got 'soon'"
     )

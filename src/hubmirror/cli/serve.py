@@ -17,6 +17,7 @@ from hubmirror.cli.common import (
     settings_from,
     store_options,
 )
+from hubmirror.cli.config import cross_field_problems
 from hubmirror.clientcounts import ClientCounts
 from hubmirror.errors import IndexUnavailable, InvalidInput, StoreUnavailable
 from hubmirror.settings import Settings
@@ -32,6 +33,9 @@ def serve(config_file: str | None, **flags) -> None:
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
+    problems = cross_field_problems(settings)  # what `config check` finds, before listening
+    if problems:
+        fail("cannot start:\n  " + "\n  ".join(problems))
     try:
         if settings.workers > 1:
             _serve_workers(settings)
