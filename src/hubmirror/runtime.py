@@ -32,7 +32,7 @@ from hubmirror.mirror.fills.state import FillPlan
 from hubmirror.mirror.service import Mirror
 from hubmirror.settings import Settings
 from hubmirror.storage.blobs import BlobStore
-from hubmirror.storage.layout import DataLayout, prepare_data_dir
+from hubmirror.storage.layout import DataLayout, prepare_data_dir, require_data_dir
 from hubmirror.upstream.client import HubClient, create_session
 from hubmirror.upstream.peers import PeerClient, create_peer_session
 from hubmirror.upstream.pool import UpstreamPool
@@ -49,8 +49,11 @@ class Store:
 
 
 @contextlib.contextmanager
-def open_store(settings: Settings) -> Iterator[Store]:
-    """Index and blob store of ``settings.data``, without upstream or server (export, import)."""
+def open_store(settings: Settings, *, existing: bool = False) -> Iterator[Store]:
+    """Index and blob store of ``settings.data``, without upstream or server (export, import);
+    ``existing``: a command that only reads it (with the embedded index) refuses to create one."""
+    if existing and settings.index is None:
+        require_data_dir(settings.data)
     layout = prepare_data_dir(settings.data)
     database = open_database(settings.index, layout.index)
     try:

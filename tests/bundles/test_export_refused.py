@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hubmirror.storage.layout import prepare_data_dir
 from tests.support.clients import TINY_BERT
 from tests.support.http import get
 
@@ -20,6 +21,7 @@ def _refused(data, target) -> str:
 
 
 def test_export_of_a_never_fetched_repo_is_refused_with_the_sync_hint(tmp_path):
+    prepare_data_dir(tmp_path / "data")  # an empty store
     error = _refused(tmp_path / "data", tmp_path / "bundle")
 
     assert "never fetched revision main" in error

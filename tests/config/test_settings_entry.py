@@ -61,3 +61,15 @@ def test_an_upstream_that_is_not_http_is_refused_on_the_command_line(tmp_path):
         "serve", "--port", str(free_port()), "--data", str(tmp_path), "--upstream", "ftp://hub"
     )
     assert "setting 'upstream': 'ftp://hub' must start with http:// or https://" in stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("cache", "ls"), ("cache", "verify"), ("audit",), ("export", "acme/tiny-bert", "--to", "x")],
+    ids=["cache-ls", "cache-verify", "audit", "export"],
+)
+def test_a_reading_command_refuses_a_data_directory_that_does_not_exist(tmp_path, command):
+    missing = tmp_path / "typo"
+    stderr = _refused(*command, "--data", str(missing))
+    assert f"no hubmirror data directory at {missing}" in stderr
+    assert not missing.exists()

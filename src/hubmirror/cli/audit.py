@@ -53,7 +53,7 @@ def audit(repo, since, who, limit, as_json, config_file, **flags) -> None:
     repo_id = _repo(repo) if repo else None
     start = _since(since, time.time()) if since else None
     try:
-        with open_store(settings) as store:
+        with open_store(settings, existing=True) as store:
             records = store.index.audit.find(repo_id, start, who, limit)
     except (LayoutMismatch, OSError) as exc:
         fail(str(exc))

@@ -95,7 +95,7 @@ def _export(settings, specs, file_filter, target: Path, fmt: str):
     from hubmirror.runtime import open_store
 
     require_local_store(settings, "hubmirror export")
-    with open_store(settings) as store:
+    with open_store(settings, existing=True) as store:
         snapshots = complete_snapshots(store.index, specs, file_filter)
         progress = TransferProgress("export")
         try:

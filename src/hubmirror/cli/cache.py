@@ -189,7 +189,7 @@ def _store(settings) -> Iterator:
 
     require_local_store(settings, "hubmirror cache")
     try:
-        with open_store(settings) as store:
+        with open_store(settings, existing=True) as store:
             yield store
     except (LayoutMismatch, OSError) as exc:
         fail(str(exc))

@@ -27,6 +27,21 @@ class LayoutMismatch(RuntimeError):
     """The data directory was written by an incompatible hubmirror."""
 
 
+class NoDataDir(LayoutMismatch):
+    """A command that only reads a store was pointed where no store is."""
+
+
+def require_data_dir(root: str | Path) -> None:
+    """Refuse, rather than create, a data directory a reading command was pointed at: an
+    empty new store would answer "nothing cached" where the real one is elsewhere."""
+    path = Path(root).expanduser()
+    if not (path / _STAMP).is_file():
+        raise NoDataDir(
+            f"no hubmirror data directory at {path}: point --data (or HUBMIRROR_HOME) at the "
+            "one the server uses"
+        )
+
+
 @dataclass(frozen=True)
 class DataLayout:
     """Where each kind of file lives below the data directory."""
