@@ -125,6 +125,37 @@ class UpstreamTimeout(UpstreamUnavailable):
     pass
 
 
+class UpstreamUnreachable(UpstreamUnavailable):
+    """No connection to an upstream at all: its name does not resolve, it refuses, the TLS
+    handshake fails, or the connection is not made in time.
+
+    Unlike a 5xx this rarely clears within seconds, so clients are told to retry soon and
+    give up soon (``retry_after`` is short); the message names the host and the cause.
+    """
+
+
+class UpstreamSilent(UpstreamTimeout, UpstreamUnreachable):
+    """An upstream took the connection and sent no answer in time: a 504, and as good as
+    unreachable (asking it again at once would make every client wait as long)."""
+
+
+class MirrorOffline(UpstreamUnavailable):
+    """The mirror is offline on purpose and does not hold what was asked.
+
+    Not an outage that clears by waiting: nothing comes until an operator adds the thing
+    (sync on a connected mirror, then import) or turns offline mode off, so clients are
+    told at once, never invited to retry, and never told the thing does not exist.
+    """
+
+    @classmethod
+    def lacking(cls, what: str) -> MirrorOffline:
+        return cls(
+            f"this mirror is offline (--offline, or switched by its admin) and does not hold "
+            f"{what}; to add it, run `hubmirror sync` and `hubmirror export` on a connected "
+            f"mirror, then `hubmirror import` the bundle here"
+        )
+
+
 class UpstreamRateLimited(UpstreamUnavailable):
     pass
 

@@ -279,7 +279,8 @@ class Settings:
     upstream_timeout: float = _setting(
         _as_positive(float),
         10.0,
-        "Seconds of upstream silence (connect or between bytes) before giving up on it.",
+        "Seconds of upstream silence (before an answer or between bytes) before giving up on"
+        " it; connecting gets at most 5 s of it.",
     )
     fill_segments: int = _setting(
         _as_positive(int), 16, "Parallel Range requests a large uncached blob is fetched with."

@@ -39,8 +39,10 @@ def test_offline_switch_serves_the_cache_and_never_calls_upstream(make_mirror, f
     fakehub.clear_log()
     again = get(cached)
     assert again.status == 200 and again.body == body
-    missing = get(f"{server.url}/{MODEL}/resolve/main/vocab.txt")
-    assert missing.status == 503 and missing.header("Retry-After")
+    missing = get(f"{server.url}/{MODEL}/resolve/main/vocab.txt")  # offline: at once, no retry
+    assert (missing.status, missing.header("X-Error-Code")) == (409, "MirrorOffline")
+    assert missing.header("Retry-After") is None
+    assert "does not hold vocab.txt of acme/tiny-bert at main" in missing.header("X-Error-Message")
     assert fakehub.log == []
     assert json.loads(_switch(server, False).body) == {"offline": False}
     assert get(f"{server.url}/{MODEL}/resolve/main/vocab.txt").status == 200

@@ -21,6 +21,7 @@ X_LINKED_SIZE = "X-Linked-Size"
 X_ERROR_CODE = "X-Error-Code"
 X_ERROR_MESSAGE = "X-Error-Message"
 X_CACHE_STATUS = "X-Cache-Status"
+X_HF_WARNING = "X-HF-Warning"  # "topic; message": huggingface_hub logs it once per topic
 
 X_XET_HASH = "X-Xet-Hash"
 X_XET_CAS_URL = "X-Xet-Cas-Url"
@@ -53,6 +54,7 @@ class ErrorCode(enum.StrEnum):
     NOT_FOUND = "NotFound"
     UPSTREAM_UNAVAILABLE = "UpstreamUnavailable"
     UPSTREAM_TIMEOUT = "UpstreamTimeout"
+    MIRROR_OFFLINE = "MirrorOffline"  # this mirror's own: offline, and it lacks the thing
     RATE_LIMITED = "RateLimited"
     TOO_MANY_REQUESTS = "TooManyRequests"  # this mirror's own per-client limits
     REDIRECT_REFUSED = "RedirectRefused"

@@ -18,6 +18,7 @@ from hubmirror.errors import (
     HubMirrorError,
     InvalidCredentials,
     InvalidInput,
+    MirrorOffline,
     NotAllowed,
     RangeNotSatisfiable,
     RepoNotFound,
@@ -50,6 +51,11 @@ class RelayedOutage(UpstreamUnavailable):
     """
 
 
+class RelayedOffline(MirrorOffline):
+    """A mirror upstream is offline and lacks the thing: so do we, until it has it. Its
+    words are passed on as they are (they are about that mirror, not this one)."""
+
+
 def hub_error(
     status: int,
     headers: Mapping[str, str],
@@ -69,6 +75,8 @@ def hub_error(
         return _REFUSALS[code](message, authenticated=authenticated)
     if status == 403 and code in _MIRROR_REFUSALS:
         return _MIRROR_REFUSALS[code](message)
+    if code == "MirrorOffline":  # a mirror upstream, offline, lacks it: so do we, for now
+        return RelayedOffline(f"upstream mirror: {message}")
     if status >= 500 and code in _RELAYED_OUTAGES:
         return RelayedOutage(f"upstream mirror: {message}", retry_after=retry_after(headers))
     return _without_code(status, headers, message, authenticated)

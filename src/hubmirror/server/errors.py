@@ -11,7 +11,13 @@ from collections.abc import Callable
 from aiohttp import web
 
 from hubmirror import errors as e
-from hubmirror.hub.headers import X_ERROR_CODE, X_ERROR_MESSAGE, X_REPO_COMMIT, ErrorCode
+from hubmirror.hub.headers import (
+    X_ERROR_CODE,
+    X_ERROR_MESSAGE,
+    X_HF_WARNING,
+    X_REPO_COMMIT,
+    ErrorCode,
+)
 
 Status = int | Callable[[e.HubMirrorError], int]
 
@@ -42,6 +48,11 @@ ERROR_MAP: dict[type[e.HubMirrorError], tuple[Status, ErrorCode | None]] = {
     e.AwaitingApproval: (403, ErrorCode.AWAITING_APPROVAL),
     e.UpstreamUnavailable: (503, ErrorCode.UPSTREAM_UNAVAILABLE),
     e.UpstreamTimeout: (504, ErrorCode.UPSTREAM_TIMEOUT),
+    e.UpstreamUnreachable: (503, ErrorCode.UPSTREAM_UNAVAILABLE),
+    e.UpstreamSilent: (504, ErrorCode.UPSTREAM_TIMEOUT),
+    # 409, not 503: clients retry 5xx for a minute, and nothing comes while offline;
+    # not 404: the thing exists, this mirror just cannot fetch it
+    e.MirrorOffline: (409, ErrorCode.MIRROR_OFFLINE),
     e.LinkExpired: (503, ErrorCode.UPSTREAM_UNAVAILABLE),
     e.UpstreamRateLimited: (503, ErrorCode.RATE_LIMITED),
     e.StoreUnavailable: (503, ErrorCode.UPSTREAM_UNAVAILABLE),
@@ -74,7 +85,13 @@ def error_response(exc: e.HubMirrorError) -> web.Response:
         headers[X_REPO_COMMIT] = commit
     if isinstance(exc, e.RangeNotSatisfiable):  # RFC 9110: the size a valid Range fits
         headers["Content-Range"] = f"bytes */{exc.size}"
-    if isinstance(exc, e.UpstreamUnavailable | e.TooManyRequests):
+    if isinstance(exc, e.UpstreamUnavailable):
+        # huggingface_hub hides the server's words behind "check your connection";
+        # this header it logs as they are, so the user reads why and what to do
+        headers[X_HF_WARNING] = "hubmirror; " + headers[X_ERROR_MESSAGE]
+    if isinstance(exc, e.UpstreamUnavailable | e.TooManyRequests) and not isinstance(
+        exc, e.MirrorOffline
+    ):
         headers["Retry-After"] = str(exc.retry_after or RETRY_AFTER)
     body = json.dumps({"error": exc.message}).encode()
     return web.Response(status=status, body=body, headers=headers, content_type="application/json")

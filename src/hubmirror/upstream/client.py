@@ -23,7 +23,6 @@ from hubmirror.errors import (
     HubRefusal,
     LinkExpired,
     RedirectRefused,
-    UpstreamTimeout,
     UpstreamUnavailable,
 )
 from hubmirror.hub import headers as h
@@ -31,6 +30,7 @@ from hubmirror.hub.redirects import is_allowed_redirect, normalize_pattern, redi
 from hubmirror.hub.routes import resolve_path
 from hubmirror.hub.statuses import hub_error
 from hubmirror.types import FileEntry, RepoId, check_commit
+from hubmirror.upstream import transport
 
 USER_AGENT = f"hubmirror/{__version__}"
 READ_BUFSIZE = 1024 * 1024  # per upstream connection; a 16-segment fill holds 16 of them
@@ -68,7 +68,9 @@ def create_session(timeout: float) -> aiohttp.ClientSession:
     """The one place upstream sessions are made: pooled keep-alive, big read buffer."""
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=256, limit_per_host=64, ttl_dns_cache=300),
-        timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=transport.connect_timeout(timeout), sock_read=timeout
+        ),
         read_bufsize=READ_BUFSIZE,
         headers={"User-Agent": USER_AGENT},
         trust_env=True,
@@ -122,7 +124,7 @@ class HubClient:
         url = self.url(resolve_path(repo, revision, path))
         headers = _auth_headers(auth or self.default_auth) | {"Accept-Encoding": "identity"}
         for _ in range(_MAX_REDIRECTS):
-            async with _translate(url):
+            async with _translate(url, self.session):
                 resp = await self.session.head(url, headers=headers, allow_redirects=False)
                 resp.release()
             location = resp.headers.get("Location")
@@ -181,7 +183,7 @@ class HubClient:
         method = "POST" if form is not None else "GET"
         resp, url = await self._follow(method, url, {}, auth, form)
         try:
-            async with _translate(url):
+            async with _translate(url, self.session):
                 body = await resp.read()
         finally:
             resp.release()
@@ -210,7 +212,7 @@ class HubClient:
             self.check_redirect(url)
             own = _same_origin(url, self.base_url)
             hop_headers = headers | _auth_headers((auth or self.default_auth) if own else None)
-            async with _translate(url):
+            async with _translate(url, self.session):
                 resp = await self.session.request(
                     method, url, headers=hop_headers, data=data, allow_redirects=False
                 )
@@ -258,17 +260,12 @@ def _same_origin(a: str, b: str) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def _translate(url: str) -> AsyncIterator[None]:
+async def _translate(url: str, session: aiohttp.ClientSession) -> AsyncIterator[None]:
     """Transport failures become ``UpstreamUnavailable``: never a 404 for an outage."""
-    host = _host_name(url)
     try:
         yield
-    except TimeoutError:
-        raise UpstreamTimeout(f"upstream {host} timed out") from None
-    except aiohttp.ClientError as exc:
-        raise UpstreamUnavailable(
-            f"upstream {host} unreachable: {exc.__class__.__name__}"
-        ) from None
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise transport.failure(exc, _host_name(url), session.timeout) from None
 
 
 def raise_for_hub_status(status: int, headers, auth: str | None) -> None:

@@ -16,12 +16,15 @@ from typing import TypeVar
 
 from hubmirror.errors import (
     HubMirrorError,
+    MirrorOffline,
     UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
+    UpstreamUnreachable,
 )
-from hubmirror.hub.statuses import RelayedOutage
+from hubmirror.hub.statuses import RelayedOffline, RelayedOutage
 from hubmirror.upstream.client import HubClient
+from hubmirror.upstream.transport import UNREACHABLE_RETRY_AFTER
 
 T = TypeVar("T")
 DEFAULT_REST = 5.0  # seconds to leave an upstream alone after a 429 without Retry-After
@@ -40,6 +43,7 @@ class Breaker:
     failures: int = 0
     opened_at: float | None = None
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    last_failure: UpstreamUnavailable | None = None  # why it is open, for the next refusal
 
     def may_call(self) -> bool:
         if self.opened_at is None:
@@ -49,10 +53,15 @@ class Breaker:
     def record_success(self) -> None:
         self.failures = 0
         self.opened_at = None
+        self.last_failure = None
 
-    def record_failure(self) -> None:
+    def record_failure(self, exc: UpstreamUnavailable | None = None) -> None:
+        """Count a failure; one that says the upstream cannot be reached at all (its name
+        does not resolve, it refuses) opens the breaker at once: asking again within the
+        cooldown would only make every client wait for the same answer."""
         self.failures += 1
-        if self.failures >= self.threshold:
+        self.last_failure = exc
+        if self.failures >= self.threshold or isinstance(exc, UpstreamUnreachable):
             self.opened_at = self.clock()
 
     @property
@@ -140,16 +149,25 @@ class UpstreamPool:
         return candidates[attempt % len(candidates)]
 
     def unavailable(self) -> UpstreamUnavailable:
+        """Why no upstream is asked now, in words a client's user can act on."""
         if self.offline:
-            return UpstreamUnavailable("the mirror is in offline mode", retry_after=60)
+            return MirrorOffline.lacking("this")
         now = self.clock()
         waits = [until - now for until in self._resting.values() if until > now]
         if waits:
             return UpstreamRateLimited(
                 "upstream asked us to slow down", retry_after=max(1, round(min(waits)))
             )
+        causes = [b.last_failure for b in self.breakers.values()]
+        said = "; ".join(str(c) for c in causes if c is not None) or "failing"
+        if causes and all(isinstance(c, UpstreamUnreachable) for c in causes):
+            upstreams = "its upstream" if len(causes) == 1 else "any of its upstreams"
+            return UpstreamUnreachable(
+                f"this mirror cannot reach {upstreams}: {said}", retry_after=UNREACHABLE_RETRY_AFTER
+            )
         return UpstreamUnavailable(
-            "every upstream is failing (circuit breakers open)", retry_after=BREAKER_RETRY_AFTER
+            f"every upstream is failing ({said}); retried in {BREAKER_RETRY_AFTER} s",
+            retry_after=BREAKER_RETRY_AFTER,
         )
 
     async def call(self, action: Callable[[HubClient], Awaitable[T]]) -> T:
@@ -169,7 +187,7 @@ class UpstreamPool:
                 raise self.unavailable()
             try:
                 return await self._round(candidates, action)
-            except (UpstreamTimeout, UpstreamRateLimited, RelayedOutage):
+            except (UpstreamTimeout, UpstreamRateLimited, RelayedOutage, RelayedOffline):
                 raise
             except UpstreamUnavailable as exc:
                 last = exc
@@ -206,12 +224,12 @@ class UpstreamPool:
         self.stats[client.name].requests += 1
         self.breakers[client.name].record_success()
 
-    def failed(self, client: HubClient, exc: Exception) -> None:
-        if isinstance(exc, RelayedOutage):
+    def failed(self, client: HubClient, exc: UpstreamUnavailable) -> None:
+        if isinstance(exc, RelayedOutage | RelayedOffline):
             self.succeeded(client)  # a mirror upstream answered: what is behind it failed
             return
         log.warning("upstream %s failed: %s", client.name, exc)
         stats = self.stats[client.name]
         stats.requests += 1
         stats.failures += 1
-        self.breakers[client.name].record_failure()
+        self.breakers[client.name].record_failure(exc)

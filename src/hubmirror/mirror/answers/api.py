@@ -22,6 +22,7 @@ from hubmirror.hub.specs import DEFAULT_REVISION
 from hubmirror.index.queries import ApiAnswer, Index
 from hubmirror.mirror.access.callers import token_fingerprint
 from hubmirror.mirror.access.policy import AccessPolicy
+from hubmirror.mirror.answers import offline
 from hubmirror.mirror.answers.bounds import RowBounds
 from hubmirror.mirror.answers.files import FileAnswers
 from hubmirror.mirror.answers.metadata import Metadata
@@ -75,6 +76,10 @@ class ApiAnswers:
         ``refresh`` asks upstream even when a fresh answer is stored (``sync`` must
         see a branch that moved a minute ago).
         """
+        with offline.naming(_what(route)):
+            return await self._api(route, query, form, auth, refresh)
+
+    async def _api(self, route: RepoApi, query, form, auth: str | None, refresh: bool):
         query = normal_query(route.action, query)
         form = None if form is None else normal_form(form)
         upstream = upstream_api_path(route) + (("?" + urlencode(query)) if query else "")
@@ -229,3 +234,20 @@ def relative_link(link: str | None) -> str | None:
         return None
     parts = urlsplit(link)
     return parts.path + (("?" + parts.query) if parts.query else "")
+
+
+def _what(route: RepoApi) -> str:
+    """The API answer an offline mirror lacks, as its user would name it."""
+    kind = _KINDS.get(route.action, f"the {route.action}")
+    what = f"{kind} of {route.repo}"
+    if route.revision:
+        what += f" at {route.revision}"
+    return what + (f" ({route.path.value})" if route.path and route.path.value else "")
+
+
+_KINDS = {
+    "info": "the repo info",
+    "revision": "the repo info",
+    "tree": "the file list",
+    "paths-info": "the file details",
+}

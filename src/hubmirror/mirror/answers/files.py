@@ -18,6 +18,7 @@ from hubmirror.hub.headers import CacheStatus, file_headers
 from hubmirror.index.queries import Index, StoredBlob
 from hubmirror.mirror.access.callers import token_fingerprint
 from hubmirror.mirror.access.policy import AccessPolicy
+from hubmirror.mirror.answers import offline
 from hubmirror.mirror.answers.bounds import RowBounds
 from hubmirror.mirror.answers.metadata import Metadata
 from hubmirror.mirror.answers.revisions import Revisions
@@ -98,6 +99,10 @@ class FileAnswers:
 
     async def file(self, ref: FileRef, auth: str | None) -> FileAnswer:
         """Commit, metadata and cache state of one file, asking upstream only when needed."""
+        with offline.naming(f"{ref.path} of {ref.repo} at {ref.revision}"):
+            return await self._file(ref, auth)
+
+    async def _file(self, ref: FileRef, auth: str | None) -> FileAnswer:
         visibility = await self.metadata.visibility(ref.repo)
         trusted = self.access.may_use_cache(ref.repo, visibility, auth)
         if trusted:
