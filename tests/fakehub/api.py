@@ -8,7 +8,14 @@ import time
 from aiohttp import web
 
 from tests.fakehub import payloads
-from tests.fakehub.access import HubError, commit_at, entry_not_found
+from tests.fakehub.access import (
+    INVALID_CREDENTIALS,
+    Caller,
+    HubError,
+    caller_of,
+    commit_at,
+    entry_not_found,
+)
 from tests.fakehub.appkeys import HUB
 from tests.fakehub.files import repo_for
 from tests.fakehub.routes import Route
@@ -109,6 +116,14 @@ async def xet_read_token(request: web.Request, route: Route) -> web.Response:
 
 async def agent_harnesses(request: web.Request, route: Route) -> web.Response:
     return web.json_response({"standardEnvVars": [], "harnesses": {}})
+
+
+async def whoami(request: web.Request, route: Route) -> web.Response:
+    """The account behind the token, as `hf auth login`/`whoami` read it; none: the Hub's 401."""
+    caller = caller_of(request.headers)
+    if caller is Caller.ANONYMOUS:
+        raise HubError(401, None, INVALID_CREDENTIALS)
+    return web.json_response(payloads.account(caller.value))
 
 
 async def telemetry(request: web.Request, route: Route) -> web.Response:

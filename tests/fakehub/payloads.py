@@ -102,3 +102,24 @@ def commit_row(commit: Commit) -> dict:
         "authors": [{"user": "acme"}],
         "date": commit.date,
     }
+
+
+def account(name: str) -> dict:
+    """`/api/whoami-v2` of a user token: every key the Hub sends for a user, one org."""
+    return {
+        "type": "user",
+        "id": f"0000{name}",
+        "name": name,
+        "fullname": f"Fake {name.title()}",
+        "email": f"{name}@example.test",
+        "emailVerified": True,
+        "isPro": False,
+        "canPay": False,
+        "periodEnd": None,
+        "avatarUrl": f"/avatars/{name}.svg",
+        "orgs": [{"type": "org", "name": "acme", "fullname": "Acme", "avatarUrl": ""}],
+        "auth": {
+            "type": "access_token",
+            "accessToken": {"displayName": f"{name}-laptop", "role": "read"},
+        },
+    }

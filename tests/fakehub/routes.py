@@ -18,7 +18,7 @@ SPREAD_REFS = ("pr", "convert")
 @dataclass(frozen=True)
 class Route:
     """kind: resolve, info, tree, paths-info, refs, commits, xet-read-token, treesize,
-    agent-harnesses, telemetry, cdn-blob or unknown."""
+    agent-harnesses, telemetry, whoami, cdn-blob or unknown."""
 
     kind: str
     repo_type: str = ""
@@ -76,6 +76,8 @@ def _parse_api(parts: list[str]) -> Route:
         return Route("agent-harnesses")
     if parts[:1] == ["telemetry"]:
         return Route("telemetry")
+    if parts == ["whoami-v2"]:
+        return Route("whoami")
     if len(parts) < 3 or parts[0] not in API_TYPES:
         return UNKNOWN
     repo_type, repo_id, rest = API_TYPES[parts[0]], f"{parts[1]}/{parts[2]}", parts[3:]

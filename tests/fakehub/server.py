@@ -32,6 +32,7 @@ HUB_HANDLERS: dict[str, tuple[tuple[str, ...], Handler]] = {
     "xet-read-token": (READ, api.xet_read_token),
     "agent-harnesses": (READ, api.agent_harnesses),
     "telemetry": (("GET", "HEAD", "POST"), api.telemetry),
+    "whoami": (("GET",), api.whoami),
 }
 CDN_HANDLERS: dict[str, tuple[tuple[str, ...], Handler]] = {"cdn-blob": (READ, files.cdn_blob)}
 

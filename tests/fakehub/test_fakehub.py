@@ -343,6 +343,18 @@ def test_housekeeping_and_unknown_routes(fakehub):
     assert "error" in unknown.json()
 
 
+def test_whoami_describes_a_token_and_refuses_none(fakehub):
+    owner = fetch(f"{fakehub.url}/api/whoami-v2", headers=bearer("hf_owner"))
+    anonymous = fetch(f"{fakehub.url}/api/whoami-v2")
+    unknown = fetch(f"{fakehub.url}/api/whoami-v2", headers=bearer("hf_typo"))
+
+    assert owner.status == 200
+    assert owner.json()["name"] == "owner" and owner.json()["orgs"][0]["name"] == "acme"
+    assert owner.json()["auth"]["accessToken"] == {"displayName": "owner-laptop", "role": "read"}
+    assert (anonymous.status, unknown.status) == (401, 401)
+    assert anonymous.json() == {"error": "Invalid credentials in Authorization header"}
+
+
 # -- log and mutations ---------------------------------------------------------------------
 
 

@@ -80,17 +80,20 @@ def test_a_taken_name_is_refused(tmp_path):
     assert len(_listed(data)) == 1
 
 
-def test_bad_repo_glob_and_bad_lifetime_are_one_line_errors(tmp_path):
+def test_bad_repo_glob_is_a_usage_error_naming_it_and_writes_nothing(tmp_path):
     data = tmp_path / "data"
 
-    glob = hubmirror("token", "create", "x", "--repos", "modle:acme/*", "--data", str(data))
+    glob = hubmirror(
+        "token", "create", "x", "--repos", "model:acme/*", "--repos", "modle:acme/*",
+        "--data", str(data),
+    )  # fmt: skip
     lifetime = hubmirror("token", "create", "x", "--expires", "soon", "--data", str(data))
 
-    assert glob.returncode == 1 and glob.stdout == ""
-    assert glob.stderr.strip() == (
-        "hubmirror: repo glob 'modle:acme/*': unknown repo type 'modle'"
-        " (use model:, dataset:, space:)"
+    assert glob.returncode == 2 and glob.stdout == ""
+    assert glob.stderr.strip().endswith(
+        "Error: Invalid value for '--repos': repo glob 'modle:acme/*': unknown repo type"
+        " 'modle' (use model:, dataset:, space:)"
     )
-    assert lifetime.returncode == 1 and lifetime.stdout == ""
-    assert "--expires soon" in lifetime.stderr
-    assert _listed(data) == []
+    assert lifetime.returncode == 2 and lifetime.stdout == ""
+    assert "Invalid value for '--expires': 'soon' is no lifetime" in lifetime.stderr
+    assert not data.exists()

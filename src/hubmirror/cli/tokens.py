@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
 from datetime import UTC, datetime
 
@@ -24,17 +25,48 @@ def token() -> None:
     """Mirror access tokens: users send them as their HF_TOKEN instead of a Hub token."""
 
 
+def _checked_globs(ctx, param, globs: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse a bad glob before anything is opened: a usage error (exit 2) naming it."""
+    from hubmirror.errors import InvalidInput
+    from hubmirror.hub.repoglobs import parse_repo_globs
+
+    try:
+        parse_repo_globs(globs)
+    except InvalidInput as exc:
+        raise click.BadParameter(exc.message) from None
+    return globs
+
+
+def _checked_duration(ctx, param, text: str | None) -> float | None:
+    """``90d``, ``12h``, ``30m``, ``2w`` or ``3600s`` → seconds; anything else is a usage error."""
+    if text is None:
+        return None
+    found = _DURATION.fullmatch(text.strip().lower())
+    if not found or int(found.group(1)) == 0:
+        raise click.BadParameter(
+            f"'{text}' is no lifetime: write a number and a unit (s, m, h, d or w), e.g. 90d"
+        )
+    return int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+
+
 @token.command("create")
 @click.argument("name")
 @click.option(
     "--repos",
     multiple=True,
     metavar="GLOB",
+    callback=_checked_globs,
     help="Repos the token may read, TYPE:GLOB or GLOB (model:acme/*, dataset:*); repeat [any].",
 )
-@click.option("--expires", metavar="DURATION", help="Lifetime such as 90d, 12h or 2w [never].")
+@click.option(
+    "--expires",
+    "lifetime",
+    metavar="DURATION",
+    callback=_checked_duration,
+    help="Lifetime such as 90d, 12h or 2w [never].",
+)
 @store_options
-def create(name: str, repos: tuple[str, ...], expires: str | None, config_file, **flags) -> None:
+def create(name: str, repos: tuple[str, ...], lifetime: float | None, config_file, **flags) -> None:
     """Create the token NAME and print it: it is shown this once, only its hash is kept."""
     from hubmirror.errors import InvalidInput
     from hubmirror.mirror.access.identities import create_token
@@ -42,7 +74,6 @@ def create(name: str, repos: tuple[str, ...], expires: str | None, config_file, 
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
-    lifetime = _duration(expires) if expires else None
     now = time.time()
     try:
         with open_store(settings) as store:
@@ -53,10 +84,31 @@ def create(name: str, repos: tuple[str, ...], expires: str | None, config_file, 
     scope = ", ".join(repos) if repos else "any repo"
     until = _when(now + lifetime) if lifetime else "never"
     click.echo(
-        f"Created mirror token '{name}' ({scope}; expires {until}). It is shown only this once:"
-        " its user sets HF_TOKEN to it, or runs 'huggingface-cli login' with it.",
+        f"Created mirror token '{name}' ({scope}; expires {until}). It is shown only this"
+        f" once (above); its user runs:\n{_login_advice(settings)}",
         err=True,
     )
+
+
+def _login_advice(settings) -> str:
+    """The two commands that log a user in with the token (``hf auth login`` asks this
+    mirror's ``/api/whoami-v2``), or the variable that does without logging in."""
+    if settings.public_url:
+        endpoint = settings.public_url.rstrip("/")
+    else:  # a guess from the listening address: say so
+        where = f"http://{_reachable_host(settings.host)}:{settings.port}"
+        endpoint = f"{where}   # or the URL its users reach this mirror at"
+    return (
+        f"  export HF_ENDPOINT={endpoint}\n"
+        "  hf auth login --token hm_...   # or: export HF_TOKEN=hm_..."
+    )
+
+
+def _reachable_host(host: str) -> str:
+    """The listening address as clients would name it: this machine's name for a wildcard."""
+    if host in ("0.0.0.0", "::", ""):
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host
 
 
 @token.command("list")
@@ -107,14 +159,6 @@ def revoke(name: str, config_file, **flags) -> None:
     except InvalidInput as exc:
         fail(exc.message)
     click.echo(f"Revoked mirror token '{name}'; running mirrors refuse it within {RECHECK:g} s.")
-
-
-def _duration(text: str) -> float:
-    """``90d``, ``12h``, ``30m``, ``2w`` or ``3600s`` → seconds; anything else is a user error."""
-    found = _DURATION.fullmatch(text.strip().lower())
-    if not found or int(found.group(1)) == 0:
-        fail(f"--expires {text}: write a number and a unit (s, m, h, d or w), e.g. 90d")
-    return int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
 
 
 def _when(timestamp: float | None) -> str | None:

@@ -3,10 +3,12 @@
 ::
 
     from hubmirror.client import mirror_url, use_mirror, fastest_mirror, load_with_fallback
+    from hubmirror.client import mirror_notice
 
     use_mirror("http://mirror:8080")                # even after huggingface_hub was imported
     mirrors = fastest_mirror(["http://a:8080", "http://b:8080"])
     config = load_with_fallback(AutoConfig.from_pretrained, "acme/bert", mirrors=mirrors)
+    print(mirror_notice())                          # "Mirror enabled: http://mirror:8080 — ..."
 
 This package is independent of the server: it speaks the Hub protocol to any endpoint
 (hubmirror, another mirror, huggingface.co) and imports nothing of the server side.
@@ -23,6 +25,7 @@ _EXPORTS = {
     "use_mirror": "hubmirror.client.switch",
     "EndpointCaptured": "hubmirror.client.switch",
     "fastest_mirror": "hubmirror.client.probe",
+    "mirror_notice": "hubmirror.client.notice",
     "load_with_fallback": "hubmirror.client.fallback",
     "NoMirrorAnswered": "hubmirror.client.errors",
     "DownloadFailed": "hubmirror.client.errors",
@@ -40,6 +43,7 @@ __all__ = [
     "download",
     "fastest_mirror",
     "load_with_fallback",
+    "mirror_notice",
     "mirror_url",
     "use_mirror",
 ]
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
     from hubmirror.client.downloader import DownloadRequest, DownloadResult, download
     from hubmirror.client.errors import DownloadFailed, NoMirrorAnswered
     from hubmirror.client.fallback import load_with_fallback
+    from hubmirror.client.notice import mirror_notice
     from hubmirror.client.probe import fastest_mirror
     from hubmirror.client.switch import EndpointCaptured, use_mirror
     from hubmirror.client.urls import mirror_url

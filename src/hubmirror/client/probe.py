@@ -27,16 +27,23 @@ USER_AGENT = f"hubmirror/{__version__} (probe)"
 
 def probe(url: str, timeout: float = DEFAULT_TIMEOUT) -> float:
     """Seconds one request to ``url`` took; raises ``OSError`` when it did not answer."""
+    started = time.monotonic()
+    probe_status(url, timeout)
+    return time.monotonic() - started
+
+
+def probe_status(url: str, timeout: float = DEFAULT_TIMEOUT) -> int:
+    """The HTTP status ``url`` answered the probe with; ``OSError`` when it did not answer."""
     request = urllib.request.Request(
         normalize_endpoint(url) + PROBE_PATH, headers={"User-Agent": USER_AGENT}, method="GET"
     )
-    started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read(65536)
+            return response.status
     except urllib.error.HTTPError as answer:
         answer.close()  # an error status is still an answer: the server is alive
-    return time.monotonic() - started
+        return answer.code
 
 
 def probe_problem(url: str, timeout: float = DEFAULT_TIMEOUT) -> str | None:

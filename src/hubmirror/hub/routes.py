@@ -54,7 +54,12 @@ class Housekeeping:
     name: str
 
 
-Route = Resolve | RepoApi | Housekeeping
+@dataclass(frozen=True, slots=True)
+class Whoami:
+    """``/api/whoami-v2``: whom the caller's token stands for (``hf auth login`` asks it)."""
+
+
+Route = Resolve | RepoApi | Housekeeping | Whoami
 
 
 def split_raw_path(raw_path: str, prefix: str = "") -> list[str]:
@@ -86,6 +91,8 @@ def _parse_api(rest: list[str]) -> Route:
         return Housekeeping("agent-harnesses")
     if rest[:1] == ["telemetry"]:
         return Housekeeping("telemetry")
+    if rest == ["whoami-v2"]:
+        return Whoami()
     if len(rest) < 2 or rest[0] not in ("models", "datasets", "spaces"):
         raise NoSuchRoute("No such API route")
     repo_type = RepoType.from_plural(rest[0])

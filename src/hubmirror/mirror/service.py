@@ -26,6 +26,7 @@ from hubmirror.errors import (
 )
 from hubmirror.hub.routes import RepoApi
 from hubmirror.index.queries import ApiAnswer, Index, StoredBlob
+from hubmirror.mirror.access.accounts import Accounts
 from hubmirror.mirror.access.admission import AccessRules, Admission
 from hubmirror.mirror.access.audit import (
     AuditLog,
@@ -151,6 +152,7 @@ class Mirror:
         )
         self.bounds = RowBounds(index, limits or IndexLimits())  # what strangers can grow
         self.disclosure = Disclosure(self.identities, self.access, index.access)  # dashboard
+        self.accounts = Accounts(pool)  # /api/whoami-v2
         self.flights = Flights()
         questions = SharedFlights(index.leases, node_name())  # asked once per node/cluster
         self.metadata = Metadata(pool, self.flights, self.access, metadata_deadline, questions)
@@ -231,6 +233,10 @@ class Mirror:
         """Refuse a repo this mirror does not serve, or the caller's mirror token may not read."""
         self.identities.check(caller, repo)
         self.admission.admit(caller, repo)
+
+    async def whoami(self, caller: Caller) -> bytes:
+        """``/api/whoami-v2``: a mirror token's identity, or upstream's word on a Hub token."""
+        return await self.accounts.whoami(caller)
 
     # the dashboard: what a visitor may see named (disclosure.py), admin sessions ----------
     def viewer(self, address: str, authorization: str | None) -> Viewer:

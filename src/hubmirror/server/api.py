@@ -1,4 +1,4 @@
-"""``/api/{t}/{repo}/...``: repo info, tree, paths-info, refs, commits; and housekeeping.
+"""``/api/{t}/{repo}/...``: repo info, tree, paths-info, refs, commits; whoami; housekeeping.
 
 Bodies come rewritten from the mirror (no ``xetHash``); here they only get a
 ``Link`` whose next URL is absolute and points at this mirror, as clients follow
@@ -54,6 +54,12 @@ async def _form_fields(request: web.Request) -> list[tuple[str, str]]:
         if not isinstance(value, str) or not (name.isascii() and name.isprintable()):
             raise InvalidInput("paths-info takes text fields with plain names: paths, expand")
     return fields
+
+
+async def handle_whoami(request: web.Request) -> web.Response:
+    """``/api/whoami-v2``: a mirror token's identity, or upstream's answer for a Hub token."""
+    body = await mirror_of(request).whoami(caller_of(request))
+    return web.Response(body=body, content_type="application/json")
 
 
 async def handle_housekeeping(request: web.Request, route: Housekeeping) -> web.Response:

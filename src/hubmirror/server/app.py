@@ -25,13 +25,14 @@ from hubmirror.hub.routes import (
     RepoApi,
     Resolve,
     Route,
+    Whoami,
     parse_route,
     split_raw_path,
 )
 from hubmirror.mirror.service import Mirror, token_fingerprint
 from hubmirror.server.addresses import parse_networks
 from hubmirror.server.admin import handle_offline, handle_sync
-from hubmirror.server.api import handle_api, handle_housekeeping
+from hubmirror.server.api import handle_api, handle_housekeeping, handle_whoami
 from hubmirror.server.context import CALLER, CONTEXT, ServerContext, address_of, base_url
 from hubmirror.server.errors import error_response
 from hubmirror.server.limits import client_limits
@@ -57,6 +58,7 @@ _ALLOWED = {
     Resolve: ("GET", "HEAD"),
     RepoApi: ("GET", "HEAD", "POST"),
     Housekeeping: ("GET", "HEAD", "POST"),
+    Whoami: ("GET",),
 }
 
 
@@ -130,6 +132,8 @@ async def _dispatch(request: web.BaseRequest) -> web.StreamResponse:
         return await handle_xet_token(request, route)
     if isinstance(route, RepoApi):
         return await handle_api(request, route)
+    if isinstance(route, Whoami):
+        return await handle_whoami(request)
     return await handle_housekeeping(request, route)
 
 

@@ -30,6 +30,7 @@ class Caller:
     upstream_auth: str | None = field(repr=False)  # forwarded upstream: theirs, or the org's
     identity: str | None = None  # the mirror token's name, when one was presented
     repos: tuple[str, ...] = ()  # repo globs that mirror token may read; () = any
+    expires_at: float | None = None  # when that mirror token stops working; None = never
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:

@@ -35,7 +35,7 @@ INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 TOKEN_REQUIRED = (
     "This mirror requires a mirror token. Ask its operators for one (they create it with "
     "'hubmirror token create NAME'), then set HF_TOKEN=hm_... or run "
-    "'huggingface-cli login' with it."
+    "'hf auth login --token hm_...' with HF_ENDPOINT set to this mirror."
 )
 
 
@@ -50,10 +50,11 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """What a valid mirror token stands for: a name and the repos it may read."""
+    """What a valid mirror token stands for: a name, the repos it may read, its end."""
 
     name: str
     repos: tuple[str, ...]
+    expires_at: float | None = None
 
 
 class MirrorIdentities:
@@ -80,7 +81,9 @@ class MirrorIdentities:
                 raise InvalidCredentials(TOKEN_REQUIRED)
             return Caller(address, authorization, authorization)
         grant = self._grant(token)
-        return Caller(address, authorization, self._org_auth, grant.name, grant.repos)
+        return Caller(
+            address, authorization, self._org_auth, grant.name, grant.repos, grant.expires_at
+        )
 
     def check(self, caller: Caller, repo: RepoId) -> None:
         """Raise ``Forbidden`` unless the caller's mirror token may read ``repo``."""
@@ -108,7 +111,8 @@ class MirrorIdentities:
             until = min(until, record.expires_at)
         if len(self._known) >= KNOWN_LIMIT:
             self._known.clear()
-        known = (Grant(record.name, record.repos) if valid else None, until)
+        grant = Grant(record.name, record.repos, record.expires_at) if valid else None
+        known = (grant, until)
         self._known[token] = known
         if valid:
             self.index.mirror_token_used(record.name, now)
