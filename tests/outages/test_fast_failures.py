@@ -10,6 +10,7 @@ prints even where its own exception says only "check your connection". Neither i
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -19,9 +20,9 @@ import aiohttp
 import pytest
 
 from hubmirror.errors import UpstreamSilent, UpstreamUnreachable
+from hubmirror.types import RepoId, RepoType
 from hubmirror.upstream.client import HubClient, create_session
 from hubmirror.upstream.transport import failure
-from hubmirror.types import RepoId, RepoType
 from tests.support.clients import TINY_BERT, TINY_CSV, client_env, curl_fetch, hf_executable
 from tests.support.ports import free_port
 
@@ -34,7 +35,8 @@ CLIENTS = {
     "hf_hub_download": [
         sys.executable,
         "-c",
-        f"from huggingface_hub import hf_hub_download; hf_hub_download({TINY_BERT!r}, 'config.json')",
+        "from huggingface_hub import hf_hub_download;"
+        f"hf_hub_download({TINY_BERT!r}, 'config.json')",
     ],
     "snapshot_download": [
         sys.executable,
@@ -103,7 +105,9 @@ def test_offline_answer_is_409_without_retry_after_and_never_a_404(make_mirror, 
     assert "does not hold config.json of acme/tiny-bert at main" in said and ADVICE in said
     assert answer.headers["x-hf-warning"] == f"hubmirror; {said}"
     assert info.status == 409
-    assert "does not hold the file list of acme/tiny-bert at main" in info.headers["x-error-message"]
+    assert (
+        "does not hold the file list of acme/tiny-bert at main" in info.headers["x-error-message"]
+    )
 
 
 def test_unreachable_upstream_fails_hf_hub_download_after_quick_retries_naming_the_cause(
@@ -154,10 +158,8 @@ def _blackhole() -> tuple[socket.socket, list[socket.socket]]:
     for _ in range(3):
         filler = socket.socket()
         filler.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             filler.connect(listener.getsockname())
-        except BlockingIOError:
-            pass
         fillers.append(filler)
     return listener, fillers
 

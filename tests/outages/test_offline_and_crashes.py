@@ -66,8 +66,8 @@ def test_serve_offline_never_contacts_upstream(fakehub, tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
-    assert answer.status == 503
-    assert b"offline" in answer.body
+    assert (answer.status, answer.header("X-Error-Code")) == (409, "MirrorOffline")
+    assert b"this mirror is offline" in answer.body
     assert fakehub.log == []
 
 

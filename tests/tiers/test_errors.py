@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.clients import MODEL, TINY_BERT
 from tests.support.http import get, head
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -64,8 +65,8 @@ def test_central_down_site_serves_its_cache_and_5xx_for_the_rest(relayed, fakehu
     assert warm.header("X-Cache-Status") == "HIT"
     assert missing.status >= 500
     assert missing.header("X-Error-Code") not in NOT_FOUND_CODES
-    relay.come_up()
-    back = get(chain.url(cold))
+    relay.come_up()  # the site probes the central in the background and asks it again
+    back = wait_for(lambda: (a := get(chain.url(cold))).status == 200 and a, "the central back")
     assert back.status == 200
     assert back.body == fakehub.file_bytes(MODEL, TINY_BERT, "main", "vocab.txt")
 

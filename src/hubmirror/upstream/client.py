@@ -97,6 +97,16 @@ class HubClient:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    async def reachable(self) -> None:
+        """Return when the upstream answers anything at all (a 404 of its root will do);
+        raise ``UpstreamUnavailable`` saying why when it cannot be reached."""
+        url = self.base_url + "/"
+        async with (
+            _translate(url, self.session),
+            self.session.head(url, allow_redirects=False) as resp,
+        ):
+            resp.release()
+
     async def file_metadata(
         self, repo: RepoId, revision: str, path: str, auth: str | None
     ) -> FileMetadata:

@@ -30,6 +30,7 @@ T = TypeVar("T")
 DEFAULT_REST = 5.0  # seconds to leave an upstream alone after a 429 without Retry-After
 ROUNDS = 2  # passes over the upstreams before an outage is declared
 ROUND_PAUSE = 0.2
+UNREACHABLE_PROBE_EVERY = 1.0  # seconds between background probes of an unreachable upstream
 BREAKER_RETRY_AFTER = 10  # seconds a client is told to wait while every upstream fails
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,14 @@ class Breaker:
     def may_call(self) -> bool:
         if self.opened_at is None:
             return True
-        return self.clock() - self.opened_at >= self.cooldown
+        return self.clock() - self.opened_at >= self.wait
+
+    @property
+    def wait(self) -> float:
+        """Seconds the breaker stays open: short when the upstream could not be reached at
+        all, because it is then probed in the background, never through a client's request."""
+        unreachable = isinstance(self.last_failure, UpstreamUnreachable)
+        return min(self.cooldown, UNREACHABLE_PROBE_EVERY) if unreachable else self.cooldown
 
     def record_success(self) -> None:
         self.failures = 0
@@ -113,6 +121,7 @@ class UpstreamPool:
         self.breakers = {c.name: Breaker() for c in clients}
         self.stats = {c.name: UpstreamStats() for c in clients}
         self._resting: dict[str, float] = {}  # upstream → until when it asked us to wait (429)
+        self._probes: dict[str, asyncio.Task] = {}  # upstream → its running reachability probe
 
     def set_offline(self, offline: bool) -> None:
         """Stop (or resume) calling upstream: the admin's switch of offline mode."""
@@ -126,15 +135,49 @@ class UpstreamPool:
         self.stats[client.name].observe(seconds)
 
     def candidates(self) -> list[HubClient]:
-        """Upstreams to try now: breaker closed (or probing), not resting after a 429."""
+        """Upstreams to try now: breaker closed (or half-open), not resting after a 429.
+
+        An upstream that could not be reached at all is probed in the background once its
+        cooldown is over, and stays out until the probe reaches it: a client never waits
+        the connect (or answer) timeout to learn what the last failure already said.
+        """
         if self.offline:
             return []
         now = self.clock()
-        return [
-            c
-            for c in self.clients
-            if self.breakers[c.name].may_call() and self._resting.get(c.name, 0.0) <= now
-        ]
+        found = []
+        for c in self.clients:
+            breaker = self.breakers[c.name]
+            if not breaker.may_call() or self._resting.get(c.name, 0.0) > now:
+                continue
+            if isinstance(breaker.last_failure, UpstreamUnreachable):
+                self._probe(c)
+                continue
+            found.append(c)
+        return found
+
+    def _probe(self, client: HubClient) -> None:
+        """Ask ``client`` in the background whether it can be reached again (one at a time)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # asked outside the server's loop: nothing to probe with
+            return
+        if client.name in self._probes:
+            return
+        task = loop.create_task(self._run_probe(client))
+        self._probes[client.name] = task
+        task.add_done_callback(lambda _: self._probes.pop(client.name, None))
+
+    async def _run_probe(self, client: HubClient) -> None:
+        started = self.clock()
+        try:
+            await client.reachable()
+        except UpstreamUnavailable as exc:
+            self.failed(client, exc)
+            return
+        finally:
+            self.record_latency(client, self.clock() - started)
+        log.info("upstream %s is reachable again", client.name)
+        self.succeeded(client)
 
     def rest(self, client: HubClient, seconds: float) -> None:
         """Honour a 429: do not ask this upstream again for ``seconds``."""
