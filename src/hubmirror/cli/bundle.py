@@ -13,6 +13,7 @@ import click
 from hubmirror.cli.common import (
     configure_logging,
     fail,
+    hash_for_xet_shown,
     require_local_store,
     settings_from,
     store_options,
@@ -71,20 +72,21 @@ def import_(source: Path, config_file: str | None, **flags) -> None:
     """
     from hubmirror.mirror.portable.bundle_import import import_bundle
     from hubmirror.progress import TransferProgress
-    from hubmirror.runtime import hash_for_xet, open_store
+    from hubmirror.runtime import open_store
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
     require_local_store(settings, "hubmirror import")
-    progress = TransferProgress("import")
     try:
         with open_store(settings) as store:
-            summary = import_bundle(store.index, store.blobs, source, progress)
-            hash_for_xet(settings, store, progress)
+            progress = TransferProgress("import")
+            try:
+                summary = import_bundle(store.index, store.blobs, source, progress)
+            finally:
+                progress.close()
+            hash_for_xet_shown(settings, store)
     except _user_errors() as exc:
         fail(_one_line(exc))
-    finally:
-        progress.close()
     click.echo(str(summary))
 
 
