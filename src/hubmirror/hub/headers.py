@@ -89,12 +89,21 @@ def file_headers(commit: str, entry: FileEntry, cache_status: CacheStatus) -> di
 
 
 @functools.lru_cache(maxsize=4096)
-def xet_headers(base: str, repo: RepoId, commit: str, xet_hash: str) -> dict[str, str]:
+def xet_headers(
+    base: str, repo: RepoId, commit: str, xet_hash: str, revision: str | None = None
+) -> dict[str, str]:
     """A ``/resolve/`` answer's Xet headers: the hash the mirror computed and its own token
     and reconstruction URLs (never upstream's), which huggingface_hub follows verbatim.
 
+    The token URL names the commit (the token is for the files the client saw) and, when
+    the client asked for a branch or tag, that revision as ``?revision=``: the token
+    carries it, so the audit records of Xet downloads name the revision asked, as those
+    of ``/resolve/`` GETs do.
+
     Kept for hot files: every HEAD of a Xet file carries them. Callers merge, never edit."""
     token = f"{base}/api/{repo.repo_type.plural}/{repo.name}/{XET_READ_TOKEN}/{commit}"
+    if revision is not None and revision != commit:
+        token += f"?revision={quote(revision, safe='')}"
     reconstruction = f"{base}{XET_CAS_PREFIX}/v1/reconstructions/{xet_hash}"
     return {
         X_XET_HASH: xet_hash,

@@ -415,9 +415,12 @@ class Mirror:
         """``xet_serve``: Xet hashes advertised, the token route and the CAS answered."""
         return self.xet_serving.enabled
 
-    async def xet_token(self, caller: Caller, repo: RepoId, revision: Revision) -> tuple[str, int]:
-        """A Xet read token for ``repo`` and its expiry, once ``caller`` may download there."""
-        return await self.xet_serving.token(caller, repo, revision)
+    async def xet_token(
+        self, caller: Caller, repo: RepoId, revision: Revision, asked: Revision | None = None
+    ) -> tuple[str, int]:
+        """A Xet read token for ``repo`` and its expiry, once ``caller`` may download there;
+        ``asked``: the revision the client named, for the audit (default ``revision``)."""
+        return await self.xet_serving.token(caller, repo, revision, asked)
 
     async def xet_file(self, request: CasRequest, xet_hash: str) -> CasFile:
         """The file of the token's repo with this Xet hash, once its holder may read it."""
