@@ -125,9 +125,10 @@ def dir_roots(snapshots: list[LocalSnapshot], target: Path) -> list[Path]:
     names = [s.spec.repo.name for s in snapshots]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
+        taken = ", ".join(str(s.spec) for s in snapshots if s.spec.repo.name in clashes)
         raise SelectionError(
-            f"{', '.join(clashes)}: more than one snapshot would go to the same folder; "
-            "export them one at a time"
+            f"{', '.join(clashes)}: more than one snapshot would go to the same folder "
+            f"({taken}); export them one at a time, each as REPO@REV"
         )
     return [target / name for name in names]
 
