@@ -21,6 +21,9 @@ X_LINKED_SIZE = "X-Linked-Size"
 X_ERROR_CODE = "X-Error-Code"
 X_ERROR_MESSAGE = "X-Error-Message"
 X_CACHE_STATUS = "X-Cache-Status"
+# "<id>; parts=<n>": sent by `hubmirror download` with each ranged request of one file, so
+# the mirror audits the file's n parts as one download
+X_HUBMIRROR_DOWNLOAD = "X-Hubmirror-Download"
 
 X_XET_HASH = "X-Xet-Hash"
 X_XET_CAS_URL = "X-Xet-Cas-Url"
@@ -123,3 +126,17 @@ def parse_link_next(link: str | None) -> str | None:
         return None
     match = _LINK_NEXT.search(link)
     return match.group(1) if match else None
+
+
+_DOWNLOAD_TAG = re.compile(r"([A-Za-z0-9_-]{8,64}); *parts=([1-9][0-9]{0,3})")
+
+
+def download_tag(download_id: str, parts: int) -> str:
+    """The ``X-Hubmirror-Download`` value of one file's download in ``parts`` requests."""
+    return f"{download_id}; parts={parts}"
+
+
+def parse_download_tag(value: str | None) -> tuple[str, int] | None:
+    """``(id, parts)`` of an ``X-Hubmirror-Download`` value; ``None`` if absent or malformed."""
+    match = _DOWNLOAD_TAG.fullmatch(value.strip()) if value else None
+    return (match[1], int(match[2])) if match else None

@@ -482,9 +482,10 @@ class Mirror:
         """Is the audit log on? If not, the server need not describe requests for it."""
         return self.audit.enabled
 
-    def audit_request(self, record: dict[str, Any]) -> None:
-        """Queue the audit record of a download or a refusal (written within a second)."""
-        self.audit.add(record)
+    def audit_request(self, record: dict[str, Any], part_of: tuple[str, int] | None = None) -> None:
+        """Queue the audit record of a download or a refusal (written within a second);
+        ``part_of``: the download (id, parts) a ranged request says it is a part of."""
+        self.audit.add_part(record, part_of)
 
     def audit_entries(
         self,
