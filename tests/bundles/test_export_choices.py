@@ -3,8 +3,11 @@ named, and a snapshot ``snapshot_download`` brought through the mirror without a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from hubmirror.progress import human_bytes
 from tests.support.clients import MODEL, TINY_BERT, hub_files, run_client
 from tests.support.http import get
 
@@ -27,14 +30,21 @@ emit([os.path.basename(root), found])
 """
 
 
-def test_export_without_a_revision_takes_every_revision_held_complete_and_names_them(
-    make_mirror, fakehub, tmp_path
-):
-    data = tmp_path / "data"
-    sync(data, fakehub.url, TINY_BERT, f"{TINY_BERT}@v1.0")
-    sync(data, fakehub.url, f"{TINY_BERT}@refs/pr/1", "--include", "config.json")
+@pytest.fixture(scope="module")
+def three_revisions(_fakehub_session, tmp_path_factory) -> Path:
+    """A store with main and v1.0 of tiny-bert complete, and refs/pr/1 without its own file."""
+    hub = _fakehub_session
+    hub.reset()
+    data = tmp_path_factory.mktemp("three-revisions") / "data"
+    sync(data, hub.url, TINY_BERT, f"{TINY_BERT}@v1.0")
+    sync(data, hub.url, f"{TINY_BERT}@refs/pr/1", "--include", "config.json")
+    return data
 
-    proc = export(data, TINY_BERT, "--to", str(tmp_path / "bundle"))
+
+def test_export_without_a_revision_takes_every_revision_held_complete_and_names_them(
+    three_revisions, make_mirror, fakehub, tmp_path
+):
+    proc = export(three_revisions, TINY_BERT, "--to", str(tmp_path / "bundle"))
 
     main = fakehub.commit_of(MODEL, TINY_BERT, "main")
     tag = fakehub.commit_of(MODEL, TINY_BERT, "v1.0")
@@ -53,6 +63,20 @@ def test_export_without_a_revision_takes_every_revision_held_complete_and_names_
         answer = get(f"{offline.url}/{TINY_BERT}/resolve/{revision}/config.json")
         assert answer.status == 200, answer.body
         assert answer.body == fakehub.file_bytes(MODEL, TINY_BERT, revision, "config.json")
+
+
+def test_hf_cache_export_of_two_revisions_counts_their_shared_blobs_once(three_revisions, tmp_path):
+    """main and v1.0 share all files but config.json: the cache holds each blob once, and
+    the summary and progress say so (the progress said 12.3 KiB for 6.6 KiB written)."""
+    target = tmp_path / "hf-cache"
+    proc = export(three_revisions, TINY_BERT, "--format", "hf-cache", "--to", str(target))
+
+    blobs = [p for p in (target / "models--acme--tiny-bert" / "blobs").iterdir()]
+    size = human_bytes(sum(p.stat().st_size for p in blobs))
+    head = f"hf-cache export to {target}: 2 snapshot(s), 16 file(s), {len(blobs)} blob(s), {size}"
+    assert proc.stdout.splitlines()[0] == head
+    progress = [line for line in proc.stderr.splitlines() if "progress: export:" in line][-1]
+    assert f"export: 100% {size} of {size}, {len(blobs)}/{len(blobs)} files" in progress
 
 
 def test_a_snapshot_downloaded_through_the_mirror_exports_without_a_sync(
