@@ -2,11 +2,15 @@
 
 Sync, import, export and the download client report through ``Progress``; the
 command decides how it is shown. Off a terminal (cron, systemd, CI) a line is
-logged every ``LOG_INTERVAL`` seconds and at the end, so logs stay readable.
+logged every ``LOG_INTERVAL`` seconds and at the end, so logs stay readable. On a
+terminal, while the bar is shown, log lines (a sync's line per file) are printed
+above it: written straight to the terminal they would land on the bar's line and
+cut it to pieces.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -57,6 +61,9 @@ class TransferProgress:
         self._started = self._last_line = time.monotonic()
         use_bar = sys.stderr.isatty() if bar is None else bar
         self._bar = _make_bar(label) if use_bar else None
+        self._logs = contextlib.ExitStack()
+        if self._bar is not None:
+            self._logs.enter_context(_logs_above_the_bar())
 
     def add_total(self, nbytes: int, files: int = 0) -> None:
         with self._lock:
@@ -91,6 +98,7 @@ class TransferProgress:
             if self._bar is not None:
                 self._bar.close()
                 self._bar = None
+                self._logs.close()
             elif self.total or self.files_total:  # nothing to tell when nothing was due
                 self._log_line()
 
@@ -114,6 +122,21 @@ def _make_bar(label: str):
     from tqdm import tqdm
 
     return tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, desc=label, file=sys.stderr)
+
+
+def _logs_above_the_bar() -> contextlib.AbstractContextManager:
+    """Console log lines go through ``tqdm.write``, which prints them above the bar;
+    nothing changes when no handler writes to the terminal (a library user's own logging)."""
+    handlers = logging.getLogger().handlers
+    if not any(_on_console(h) for h in handlers):
+        return contextlib.nullcontext()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    return logging_redirect_tqdm()
+
+
+def _on_console(handler: logging.Handler) -> bool:
+    return isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stderr, sys.stdout)
 
 
 def human_bytes(count: float) -> str:

@@ -10,8 +10,10 @@ import time
 from hubmirror.mirror.access.audit import as_dict
 from hubmirror.mirror.access.callers import token_fingerprint
 from tests.audit.support import audit_lines, audited, index_bytes
+from tests.client.support import MiB, hubmirror_download, snapshot_files, succeeded
 from tests.fakehub import GATED_MODEL, OWNER_TOKEN, TINY_BERT
 from tests.support.clients import run_client
+from tests.support.hashing import sha256_of
 from tests.support.http import get, head, request
 
 CONFIG = f"/{TINY_BERT}/resolve/main/config.json"
@@ -61,6 +63,25 @@ def test_a_ranged_get_records_the_bytes_sent(mirror, fakehub):
     assert answer.body == fakehub.file_bytes("model", TINY_BERT, "main", "config.json")[5:15]
     last = audited(mirror)[-1]
     assert (last.status, last.bytes, last.cache) == (206, 10, "HIT")
+
+
+def test_one_hubmirror_download_of_a_large_file_is_one_record(mirror, fakehub, tmp_path):
+    """`hubmirror download` fetches a 64 MiB file in 4 parallel ranges, each tagged as a
+    part of one download: the audit shows one download of the whole file, not 4 ranges."""
+    size = 64 * MiB
+    sha256 = fakehub.add_large_file("model", TINY_BERT, "big.bin", size, seed=18)
+    args = [TINY_BERT, "--include", "big.bin", "--mirror", mirror.url, "--cache-dir"]
+    proc = hubmirror_download([*args, str(tmp_path / "cache")], tmp_path)
+    assert sha256_of(snapshot_files(succeeded(proc))["big.bin"]) == sha256
+
+    records = [r for r in audited(mirror) if r.path == "big.bin"]
+    assert [(r.event, r.status, r.bytes, r.cache, r.reason) for r in records] == [
+        ("download", 200, size, "MISS", None)
+    ]
+    assert (records[0].revision, records[0].commit) == (
+        fakehub.commit_of("model", TINY_BERT, "main"),
+        fakehub.commit_of("model", TINY_BERT, "main"),
+    )
 
 
 def test_heads_and_api_answers_are_not_downloads(mirror):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import signal
 import time
 
@@ -24,6 +25,7 @@ from tests.support.clients import (
 from tests.support.commands import hubmirror, start_hubmirror
 from tests.support.hashing import sha256_of
 from tests.support.http import get, head, request
+from tests.support.terminal import hubmirror_on_terminal, screen_lines
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.timeout(240)
@@ -273,3 +275,23 @@ def test_gated_repo_syncs_with_an_accepted_token_and_not_without(fakehub, tmp_pa
     stored = {p.name for p in (tmp_path / "data" / "blobs").rglob("*") if p.is_file()}
     for name in hub_files(fakehub, MODEL, GATED, commit):
         assert fakehub.file_sha256(MODEL, GATED, commit, name) in stored
+
+
+def test_on_a_terminal_the_per_file_lines_go_above_the_progress_bar(fakehub, tmp_path):
+    """Written straight to the terminal, each file's log line landed on the bar's line
+    ("sync:  51%|███▋  | 3.14k/6.15k ...2026-12-08 ... filled ..."); now each is a line of
+    its own above the bar, and the bar ends whole."""
+    written = hubmirror_on_terminal(
+        "sync", TINY_BERT, "--data", str(tmp_path / "data"), "--upstream", fakehub.url
+    )
+
+    lines = screen_lines(written)
+    filled = [line for line in lines if " filled model:" in line]
+    commit = fakehub.commit_of(MODEL, TINY_BERT, "main")
+    files = len(hub_files(fakehub, MODEL, TINY_BERT, commit))
+    assert len(filled) == files, written
+    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \[\d+\] INFO ", f) for f in filled)
+    bars = [line for line in lines if line.startswith("sync: ")]
+    assert bars and all("filled" not in bar for bar in bars), lines
+    assert re.match(rf"sync: 100%\|█+\| \S+/\S+ .*{files}/{files} files\]$", bars[-1]), bars[-1]
+    assert any(line.startswith(f"new       {TINY_BERT}@main ") for line in lines)

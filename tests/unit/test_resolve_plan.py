@@ -226,7 +226,8 @@ def test_stored_lfs_file_announces_its_xet_hash_with_links_to_this_mirror():
         assert result.headers["X-Xet-Hash"] == XET
         assert result.xet_hash == XET
         link = result.headers["Link"]
-        assert f"<{ORIGIN}/api/models/acme/bert/xet-read-token/{COMMIT}>" in link
+        token = f"{ORIGIN}/api/models/acme/bert/xet-read-token/{COMMIT}?revision=main"
+        assert f"<{token}>" in link
         assert f"<{ORIGIN}/xet-cas/v1/reconstructions/{XET}>" in link
 
 

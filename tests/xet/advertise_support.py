@@ -42,7 +42,10 @@ def head_once_hashed(url: str, **kw) -> Answer:
     raise AssertionError(f"no X-Xet-Hash on {url} after {POLLS} HEADs")
 
 
-def xet_links(base: str, plural: str, repo: str, commit: str, xet_hash: str) -> str:
-    token = f"{base}/api/{plural}/{repo}/xet-read-token/{commit}"
+def xet_links(
+    base: str, plural: str, repo: str, commit: str, xet_hash: str, revision: str = "main"
+) -> str:
+    """The Link header of a Xet file asked at ``revision`` (a branch: named in the token URL)."""
+    token = f"{base}/api/{plural}/{repo}/xet-read-token/{commit}?revision={revision}"
     reconstruction = f"{base}/xet-cas/v1/reconstructions/{xet_hash}"
     return f'<{token}>; rel="xet-auth", <{reconstruction}>; rel="xet-reconstruction-info"'

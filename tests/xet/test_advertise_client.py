@@ -46,7 +46,7 @@ def test_huggingface_hub_takes_the_mirrors_hash_and_token_route(make_mirror, fak
     token = seen.pop("token")
     assert seen == {
         "hash": xet_hash_of_bytes(data),
-        "refresh": f"{mirror.url}/api/models/{TINY_BERT}/xet-read-token/{commit}",
+        "refresh": f"{mirror.url}/api/models/{TINY_BERT}/xet-read-token/{commit}?revision=main",
         "commit": commit,
         "cas": f"{mirror.url}/xet-cas",
     }

@@ -48,9 +48,10 @@ def test_a_xet_download_is_audited_with_its_file_its_holder_and_its_bytes(
     assert seen == served.sha256
     [record] = xet_downloads(server)
     commit = fakehub.commit_of("model", TINY_BERT, "main")
-    assert (record.repo_type, record.repo, record.commit, record.path) == (
+    assert (record.repo_type, record.repo, record.revision, record.commit, record.path) == (
         "model",
         TINY_BERT,
+        "main",
         commit,
         "big.bin",
     )

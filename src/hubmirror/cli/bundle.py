@@ -13,6 +13,7 @@ import click
 from hubmirror.cli.common import (
     configure_logging,
     fail,
+    hash_for_xet_shown,
     require_local_store,
     settings_from,
     store_options,
@@ -46,18 +47,22 @@ REPO_TYPES = click.Choice(["model", "dataset", "space"])
 def export(repos, target, repo_type, include, exclude, fmt, config_file, **flags) -> None:
     """Write stored snapshots of REPO[@REV]... to a bundle, an HF cache or plain files.
 
-    Each snapshot must be complete in the store (run 'hubmirror sync' first). A bundle
-    carries the blobs and everything the mirror answers about them; 'hubmirror import'
-    on another mirror makes it serve them exactly as this one does, even offline.
+    Each snapshot must be complete in the store (run 'hubmirror sync' first, or
+    snapshot_download it through the mirror). REPO without @REV is every revision of it
+    the store holds complete; the summary names each one taken, and those left out. A
+    bundle carries the blobs and everything the mirror answers about them; 'hubmirror
+    import' on another mirror makes it serve them exactly as this one does, even offline.
     """
     settings = settings_from(flags, config_file)
     configure_logging(settings)
     specs = _specs(repos, repo_type)
     try:
-        summary = _export(settings, specs, _filter(include, exclude), target, fmt)
+        summary, left_out = _export(settings, specs, _filter(include, exclude), target, fmt)
     except _user_errors() as exc:
         fail(_one_line(exc))
     click.echo(str(summary))
+    for reason in left_out:
+        click.echo(f"left out {reason}")
 
 
 @click.command("import")
@@ -71,20 +76,21 @@ def import_(source: Path, config_file: str | None, **flags) -> None:
     """
     from hubmirror.mirror.portable.bundle_import import import_bundle
     from hubmirror.progress import TransferProgress
-    from hubmirror.runtime import hash_for_xet, open_store
+    from hubmirror.runtime import open_store
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
     require_local_store(settings, "hubmirror import")
-    progress = TransferProgress("import")
     try:
         with open_store(settings) as store:
-            summary = import_bundle(store.index, store.blobs, source, progress)
-            hash_for_xet(settings, store, progress)
+            progress = TransferProgress("import")
+            try:
+                summary = import_bundle(store.index, store.blobs, source, progress)
+            finally:
+                progress.close()
+            hash_for_xet_shown(settings, store)
     except _user_errors() as exc:
         fail(_one_line(exc))
-    finally:
-        progress.close()
     click.echo(str(summary))
 
 
@@ -96,27 +102,32 @@ def _export(settings, specs, file_filter, target: Path, fmt: str):
 
     require_local_store(settings, "hubmirror export")
     with open_store(settings, existing=True) as store:
-        snapshots = complete_snapshots(store.index, specs, file_filter)
+        snapshots, left_out = complete_snapshots(store.index, specs, file_filter)
         progress = TransferProgress("export")
         try:
             if fmt == "bundle":
-                return export_bundle(store.index, store.blobs, snapshots, target, progress)
-            from hubmirror.mirror.portable.hfcache_export import export_files
+                summary = export_bundle(store.index, store.blobs, snapshots, target, progress)
+            else:
+                from hubmirror.mirror.portable.hfcache_export import export_files
 
-            return export_files(store.index, store.blobs, snapshots, target, fmt, progress)
+                summary = export_files(store.index, store.blobs, snapshots, target, fmt, progress)
         finally:
             progress.close()
+    return summary, left_out
 
 
 def _specs(repos, repo_type):
+    """``REPO@REV`` as a ``RepoSpec``; ``REPO`` alone as its ``RepoId``: every revision held."""
     from hubmirror.errors import InvalidInput
     from hubmirror.hub.specs import parse_repo_spec
     from hubmirror.types import RepoType
 
+    kind = RepoType(repo_type) if repo_type else None
     try:
-        return [parse_repo_spec(r, RepoType(repo_type) if repo_type else None) for r in repos]
+        specs = [parse_repo_spec(r, kind) for r in repos]
     except InvalidInput as exc:
         fail(str(exc))
+    return [spec if "@" in text else spec.repo for text, spec in zip(repos, specs, strict=True)]
 
 
 def _filter(include, exclude):

@@ -90,6 +90,20 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
+def hash_for_xet_shown(settings: Settings, store) -> None:
+    """The Xet hashes of what an import or a sync stored, with a progress of their own:
+    hashing reads the bytes again, and counted into the transfer's progress it showed every
+    byte twice ("9.2 KiB of 9.2 KiB, 9/9 files" for 6.1 KiB in 8 files)."""
+    from hubmirror.progress import TransferProgress
+    from hubmirror.runtime import hash_for_xet
+
+    progress = TransferProgress("xet hashes")
+    try:
+        hash_for_xet(settings, store, progress)
+    finally:
+        progress.close()
+
+
 def require_local_store(settings: Settings, command: str) -> None:
     """Commands that read or write blob files work on a local store only (for now)."""
     if settings.store:

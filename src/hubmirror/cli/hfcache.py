@@ -10,6 +10,7 @@ import click
 from hubmirror.cli.common import (
     configure_logging,
     fail,
+    hash_for_xet_shown,
     require_local_store,
     settings_from,
     store_options,
@@ -43,7 +44,7 @@ def import_hf_cache(
     """
     from hubmirror.mirror.portable.hfcache_import import import_cache
     from hubmirror.progress import TransferProgress
-    from hubmirror.runtime import hash_for_xet, open_store
+    from hubmirror.runtime import open_store
     from hubmirror.storage.hfcache import default_cache_dir
     from hubmirror.storage.layout import LayoutMismatch
 
@@ -59,9 +60,9 @@ def import_hf_cache(
             progress = TransferProgress(f"import {root}")
             try:
                 report = import_cache(store.index, store.blobs, root, only, progress, public=public)
-                hash_for_xet(settings, store, progress)
             finally:
                 progress.close()
+            hash_for_xet_shown(settings, store)
     except LayoutMismatch as exc:
         fail(str(exc))
     click.echo(str(report))

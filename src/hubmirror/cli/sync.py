@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from hubmirror.cli.common import configure_logging, fail, settings_from, store_options
+from hubmirror.cli.common import (
+    configure_logging,
+    fail,
+    hash_for_xet_shown,
+    settings_from,
+    store_options,
+)
 from hubmirror.errors import InvalidInput
 from hubmirror.settings import Settings
 
@@ -87,7 +93,7 @@ async def run_sync(settings: Settings, items, jobs: int, token: str | None, resu
     """Sync ``items`` on the data directory of ``settings``, appending their results."""
     from hubmirror.mirror.portable.sync import sync_snapshot
     from hubmirror.progress import TransferProgress
-    from hubmirror.runtime import hash_for_xet, open_mirror, open_store, use_io_threads
+    from hubmirror.runtime import open_mirror, open_store, use_io_threads
 
     use_io_threads()
     progress = TransferProgress("sync")
@@ -98,10 +104,10 @@ async def run_sync(settings: Settings, items, jobs: int, token: str | None, resu
                     mirror, item.spec, item.files, auth=token, jobs=jobs, progress=progress
                 )
                 results.append(result)
-        with open_store(settings) as store:  # the mirror's background hashes stopped with it
-            hash_for_xet(settings, store, progress)
     finally:
         progress.close()
+    with open_store(settings) as store:  # the mirror's background hashes stopped with it
+        hash_for_xet_shown(settings, store)
 
 
 def _run_remote(server: str, admin_token, items, token, results: list) -> None:

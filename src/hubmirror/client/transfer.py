@@ -10,7 +10,8 @@ bring nothing, the endpoint counts as down and the next one continues from there
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -21,6 +22,7 @@ from hubmirror.client.partial import PartialFile
 from hubmirror.client.parts import Part
 from hubmirror.client.urls import file_url
 from hubmirror.errors import UpstreamUnavailable
+from hubmirror.hub.headers import X_HUBMIRROR_DOWNLOAD, download_tag
 from hubmirror.types import RepoId
 
 CHUNK = 1024 * 1024
@@ -52,11 +54,12 @@ async def fetch_file(source: FileSource, path: str, partial: PartialFile) -> str
 
     async def attempt(endpoint: str) -> str:
         url = file_url(endpoint, source.repo, source.commit, path)
+        parts = [part for part in partial.parts if part.remaining]
+        tag = {X_HUBMIRROR_DOWNLOAD: download_tag(secrets.token_hex(8), len(parts))}
         try:
             async with asyncio.TaskGroup() as group:
-                for part in partial.parts:
-                    if part.remaining:
-                        group.create_task(_fetch_part(source, endpoint, url, part, partial))
+                for part in parts:
+                    group.create_task(_fetch_part(source, endpoint, url, part, partial, tag))
         except ExceptionGroup as failed:
             raise _most_telling(failed) from None
         return endpoint
@@ -82,14 +85,21 @@ def _leaves(error: BaseException):
 
 
 async def _fetch_part(
-    source: FileSource, endpoint: str, url: str, part: Part, partial: PartialFile
+    source: FileSource,
+    endpoint: str,
+    url: str,
+    part: Part,
+    partial: PartialFile,
+    tag: Mapping[str, str],
 ) -> None:
+    """Every request of one part carries ``tag``: the download (and how many parts it has)
+    they belong to, so a mirror audits the file once, not once per range."""
     stalls = 0
     while part.remaining:
         before = part.pos
         async with source.connections:
             try:
-                await _stream(source, endpoint, url, part, partial)
+                await _stream(source, endpoint, url, part, partial, tag)
             except _Dropped as exc:
                 problem = str(exc)
             else:
@@ -100,11 +110,18 @@ async def _fetch_part(
 
 
 async def _stream(
-    source: FileSource, endpoint: str, url: str, part: Part, partial: PartialFile
+    source: FileSource,
+    endpoint: str,
+    url: str,
+    part: Part,
+    partial: PartialFile,
+    tag: Mapping[str, str],
 ) -> None:
     """One request for the rest of ``part``; writes what arrives until it ends or drops."""
     whole = part.pos == 0 and part.end == partial.size
-    headers = {"Accept-Encoding": "identity"} | ({} if whole else {"Range": part.range_header()})
+    headers = {"Accept-Encoding": "identity", **tag}
+    if not whole:
+        headers["Range"] = part.range_header()
     async with source.http.open(endpoint, url, headers) as response:
         skip = _bytes_to_skip(response, part, endpoint)
         try:

@@ -22,6 +22,9 @@ X_ERROR_CODE = "X-Error-Code"
 X_ERROR_MESSAGE = "X-Error-Message"
 X_CACHE_STATUS = "X-Cache-Status"
 X_HF_WARNING = "X-HF-Warning"  # "topic; message": huggingface_hub logs it once per topic
+# "<id>; parts=<n>": sent by `hubmirror download` with each ranged request of one file, so
+# the mirror audits the file's n parts as one download
+X_HUBMIRROR_DOWNLOAD = "X-Hubmirror-Download"
 
 X_XET_HASH = "X-Xet-Hash"
 X_XET_CAS_URL = "X-Xet-Cas-Url"
@@ -91,12 +94,21 @@ def file_headers(commit: str, entry: FileEntry, cache_status: CacheStatus) -> di
 
 
 @functools.lru_cache(maxsize=4096)
-def xet_headers(base: str, repo: RepoId, commit: str, xet_hash: str) -> dict[str, str]:
+def xet_headers(
+    base: str, repo: RepoId, commit: str, xet_hash: str, revision: str | None = None
+) -> dict[str, str]:
     """A ``/resolve/`` answer's Xet headers: the hash the mirror computed and its own token
     and reconstruction URLs (never upstream's), which huggingface_hub follows verbatim.
 
+    The token URL names the commit (the token is for the files the client saw) and, when
+    the client asked for a branch or tag, that revision as ``?revision=``: the token
+    carries it, so the audit records of Xet downloads name the revision asked, as those
+    of ``/resolve/`` GETs do.
+
     Kept for hot files: every HEAD of a Xet file carries them. Callers merge, never edit."""
     token = f"{base}/api/{repo.repo_type.plural}/{repo.name}/{XET_READ_TOKEN}/{commit}"
+    if revision is not None and revision != commit:
+        token += f"?revision={quote(revision, safe='')}"
     reconstruction = f"{base}{XET_CAS_PREFIX}/v1/reconstructions/{xet_hash}"
     return {
         X_XET_HASH: xet_hash,
@@ -116,3 +128,17 @@ def parse_link_next(link: str | None) -> str | None:
         return None
     match = _LINK_NEXT.search(link)
     return match.group(1) if match else None
+
+
+_DOWNLOAD_TAG = re.compile(r"([A-Za-z0-9_-]{8,64}); *parts=([1-9][0-9]{0,3})")
+
+
+def download_tag(download_id: str, parts: int) -> str:
+    """The ``X-Hubmirror-Download`` value of one file's download in ``parts`` requests."""
+    return f"{download_id}; parts={parts}"
+
+
+def parse_download_tag(value: str | None) -> tuple[str, int] | None:
+    """``(id, parts)`` of an ``X-Hubmirror-Download`` value; ``None`` if absent or malformed."""
+    match = _DOWNLOAD_TAG.fullmatch(value.strip()) if value else None
+    return (match[1], int(match[2])) if match else None

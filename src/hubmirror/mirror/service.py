@@ -421,9 +421,12 @@ class Mirror:
         """``xet_serve``: Xet hashes advertised, the token route and the CAS answered."""
         return self.xet_serving.enabled
 
-    async def xet_token(self, caller: Caller, repo: RepoId, revision: Revision) -> tuple[str, int]:
-        """A Xet read token for ``repo`` and its expiry, once ``caller`` may download there."""
-        return await self.xet_serving.token(caller, repo, revision)
+    async def xet_token(
+        self, caller: Caller, repo: RepoId, revision: Revision, asked: Revision | None = None
+    ) -> tuple[str, int]:
+        """A Xet read token for ``repo`` and its expiry, once ``caller`` may download there;
+        ``asked``: the revision the client named, for the audit (default ``revision``)."""
+        return await self.xet_serving.token(caller, repo, revision, asked)
 
     async def xet_file(self, request: CasRequest, xet_hash: str) -> CasFile:
         """The file of the token's repo with this Xet hash, once its holder may read it."""
@@ -485,9 +488,10 @@ class Mirror:
         """Is the audit log on? If not, the server need not describe requests for it."""
         return self.audit.enabled
 
-    def audit_request(self, record: dict[str, Any]) -> None:
-        """Queue the audit record of a download or a refusal (written within a second)."""
-        self.audit.add(record)
+    def audit_request(self, record: dict[str, Any], part_of: tuple[str, int] | None = None) -> None:
+        """Queue the audit record of a download or a refusal (written within a second);
+        ``part_of``: the download (id, parts) a ranged request says it is a part of."""
+        self.audit.add_part(record, part_of)
 
     def audit_entries(
         self,

@@ -19,7 +19,13 @@ from hubmirror.clientcounts import ClientCounts
 from hubmirror.dashboard.context import DashboardContext
 from hubmirror.dashboard.handler import handle_dashboard
 from hubmirror.errors import HubMirrorError, InvalidInput
-from hubmirror.hub.headers import X_CACHE_STATUS, X_ERROR_CODE, X_REPO_COMMIT
+from hubmirror.hub.headers import (
+    X_CACHE_STATUS,
+    X_ERROR_CODE,
+    X_HUBMIRROR_DOWNLOAD,
+    X_REPO_COMMIT,
+    parse_download_tag,
+)
 from hubmirror.hub.routes import (
     Housekeeping,
     RepoApi,
@@ -298,7 +304,8 @@ def _audit(request: web.BaseRequest, outcome: dict) -> None:
         "method": request.method,
         "action": "resolve" if isinstance(route, Resolve) else route.action,
     }
-    request[CONTEXT].mirror.audit_request(outcome)
+    part_of = parse_download_tag(request.headers.get(X_HUBMIRROR_DOWNLOAD))
+    request[CONTEXT].mirror.audit_request(outcome, part_of)
 
 
 def _fingerprint(request: web.BaseRequest) -> str:

@@ -42,6 +42,7 @@ from hubmirror.server.context import (
 )
 from hubmirror.server.ranges import parse_range, position
 from hubmirror.server.responses import BODY_STARTED
+from hubmirror.types import Revision
 
 CAS_ROOT = "xet-cas"
 TELEMETRY_MAX = 1024 * 1024  # bytes of a telemetry report read (and dropped); more is refused
@@ -223,7 +224,9 @@ async def handle_xet_token(request: web.Request, route: RepoApi) -> web.Response
     if route.path is not None and route.path.value:  # e.g. refs/pr/1 unquoted
         raise NoSuchRoute(f"/api/.../{XET_READ_TOKEN}/{{revision}}: quote a '/' in it as %2F")
     base = base_url(request)  # a bad Host is refused before any work
-    token, expires = await mirror.xet_token(caller_of(request), route.repo, route.revision)
+    asked = request.query.get("revision")  # the branch or tag the token URL names, if any
+    named = Revision(asked) if asked else None
+    token, expires = await mirror.xet_token(caller_of(request), route.repo, route.revision, named)
     cas_url = base + XET_CAS_PREFIX
     headers = {
         X_XET_CAS_URL: cas_url,

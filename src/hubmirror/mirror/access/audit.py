@@ -33,6 +33,7 @@ from typing import Any
 
 from hubmirror.index.audit import AuditRecord, AuditRecords
 from hubmirror.index.database import Database
+from hubmirror.mirror.access.audit_folds import IDLE_SECONDS, DownloadFolds
 from hubmirror.mirror.access.callers import Caller
 from hubmirror.types import RepoId, RepoPath, Revision
 
@@ -66,6 +67,8 @@ class AuditLog:
         self._writer = _Writer(database, path, keep_rows)
         self._pending: list[dict[str, Any]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._folds = DownloadFolds(self.add)
+        self._fold_timer: asyncio.TimerHandle | None = None
 
     def add(self, record: dict[str, Any]) -> None:
         """Queue one record (keys: ``FIELDS`` but ``time``, which is stamped here).
@@ -83,6 +86,17 @@ class AuditLog:
             self.flush()
         elif self._timer is None:
             self._schedule()
+
+    def add_part(self, record: dict[str, Any], tag: tuple[str, int] | None) -> None:
+        """Queue a download record; one of a tagged download's ranged parts (``tag``: its
+        id and number of parts, from ``X-Hubmirror-Download``) is folded into one record
+        for the whole download (``audit_folds``)."""
+        if tag is None or record.get("event") != "download":
+            self.add(record)
+            return
+        self._folds.add(record, *tag)
+        if len(self._folds) and self._fold_timer is None:
+            self._schedule_expiry()
 
     def decision(
         self,
@@ -128,8 +142,26 @@ class AuditLog:
         self._writer.write([]).result()
 
     def close(self) -> None:
+        if self._fold_timer is not None:
+            self._fold_timer.cancel()
+            self._fold_timer = None
+        self._folds.expire(everything=True)  # a download cut by the shutdown, as far as it got
         self.flush()
         self._writer.close()
+
+    def _schedule_expiry(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a command): nothing waits, write them now
+            self._folds.expire(everything=True)
+            return
+        self._fold_timer = loop.call_later(IDLE_SECONDS / 10, self._expire_folds)
+
+    def _expire_folds(self) -> None:
+        self._fold_timer = None
+        self._folds.expire()
+        if len(self._folds):
+            self._schedule_expiry()
 
     def _schedule(self) -> None:
         try:
@@ -198,6 +230,9 @@ class NoAudit:
     enabled = False
 
     def add(self, record: dict[str, Any]) -> None:
+        pass
+
+    def add_part(self, record: dict[str, Any], tag: tuple[str, int] | None) -> None:
         pass
 
     def decision(self, caller, repo, revision, path, verdict: str, reason: str) -> None:

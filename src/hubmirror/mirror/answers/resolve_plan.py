@@ -174,4 +174,5 @@ def _xet(
     xet_hash = sources.xet_hash(answer) if origin is not None else None
     if xet_hash is None:
         return _NO_XET
-    return xet_hash, xet_headers(origin, answer.repo, answer.commit, xet_hash)
+    revision = ask.ref.revision.value
+    return xet_hash, xet_headers(origin, answer.repo, answer.commit, xet_hash, revision)

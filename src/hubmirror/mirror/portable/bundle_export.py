@@ -20,7 +20,12 @@ from hubmirror.hub.routes import RepoApi, parse_route, split_raw_path
 from hubmirror.hub.specs import FileFilter, RepoSpec
 from hubmirror.index.queries import ApiAnswer, Index, RepoRecord
 from hubmirror.mirror.portable.bundle_manifest import CarriedRepo, Manifest, encode_manifest
-from hubmirror.mirror.portable.selection import LocalSnapshot, SelectionError, local_snapshot
+from hubmirror.mirror.portable.selection import (
+    LocalSnapshot,
+    SelectionError,
+    held_revisions,
+    local_snapshot,
+)
 from hubmirror.progress import Progress, human_bytes
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.storage.bundlefiles import (
@@ -41,25 +46,37 @@ class ExportSummary:
     blobs: int
     nbytes: int
     manifest_sha256: str
+    snapshots: tuple[str, ...] = ()  # REPO@REV (commit ...) of each snapshot carried
 
     def __str__(self) -> str:
-        return (
-            f"exported {self.repos} repo(s), {self.files} file(s), {self.blobs} blob(s), "
-            f"{human_bytes(self.nbytes)} to {self.target}\n"
-            f"manifest sha256 {self.manifest_sha256}"
+        return "\n".join(
+            [
+                f"exported {self.repos} repo(s), {self.files} file(s), {self.blobs} blob(s), "
+                f"{human_bytes(self.nbytes)} to {self.target}:",
+                *(f"  {line}" for line in self.snapshots),
+                f"manifest sha256 {self.manifest_sha256}",
+            ]
         )
 
 
 def complete_snapshots(
-    index: Index, specs: Iterable[RepoSpec], file_filter: FileFilter
-) -> list[LocalSnapshot]:
-    """Each ``REPO@REV`` as stored, refusing (``SelectionError``) any that is incomplete."""
+    index: Index, wanted: Iterable[RepoSpec | RepoId], file_filter: FileFilter
+) -> tuple[list[LocalSnapshot], list[str]]:
+    """Each ``REPO@REV`` as stored, refusing (``SelectionError``) any that is incomplete;
+    a bare ``RepoId`` (``REPO`` without ``@REV``) is every revision of it held complete
+    (``held_revisions``). Also returns why revisions of a bare repo were left out."""
     chosen: dict[tuple[str, str], LocalSnapshot] = {}
-    for spec in specs:
-        snapshot = local_snapshot(index, spec, file_filter)
-        snapshot.require_complete()
-        chosen.setdefault((spec.repo.key, snapshot.commit), snapshot)
-    return list(chosen.values())
+    left_out: list[str] = []
+    for item in wanted:
+        if isinstance(item, RepoId):
+            held, why = held_revisions(index, item, file_filter)
+            left_out += why
+        else:
+            held = [local_snapshot(index, item, file_filter)]
+            held[0].require_complete()
+        for snapshot in held:
+            chosen.setdefault((snapshot.spec.repo.key, snapshot.commit), snapshot)
+    return list(chosen.values()), left_out
 
 
 def export_bundle(
@@ -83,6 +100,7 @@ def export_bundle(
         len(manifest.blobs),
         manifest.total_bytes,
         checksum_text(body).split()[0],
+        tuple(f"{s.spec} (commit {s.commit[:12]})" for s in snapshots),
     )
 
 
@@ -115,10 +133,11 @@ def limit_record(record: RepoRecord, snapshots: list[LocalSnapshot]) -> RepoReco
     commits = {s.commit for s in snapshots}
     revisions = {r: c for r, c in record.revisions.items() if c in commits}
     names = commits | set(revisions)
+    listings = {s.commit: s.snapshot for s in snapshots if s.snapshot is not None}
     return RepoRecord(
         visibility=record.visibility,
         revisions=revisions,
-        snapshots=[s for s in record.snapshots if s.commit in commits],
+        snapshots=list(listings.values()),  # synced ones, or made up of a client's answers
         entries=_selected_entries(record, snapshots),
         missing={c: paths for c, paths in record.missing.items() if c in commits},
         answers={

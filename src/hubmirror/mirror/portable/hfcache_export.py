@@ -86,6 +86,8 @@ class ExportSummary:
     layout: str
     target: Path
     snapshots: list[SnapshotExport]
+    blobs: int = 0  # distinct blobs the snapshots use: hf-cache keeps one file of each
+    nbytes: int = 0  # their bytes, each counted once
 
     @property
     def complete(self) -> bool:
@@ -93,7 +95,13 @@ class ExportSummary:
         return not any(s.not_stored or s.unsafe for s in self.snapshots)
 
     def __str__(self) -> str:
-        return "\n".join([f"{self.layout} export to {self.target}:", *map(str, self.snapshots)])
+        files = sum(s.files for s in self.snapshots)
+        head = f"{self.layout} export to {self.target}: {len(self.snapshots)} snapshot(s), "
+        if self.layout == "hf-cache":  # snapshots of one repo share its blobs/ folder
+            head += f"{files} file(s), {self.blobs} blob(s), {human_bytes(self.nbytes)}"
+        else:
+            head += f"{files} file(s), {human_bytes(sum(s.bytes for s in self.snapshots))}"
+        return "\n".join([head, *map(str, self.snapshots)])
 
 
 def export_files(
@@ -109,13 +117,26 @@ def export_files(
         raise SelectionError(f"unknown export format {layout!r} (one of: {', '.join(LAYOUTS)})")
     progress = progress or NoProgress()
     stored = [f for s in snapshots for f in s.files if f.blob is not None]
-    progress.add_total(sum(f.blob.size for f in stored if f.blob), len(stored))
+    blobs = _distinct_blobs(snapshots)
     if layout == "dir":
+        progress.add_total(sum(f.entry.size for f in stored), len(stored))
         roots = dir_roots(snapshots, target)
         done = [_export_dir(store, s, r, progress) for s, r in zip(snapshots, roots, strict=True)]
     else:
-        done = [_export_hf_cache(index, store, s, target, progress) for s in snapshots]
-    return ExportSummary(layout, target, done)
+        progress.add_total(sum(blobs.values()), len(blobs))
+        placed: set[tuple[str, str]] = set()
+        done = [_export_hf_cache(index, store, s, target, progress, placed) for s in snapshots]
+    return ExportSummary(layout, target, done, len(blobs), sum(blobs.values()))
+
+
+def _distinct_blobs(snapshots: list[LocalSnapshot]) -> dict[tuple[str, str], int]:
+    """(repo, blob name) -> size of every stored file: one cache file per blob and repo."""
+    return {
+        (s.spec.repo.key, f.entry.etag): f.entry.size
+        for s in snapshots
+        for f in s.files
+        if f.blob is not None
+    }
 
 
 def dir_roots(snapshots: list[LocalSnapshot], target: Path) -> list[Path]:
@@ -125,9 +146,10 @@ def dir_roots(snapshots: list[LocalSnapshot], target: Path) -> list[Path]:
     names = [s.spec.repo.name for s in snapshots]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
+        taken = ", ".join(str(s.spec) for s in snapshots if s.spec.repo.name in clashes)
         raise SelectionError(
-            f"{', '.join(clashes)}: more than one snapshot would go to the same folder; "
-            "export them one at a time"
+            f"{', '.join(clashes)}: more than one snapshot would go to the same folder "
+            f"({taken}); export them one at a time, each as REPO@REV"
         )
     return [target / name for name in names]
 
@@ -192,16 +214,25 @@ def _already_there(source: Path, destination: Path, size: int, named: bool) -> b
 
 # huggingface_hub cache --------------------------------------------------------
 def _export_hf_cache(
-    index: Index, store: BlobStore, snapshot: LocalSnapshot, target: Path, progress: Progress
+    index: Index,
+    store: BlobStore,
+    snapshot: LocalSnapshot,
+    target: Path,
+    progress: Progress,
+    placed: set[tuple[str, str]],
 ) -> SnapshotExport:
+    """One snapshot into the cache; ``placed``: the blobs this export already put there
+    (another revision of the repo shares them), counted in the progress once."""
     repo, commit = snapshot.spec.repo, snapshot.commit
     writer = CacheWriter(target, repo)
     result = SnapshotExport(str(snapshot.spec), commit, writer.folder)
     for file in _placeable(snapshot, result, named=True):
         _place(store, file, writer.blob_path(file.entry.etag), result, named=True)
         writer.link(commit, file.entry.path, file.entry.etag)
-        progress.advance(file.entry.size)
-        progress.file_done()
+        if (repo.key, file.entry.etag) not in placed:
+            placed.add((repo.key, file.entry.etag))
+            progress.advance(file.entry.size)
+            progress.file_done()
     revision = snapshot.spec.revision
     if revision.value != commit:  # a branch or tag (40 hex characters too) gets its ref
         writer.ref(revision.value, commit)

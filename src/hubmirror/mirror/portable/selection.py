@@ -2,8 +2,9 @@
 
 Export (bundles, hf-cache, plain files) works from the store alone, never from
 upstream: it carries what the mirror verified. A revision is resolved with what
-the index last heard; a complete file listing exists only for snapshots that were
-synced or imported, and ``require_complete`` says so when it is missing.
+the index last heard; a complete file listing is the one a sync or an import
+recorded, else the one the answers a ``snapshot_download`` got make up
+(``answered_listing``); ``require_complete`` says so when there is neither.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import json
 from dataclasses import dataclass
 
 from hubmirror.hub import payloads
-from hubmirror.hub.specs import FileFilter, RepoSpec
+from hubmirror.hub.specs import DEFAULT_REVISION, FileFilter, RepoSpec
 from hubmirror.index.queries import Index, Snapshot, StoredBlob
-from hubmirror.types import FileEntry
+from hubmirror.mirror.portable.answered_listing import answered_listing
+from hubmirror.types import FileEntry, RepoId, Revision
 
 
 class SelectionError(Exception):
@@ -32,7 +34,7 @@ class LocalFile:
 class LocalSnapshot:
     spec: RepoSpec
     commit: str
-    snapshot: Snapshot | None  # the complete listing, when synced or imported
+    snapshot: Snapshot | None  # the complete listing: synced, imported or answered
     files: tuple[LocalFile, ...]  # those the filter selected
 
     @property
@@ -59,7 +61,7 @@ def local_snapshot(
 ) -> LocalSnapshot:
     """The commit ``spec`` names in the index, and its selected files with their blobs."""
     commit = _commit_of(index, spec)
-    snapshot = index.get_snapshot(spec.repo, commit)
+    snapshot = index.get_snapshot(spec.repo, commit) or answered_listing(index, spec.repo, commit)
     if snapshot is not None:
         items = json.loads(snapshot.tree)
         entries = payloads.entries_from_listing(items)
@@ -73,6 +75,37 @@ def local_snapshot(
         if selected.matches(e.path)
     )
     return LocalSnapshot(spec, commit, snapshot, files)
+
+
+def held_revisions(
+    index: Index, repo: RepoId, file_filter: FileFilter | None = None
+) -> tuple[list[LocalSnapshot], list[str]]:
+    """Every revision of ``repo`` the store holds complete, and why each other one is not.
+
+    What ``export REPO`` without ``@REV`` takes: the mirror may hold ``main`` and a tag,
+    or only the commit a client pinned, and a bundle should carry all it can serve. A
+    commit is taken once, under its first name: ``main``, then branches and tags, then
+    bare commits. ``SelectionError`` when none is complete.
+    """
+    known = index.revisions_of(repo)
+    names = sorted(known, key=lambda n: (n != DEFAULT_REVISION, Revision(n).looks_like_commit, n))
+    complete, left_out, seen = [], [], set()
+    for name in names:
+        if known[name] in seen:
+            continue
+        seen.add(known[name])
+        snapshot = local_snapshot(index, RepoSpec(repo, Revision(name)), file_filter)
+        try:
+            snapshot.require_complete()
+        except SelectionError as exc:
+            left_out.append(str(exc))
+            continue
+        complete.append(snapshot)
+    if left_out and not complete:
+        raise SelectionError(left_out[0])
+    if not known:  # raises: never fetched, sync REPO@main first
+        local_snapshot(index, RepoSpec(repo, Revision(DEFAULT_REVISION)), file_filter)
+    return complete, left_out
 
 
 def _commit_of(index: Index, spec: RepoSpec) -> str:

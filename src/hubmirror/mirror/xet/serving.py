@@ -173,13 +173,17 @@ class XetServing:
 
     # -- the token route ------------------------------------------------------------
 
-    async def token(self, caller: Caller, repo: RepoId, revision: Revision) -> tuple[str, int]:
+    async def token(
+        self, caller: Caller, repo: RepoId, revision: Revision, asked: Revision | None = None
+    ) -> tuple[str, int]:
         """A read token for ``repo`` issued to ``caller``, and its expiry (unix seconds),
         once ``caller`` may download files of ``repo`` at ``revision``; the decision is
-        audited."""
+        audited. The token carries ``asked`` (the branch or tag the client named, else
+        ``revision``): the audit records of its downloads name it."""
         self.downloads.admit(caller, repo)
         commit = await self._read_access(repo, revision, caller.upstream_auth)
-        token, expires = issue_token(self.secret, repo, self.clock(), holder=caller)
+        named = (asked or revision).value
+        token, expires = issue_token(self.secret, repo, self.clock(), holder=caller, revision=named)
         self.audit.decision(caller, repo, commit, None, "allowed", "Xet read token")
         return token, expires
 
@@ -354,6 +358,7 @@ class XetServing:
                 "fingerprint": claims.fingerprint,
                 "repo_type": repo.repo_type.value,
                 "repo": repo.canonical,
+                "revision": claims.revision,
                 "commit": found.commit,
                 "path": found.path,
                 "method": "GET",  # a reconstruction is asked with a GET

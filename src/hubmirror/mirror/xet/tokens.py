@@ -42,16 +42,24 @@ class ReadToken:
     identity: str | None = None  # the caller's mirror identity, if it had one
     fingerprint: str = "-"  # the fingerprint of the token the caller presented
     presented: str | None = field(default=None, repr=False)  # the holder's Authorization
+    revision: str | None = None  # the revision it was asked for, for the audit
 
 
 def issue_token(
-    secret: str, repo: RepoId, now: float, ttl: int | None = None, holder: Caller | None = None
+    secret: str,
+    repo: RepoId,
+    now: float,
+    ttl: int | None = None,
+    holder: Caller | None = None,
+    revision: str | None = None,
 ) -> tuple[str, int]:
     """A token for ``repo`` and its expiry (unix seconds, ``TOKEN_TTL`` from ``now`` by
     default); ``holder`` is the caller it is issued to: the CAS decides access for them at
     every request, and names them in the audit records of the downloads it allows."""
     expires = int(now) + (TOKEN_TTL if ttl is None else ttl)
     claims = {"t": repo.repo_type.value, "r": repo.name, "e": expires}
+    if revision is not None:
+        claims["v"] = revision
     if holder is not None:
         claims |= {"i": holder.identity, "f": holder.fingerprint}
         if holder.presented:
@@ -84,7 +92,9 @@ def read_claims(secret: str, body: str, now: float | None) -> ReadToken | None:
         repo = RepoId(RepoType(claims["t"]), claims["r"])
         expires = int(claims["e"])
         presented = _open(secret, repo, claims["p"]) if "p" in claims else None
-        read = ReadToken(repo, claims.get("i"), str(claims.get("f", "-")), presented)
+        revision = claims.get("v")
+        identity, fingerprint = claims.get("i"), str(claims.get("f", "-"))
+        read = ReadToken(repo, identity, fingerprint, presented, revision)
     except (ValueError, KeyError, TypeError, AttributeError, InvalidTag):
         return None
     return read if now is None or now < expires else None
