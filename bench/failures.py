@@ -59,7 +59,7 @@ CLIENTS: dict[str, list[str]] = {
         "-c",
         f"from datasets import load_dataset; load_dataset({DATASET!r})",
     ],
-    "curl": ["curl", "-sS", "--fail-with-body", "--noproxy", "*", "-o", "/dev/null"],  # + URL
+    "curl": ["curl", "-sS", "--fail-with-body", "--noproxy", "*"],  # + URL; says the body
 }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.config.test_deploy_files import DEPLOY, certificate
+from tests.support import system
 from tests.support.ports import free_port, wait_listening
 
 MODEL = "acme/tiny-bert"
@@ -45,7 +46,9 @@ def proxy(make_mirror, fakehub, tmp_path):
     port = free_port()
     config = _nginx_config(tmp_path, server.port, port)
     nginx = subprocess.Popen(
-        ["nginx", "-p", str(tmp_path), "-c", str(config)], stderr=subprocess.PIPE, text=True
+        [system.require("nginx"), "-p", str(tmp_path), "-c", str(config)],
+        stderr=subprocess.PIPE,
+        text=True,
     )
     wait_listening(port, nginx)
     yield port, server

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from hubmirror.settings import ENV_PREFIX, SETTINGS, Settings
+from tests.support import system
 from tests.support.nginx import assert_nginx_accepts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,8 @@ KNOWN_VARIABLES = {s.env_var for s in SETTINGS} | {ENV_PREFIX + "CONFIG"}
 def certificate(folder: Path) -> None:
     """A self-signed fullchain.pem and privkey.pem in ``folder``, as the nginx site expects."""
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+        [system.require("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj",
          "/CN=mirror.example.org", "-keyout", str(folder / "privkey.pem"),
          "-out", str(folder / "fullchain.pem")],
         check=True,

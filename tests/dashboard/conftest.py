@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+from tests.support import system
 
 ADMIN_TOKEN = "dashboard-admin-secret"
 
@@ -14,10 +14,10 @@ ADMIN_TOKEN = "dashboard-admin-secret"
 @pytest.fixture(scope="module")
 def _chromium():
     options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    options.binary_location = system.require("chromium")
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(flag)
-    service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    service = Service(system.require("chromedriver"))
     driver = webdriver.Chrome(options=options, service=service)
     yield driver
     driver.quit()

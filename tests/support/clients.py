@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests import fakehub
+from tests.support import system
 
 PRELUDE = """\
 import json as _json
@@ -151,7 +152,16 @@ def curl(
 ) -> subprocess.CompletedProcess[bytes]:
     """Run curl (never through a proxy); stdout is bytes. ``check`` raises on a non-zero exit."""
     proc = subprocess.run(
-        ["curl", "--silent", "--show-error", "--noproxy", "*", "--max-time", str(timeout), *args],
+        [
+            system.require("curl"),
+            "--silent",
+            "--show-error",
+            "--noproxy",
+            "*",
+            "--max-time",
+            str(timeout),
+            *args,
+        ],
         capture_output=True,
         timeout=timeout + 10,
         check=False,

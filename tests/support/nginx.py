@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from tests.support import system
+
 
 def assert_nginx_accepts(tmp_path: Path, site: str) -> None:
     """Wrap ``site`` (a ``server``/``upstream`` snippet) in a minimal nginx.conf and test it."""
@@ -14,7 +16,7 @@ def assert_nginx_accepts(tmp_path: Path, site: str) -> None:
         f"http {{ access_log off; include {tmp_path}/site.conf; }}\n"
     )
     done = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        [system.require("nginx"), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
         capture_output=True,
         text=True,
     )

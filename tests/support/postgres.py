@@ -25,9 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.support import system
 from tests.support.ports import free_port
 
-INSTALL = "install postgresql (apt-get install postgresql)"
+INSTALL = system.missing_line("initdb")
 SERVER_OPTIONS = (
     "-c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off"
     " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
