@@ -71,7 +71,14 @@ from hubmirror.mirror.fills.state import (
     open_when_readable,
 )
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
-from hubmirror.mirror.status import MirrorStatus, StoreUsage, mirror_status, store_usage
+from hubmirror.mirror.status import (
+    MirrorStatus,
+    StoreUsage,
+    UpstreamHealth,
+    mirror_status,
+    store_usage,
+    upstream_health,
+)
 from hubmirror.mirror.views import ApprovalsPage, CommitFiles, RepoContents
 from hubmirror.mirror.xet.announce import XetAnnouncements
 from hubmirror.mirror.xet.hashes import XetHashes
@@ -81,6 +88,7 @@ from hubmirror.mirror.xet.xorbs import XorbRead, XorbSources
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
+from hubmirror.upstream.probe import probe_upstreams
 
 # The facade and the values its callers hold (server/ and dashboard/ import them from here).
 __all__ = [
@@ -457,6 +465,16 @@ class Mirror:
     def status(self) -> MirrorStatus:
         """A snapshot of the counters, upstreams, fills and tier kept in memory (no I/O)."""
         return mirror_status(self.served, self.pool, self.fills, self.shared, self.quota.max_size)
+
+    def upstream_health(self) -> list[UpstreamHealth]:
+        """Each upstream in words (reachable, since when, why not), from the status snapshot."""
+        now = self.status()
+        return [upstream_health(u, now.offline, self.clock()) for u in now.upstreams]
+
+    async def probe_upstreams(self) -> None:
+        """Ask each upstream once (``serve`` does at start), so that ``upstream_health``
+        knows before the first request needs one."""
+        await probe_upstreams(self.pool)
 
     def store_usage(self, *, fresh: bool = False) -> StoreUsage:
         """Blobs and bytes stored, the disk, evictions. The index's totals are reused for a
