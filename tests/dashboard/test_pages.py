@@ -132,5 +132,5 @@ def test_deny_post_with_bearer_header_needs_no_csrf_token(make_mirror):
 def test_front_page_shows_the_quota_when_max_size_is_set(make_mirror):
     server = make_mirror(max_size=5 * 1024 * 1024)
     page = get(f"{server.url}/").body.decode()
-    assert '<b data-field="quota">5242880 B (5.0 MiB)</b>' in page
+    assert '<b data-field="quota">5.0 MiB</b>' in page
     assert status_of(server.url)["cache"]["quota"] == 5242880

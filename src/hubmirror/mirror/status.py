@@ -85,6 +85,18 @@ class Transfer:
     path: str
     size: int
     done: int  # bytes fetched so far
+    elapsed: float = 0.0  # seconds since the fill started here
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second, on average since the fill started; 0 in its first moment."""
+        return self.done / self.elapsed if self.elapsed >= 0.5 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at that rate; None while it is unknown."""
+        rate = self.rate
+        return (self.size - self.done) / rate if rate else None
 
 
 @dataclass(frozen=True)
@@ -215,7 +227,8 @@ def transfers_of(running: list[Fill]) -> tuple[Transfer, ...]:
 def _transfer(fill: Fill) -> Transfer:
     done = sum(segment.position - segment.start for segment in fill.segments)
     source = fill.source
-    return Transfer(fill.key, source.repo, source.entry.path, fill.size, done)
+    elapsed = time.monotonic() - fill.started
+    return Transfer(fill.key, source.repo, source.entry.path, fill.size, done, elapsed)
 
 
 def _fill_counts(fills: Fills) -> FillCounts:
