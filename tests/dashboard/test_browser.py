@@ -124,7 +124,7 @@ def test_repo_browser_lists_tiny_bert_files_with_sizes(make_mirror, browser):
     rows = browser.find_elements(By.CSS_SELECTOR, "section.commit tbody tr")
     shown = {r.find_elements(By.TAG_NAME, "td")[0].text: r.text for r in rows}
     for path, size in files.items():
-        assert f"{size} B" in shown[path] and "stored" in shown[path]
+        assert f" {human_bytes(size)} stored" in shown[path]
     assert "main" in browser.find_element(By.TAG_NAME, "main").text
 
 

@@ -176,7 +176,7 @@ def _top_repos(url: str, headers: dict[str, str]) -> set[str]:
     return set(re.findall(r'/dashboard/repos/model/[^"]+">([^<]+)</a>', top))
 
 
-@pytest.mark.parametrize("visitor", ["anonymous", "refused", "owner", "admin"])
+@pytest.mark.parametrize("visitor", ["anonymous", "refused", "owner"])
 def test_top_repos_name_gated_and_private_repos_only_to_admin_and_confirmed_token(pulled, visitor):
     expected = {TINY_BERT} | (RESTRICTED if visitor in SEES_RESTRICTED else set())
     headers = _headers(pulled, visitor)
