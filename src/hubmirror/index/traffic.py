@@ -62,13 +62,15 @@ class TrafficRecords:
 
     def add(self, hours: list[TrafficCounts], repos: dict[tuple[int, RepoId], tuple[int, int]]):
         """Add counts to their hours and, per repo, to their days (``(day, repo)`` →
-        ``(bytes, requests)``); forget what is older than ``KEEP_DAYS``. One transaction."""
+        ``(bytes, requests)``); forget what is older than ``KEEP_DAYS``. One transaction,
+        rows in key order: two nodes adding to the same rows lock them in the same order
+        (PostgreSQL would otherwise find a deadlock)."""
         oldest = max((h.start for h in hours), default=0) - KEEP_DAYS * DAY
-        hour_rows = [(h.start, *(getattr(h, c) for c in _HOUR_COLUMNS)) for h in hours]
-        repo_rows = [
+        hour_rows = sorted((h.start, *(getattr(h, c) for c in _HOUR_COLUMNS)) for h in hours)
+        repo_rows = sorted(
             (day, repo.repo_type.value, repo.canonical, served, requests)
             for (day, repo), (served, requests) in repos.items()
-        ]
+        )
         with self.db.transaction():
             for row in hour_rows:
                 self.db.execute(_ADD_HOUR, row)
