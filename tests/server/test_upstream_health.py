@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import json
 
 import pytest
 
 from hubmirror.mirror.status import UpstreamStatus, upstream_health
+from hubmirror.upstream.client import HubClient, create_session
+from hubmirror.upstream.pool import UpstreamPool
+from hubmirror.upstream.probe import probe_upstreams
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.commands import start_hubmirror
 from tests.support.http import get
@@ -48,6 +52,7 @@ def test_serve_logs_each_upstream_at_start_and_serves_anyway(fakehub, tmp_path):
     assert started[0].startswith(f"upstream {hub_host}: reachable, ") and started[0].endswith(" ms")
     assert started[1].startswith(f"upstream {dead_host}: unreachable (")
     assert "serving what is cached" in started[1]
+    assert sum(dead_host in line for line in stderr.splitlines()) == 2  # "serving on", its line
 
 
 @pytest.mark.timeout(60)
@@ -88,3 +93,18 @@ def test_upstream_health_in_words():
     assert upstream_health(up, False, at).words == "reachable, 45 ms"
     assert upstream_health(never, False, at).words == "not asked yet"
     assert upstream_health(up, True, at).words == "not asked: the mirror is offline"
+
+
+async def test_the_start_probe_names_an_upstream_that_accepts_but_never_answers():
+    silent = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    host = f"127.0.0.1:{silent.sockets[0].getsockname()[1]}"
+    session = create_session(30.0)
+    try:
+        pool = UpstreamPool([HubClient(session, f"http://{host}")])
+        await probe_upstreams(pool, timeout=0.3)
+    finally:
+        await session.close()
+        silent.close()
+    stats = pool.stats[host]
+    assert stats.down_since is not None and stats.up_since is None
+    assert stats.last_error == f"{host} did not answer within 0.3 s"

@@ -231,11 +231,13 @@ class UpstreamPool:
         stats.answered(self.wall_clock())
         self.breakers[client.name].record_success()
 
-    def failed(self, client: HubClient, exc: Exception) -> None:
+    def failed(self, client: HubClient, exc: Exception, *, logged: bool = True) -> None:
+        """``logged=False``: the caller says it in its own words (the start probe)."""
         if isinstance(exc, RelayedOutage):
             self.succeeded(client)  # a mirror upstream answered: what is behind it failed
             return
-        log.warning("upstream %s failed: %s", client.name, exc)
+        if logged:
+            log.warning("upstream %s failed: %s", client.name, exc)
         stats = self.stats[client.name]
         stats.requests += 1
         stats.failures += 1

@@ -40,10 +40,11 @@ async def _probe(pool: UpstreamPool, client: HubClient, timeout: float) -> None:
     except UpstreamRateLimited:
         pass  # it answered: busy, not unreachable
     except UpstreamUnavailable as exc:  # refused, unknown host, TLS, 5xx, ...
-        pool.failed(client, exc)
+        pool.failed(client, exc, logged=False)  # serve says it, once, in its start lines
         return
     except TimeoutError:
-        pool.failed(client, UpstreamTimeout(f"{client.name} did not answer within {timeout:g} s"))
+        slow = UpstreamTimeout(f"{client.name} did not answer within {timeout:g} s")
+        pool.failed(client, slow, logged=False)
         return
     except HubMirrorError:
         pass  # a refusal or "not found" is an answer: the upstream is there
