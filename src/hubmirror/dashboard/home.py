@@ -48,7 +48,7 @@ def _glance(n: dict[str, Any], history: TrafficHistory) -> str:
         _stat("Bandwidth saved", "saved_60d", human_bytes(total.from_cache), days),
         _stat("Fetched from upstream", "upstream_60d", human_bytes(total.from_upstream), days),
         _stat("Hit ratio", "hit_ratio", text["hit_ratio"], "file requests since start"),
-        _stat("Upstream", "upstream_summary", _upstream_summary(n), ""),
+        _stat("Upstream", "upstream_summary", text["upstream_summary"], ""),
         _stat("Cache", "cache_bytes", text["cache_bytes"], ""),
         _stat("Files stored", "cache_blobs", text["cache_blobs"], ""),
         _stat("Quota", "quota", text["quota"], ""),
@@ -58,16 +58,6 @@ def _glance(n: dict[str, Any], history: TrafficHistory) -> str:
         _stat("File bytes served", "served", text["served"], "since start"),
     ]  # fmt: skip
     return '<section id="stats"><div class="stats">' + "".join(stats) + "</div></section>"
-
-
-def _upstream_summary(n: dict[str, Any]) -> str:
-    if n["offline"]:
-        return "offline: serving the cache only"
-    states = [u["health"]["state"] for u in n["upstreams"]]
-    down = states.count("unreachable")
-    if not down:
-        return "all reachable" if "unknown" not in states else "not asked yet"
-    return "unreachable" if down == len(states) else f"{down} of {len(states)} unreachable"
 
 
 def _traffic(history: TrafficHistory) -> str:

@@ -25,7 +25,8 @@ def status(mirror: Mirror, viewer: Viewer) -> dict[str, Any]:
     """
     now = mirror.status()
     usage = mirror.store_usage(fresh=True)
-    requests, sent = _requests(now), _bytes(now)
+    requests, sent, upstreams = _requests(now), _bytes(now), _upstreams(mirror, now)
+    text = _text(requests, sent, usage) | {"upstream_summary": _summary(upstreams, now.offline)}
     return {
         "requests": requests,
         "bytes": sent,
@@ -36,9 +37,9 @@ def status(mirror: Mirror, viewer: Viewer) -> dict[str, Any]:
             "disk_free": usage.disk_free,
         },
         "transfers": [_transfer(t) for t in now.transfers if mirror.may_see(viewer, t.repo)],
-        "upstreams": _upstreams(mirror, now),
+        "upstreams": upstreams,
         "offline": now.offline,
-        "text": _text(requests, sent, usage),
+        "text": text,
     }
 
 
@@ -63,6 +64,19 @@ def _text(requests: dict, sent: dict, usage: StoreUsage) -> dict[str, str]:
         "quota": quota,
         "disk_free": human_bytes(usage.disk_free),
     }
+
+
+def _summary(upstreams: list[dict[str, Any]], offline: bool) -> str:
+    """The upstreams in a word or three, for the tile at the top."""
+    if offline:
+        return "offline: serving the cache only"
+    states = [u["health"]["state"] for u in upstreams]
+    down = states.count("unreachable")
+    if not down:
+        if "reachable" not in states:
+            return "not asked yet"
+        return "all reachable" if "unknown" not in states else "reachable"
+    return "unreachable" if down == len(states) else f"{down} of {len(states)} unreachable"
 
 
 def _requests(now: MirrorStatus) -> dict[str, Any]:
