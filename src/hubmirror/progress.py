@@ -147,6 +147,32 @@ def human_bytes(count: float) -> str:
     return f"{count:.1f} TiB"
 
 
+def human_rate(bytes_per_second: float) -> str:
+    """Network speed as people quote it: decimal megabytes per second (``12.5 MB/s``)."""
+    for unit in ("B/s", "kB/s", "MB/s", "GB/s"):
+        if bytes_per_second < 1000 or unit == "GB/s":
+            return (
+                f"{bytes_per_second:.0f} {unit}"
+                if unit == "B/s"
+                else f"{bytes_per_second:.1f} {unit}"
+            )
+        bytes_per_second /= 1000
+    return f"{bytes_per_second:.1f} GB/s"
+
+
+def human_duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h 20 min``, ``2 d 4 h``: as precise as a glance needs."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, hours = whole // 60, whole // 3600
+    if hours == 0:
+        return f"{minutes} min"
+    if hours < 48:
+        return f"{hours} h {minutes % 60} min" if minutes % 60 else f"{hours} h"
+    return f"{hours // 24} d {hours % 24} h" if hours % 24 else f"{hours // 24} d"
+
+
 class CountingProgress(NoProgress):
     """Counts only; someone else (a streamed HTTP answer) shows the numbers."""
 

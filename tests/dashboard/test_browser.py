@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 
+from hubmirror.progress import human_bytes
 from tests.dashboard.conftest import ADMIN_TOKEN
 from tests.dashboard.helpers import start_download, status_of
 from tests.fakehub.defaults import TINY_BERT
 from tests.support.http import get, head, request
+from tests.support.ports import dead_url
 from tests.support.waiting import wait_for
 
 MiB = 1024 * 1024
@@ -43,17 +48,44 @@ def _new_page(browser) -> bool:
 
 
 @pytest.mark.timeout(120)
-def test_front_page_shows_the_endpoint_and_the_hits_the_test_caused(mirror, browser):
+def test_front_page_answers_at_a_glance_and_is_kept_as_a_screenshot(make_mirror, fakehub, browser):
+    """Human units, upstream health in words, the traffic chart, top repos, no admin link
+    without an admin token, and a title that says what the page is."""
+    dead = dead_url()
+    mirror = make_mirror(upstream=(dead, fakehub.url))
     target = f"{mirror.url}/{TINY_BERT}/resolve/main/config.json"
     size = len(get(target).body)
     get(target), get(target)
     wait_for(lambda: status_of(mirror.url)["requests"]["hits"] == 2, "two hits counted")
+    browser.set_window_size(1280, 1800)
     browser.get(f"{mirror.url}/")
+    assert browser.title == f"Hugging Face mirror at {mirror.url.split('://')[1]} · hubmirror"
     assert browser.find_element(By.ID, "hf-endpoint").text == f"export HF_ENDPOINT={mirror.url}"
     assert _field(browser, "hit_ratio") == "66.7% (2 hits, 1 misses)"
-    assert _field(browser, "from_cache").startswith(f"{2 * size} B")
-    assert _field(browser, "upstream").startswith(f"{size} B")
-    assert _field(browser, "cache_blobs") == "1"
+    assert _field(browser, "from_cache") == human_bytes(2 * size)
+    assert _field(browser, "saved_60d") == human_bytes(2 * size)  # from the index
+    assert _field(browser, "upstream_summary") == "1 of 2 unreachable"
+    health = browser.find_element(By.ID, "upstream-rows").text
+    assert f"{dead.split('://')[1]} unreachable since " in health
+    assert re.search(r"reachable, \d+ ms", health)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#chart-hours rect.cache")) == 1
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#chart-days rect.upstream")) == 1
+    top = browser.find_element(By.ID, "top-bytes").text
+    assert top == f"{TINY_BERT} {human_bytes(3 * size)} 3"
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "header nav a")] == [
+        "Status",
+        "Repos",
+    ]  # no admin token: no admin link
+    shot = artifacts() / "dashboard-home.png"
+    assert browser.save_screenshot(str(shot))
+    print(f"dashboard screenshot: {shot}")
+
+
+def artifacts() -> Path:
+    """Where screenshots are kept for people to look at: $HUBMIRROR_TEST_ARTIFACTS or build/."""
+    folder = Path(os.environ.get("HUBMIRROR_TEST_ARTIFACTS", "build/test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.resolve()
 
 
 @pytest.mark.timeout(120)
@@ -70,8 +102,9 @@ def test_progress_bar_of_a_running_fill_moves(mirror, fakehub, browser):
     first = wait_for(bar_value, "a progress bar")
     later = wait_for(lambda: (value := bar_value()) and value > first and value, "it moves")
     assert first < later <= 48 * MiB
-    row = browser.execute_script(_ROW_TEXT)
-    assert TINY_BERT in row and "big-dash.bin" in row
+    row = wait_for(lambda: (r := browser.execute_script(_ROW_TEXT)) and "left" in r and r, "ETA")
+    assert TINY_BERT in row and "big-dash.bin" in row and " of 48.0 MiB" in row
+    assert re.search(r"\d+\.\d (kB|MB)/s\d+ (s|min) left$", row), row  # speed, time left
     fakehub.faults.bandwidth = None
     mirror.call(reader.cancel)
 
@@ -91,7 +124,7 @@ def test_repo_browser_lists_tiny_bert_files_with_sizes(make_mirror, browser):
     rows = browser.find_elements(By.CSS_SELECTOR, "section.commit tbody tr")
     shown = {r.find_elements(By.TAG_NAME, "td")[0].text: r.text for r in rows}
     for path, size in files.items():
-        assert f"{size} B" in shown[path] and "stored" in shown[path]
+        assert f" {human_bytes(size)} stored" in shown[path]
     assert "main" in browser.find_element(By.TAG_NAME, "main").text
 
 
@@ -162,4 +195,5 @@ def test_recent_audit_entries_show_on_the_admin_page(make_mirror, browser):
         "MISS",
         "",
     ]
-    assert int(cells[6]) > 0
+    size = len(get(f"{server.url}/{TINY_BERT}/resolve/main/config.json").body)
+    assert cells[6] == human_bytes(size)

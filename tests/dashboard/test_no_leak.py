@@ -167,3 +167,20 @@ def test_with_require_token_a_visitor_sees_the_repos_its_mirror_token_reads(
     page = f"{server.url}/dashboard/repos/model/{PRIVATE_MODEL}"
     assert get(page).status == 404 and get(page, headers=bearer(bob)).status == 404
     assert get(page, headers=bearer(alice)).status == 200
+
+
+def _top_repos(url: str, headers: dict[str, str]) -> set[str]:
+    """The repo names the front page's top-repos tables link to."""
+    page = get(f"{url}/", headers=headers).body.decode()
+    top = page[page.index('id="top"') : page.index('id="usage"')]
+    return set(re.findall(r'/dashboard/repos/model/[^"]+">([^<]+)</a>', top))
+
+
+@pytest.mark.parametrize("visitor", ["anonymous", "refused", "owner"])
+def test_top_repos_name_gated_and_private_repos_only_to_admin_and_confirmed_token(pulled, visitor):
+    expected = {TINY_BERT} | (RESTRICTED if visitor in SEES_RESTRICTED else set())
+    headers = _headers(pulled, visitor)
+    top = wait_for(
+        lambda: TINY_BERT in (found := _top_repos(pulled.url, headers)) and found, "top repos"
+    )
+    assert top == expected

@@ -132,5 +132,14 @@ def test_deny_post_with_bearer_header_needs_no_csrf_token(make_mirror):
 def test_front_page_shows_the_quota_when_max_size_is_set(make_mirror):
     server = make_mirror(max_size=5 * 1024 * 1024)
     page = get(f"{server.url}/").body.decode()
-    assert '<b data-field="quota">5242880 B (5.0 MiB)</b>' in page
+    assert '<b data-field="quota">5.0 MiB</b>' in page
     assert status_of(server.url)["cache"]["quota"] == 5242880
+
+
+@pytest.mark.timeout(60)
+def test_admin_link_shows_only_when_the_admin_pages_exist(make_mirror):
+    without, with_admin = make_mirror(), make_mirror(admin_token=ADMIN_TOKEN)
+    link = '<a href="/dashboard/admin">Admin</a>'
+    assert link not in get(f"{without.url}/").body.decode()
+    assert link in get(f"{with_admin.url}/").body.decode()
+    assert get(f"{without.url}/dashboard/admin").status == 404

@@ -158,7 +158,7 @@ class _BuggyMirror:
     def listening_on(self, host: str, port: int) -> None:
         pass
 
-    def count_request(self, kind: str, status: int, cache: str, sent: int) -> None:
+    def count_request(self, kind: str, status: int, cache: str, sent: int, repo=None) -> None:
         pass
 
     def identify(self, address: str, authorization: str | None):

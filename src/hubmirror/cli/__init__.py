@@ -17,6 +17,7 @@ from hubmirror.cli.config import config
 from hubmirror.cli.download import download
 from hubmirror.cli.hfcache import import_hf_cache
 from hubmirror.cli.serve import serve
+from hubmirror.cli.stats import stats
 from hubmirror.cli.sync import sync
 from hubmirror.cli.tokens import token
 
@@ -40,3 +41,4 @@ main.add_command(deny)
 main.add_command(approvals)
 main.add_command(cache)
 main.add_command(config)
+main.add_command(stats)

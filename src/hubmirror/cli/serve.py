@@ -83,6 +83,7 @@ async def _serve(
 
     use_io_threads()
     async with open_mirror(settings) as mirror:
+        await mirror.probe_upstreams()  # a few seconds at most; before the first request
         runner, port = await start_server(
             mirror,
             settings.host,
@@ -110,10 +111,26 @@ async def _serve(
         )
         if settings.index or settings.store:
             logging.getLogger("hubmirror").info("%s", _sharing(settings, mirror))
+        _log_upstreams(mirror)
         try:
             await _wait_for_signal()
         finally:
             await _drain(runner, mirror, settings.drain_seconds)
+
+
+def _log_upstreams(mirror) -> None:
+    """One line per upstream: reachable (and how fast), or not and why. Never fatal: a
+    mirror that cannot reach upstream serves what it holds."""
+    log = logging.getLogger("hubmirror")
+    for health in mirror.upstream_health():
+        if health.state == "unreachable":
+            log.warning(
+                "upstream %s: unreachable (%s); serving what is cached, asking again on demand",
+                health.name,
+                health.why,
+            )
+        else:
+            log.info("upstream %s: %s", health.name, health.words)
 
 
 def _sharing(settings: Settings, mirror) -> str:

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from hubmirror.dashboard import auth
 from hubmirror.dashboard.context import DashboardContext
-from hubmirror.dashboard.html import esc, page, table, when
+from hubmirror.dashboard.html import esc, page, size, table, when
 from hubmirror.errors import InvalidInput
 from hubmirror.hub.specs import RepoSpec
 from hubmirror.mirror.portable.sync import sync_snapshot
@@ -125,7 +125,7 @@ def _audit_row(r: AuditRecord) -> list[str]:
         esc(f"{r.repo_type}:{r.repo}"),
         esc(r.path),
         esc(r.status),
-        str(r.bytes),
+        f'<span title="{r.bytes} bytes">{esc(size(r.bytes))}</span>',
         esc(r.cache),
         esc(r.reason or r.verdict),
     ]

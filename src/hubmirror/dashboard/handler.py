@@ -10,7 +10,7 @@ from aiohttp import web
 
 from hubmirror.dashboard import admin, auth
 from hubmirror.dashboard.context import DashboardContext
-from hubmirror.dashboard.home import home_body
+from hubmirror.dashboard.home import home_body, home_title
 from hubmirror.dashboard.html import asset, page
 from hubmirror.dashboard.repos import repo_body, repos_body
 from hubmirror.dashboard.status import status
@@ -34,8 +34,10 @@ async def _route(
     request: web.BaseRequest, rest: list[str], ctx: DashboardContext
 ) -> web.StreamResponse:
     if not rest:
-        numbers = status(ctx.mirror, _viewer(request, ctx))
-        return page(ctx, "hubmirror", home_body(ctx, numbers), headers=_NO_STORE)
+        viewer = _viewer(request, ctx)
+        numbers, history = status(ctx.mirror, viewer), ctx.mirror.traffic_history(viewer)
+        body = home_body(ctx, numbers, history)
+        return page(ctx, home_title(ctx), body, headers=_NO_STORE)
     if rest == ["api", "status"]:
         body = json.dumps(status(ctx.mirror, _viewer(request, ctx))).encode()
         return web.Response(body=body, content_type="application/json", headers=_NO_STORE)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from hubmirror.dashboard.context import DashboardContext
 from hubmirror.mirror.service import iso_time
+from hubmirror.progress import human_bytes
 
 HTML = "text/html"
 
@@ -33,8 +34,9 @@ def page(
     ctx: DashboardContext, title: str, body: str, status: int = 200, headers=None
 ) -> web.Response:
     """``body`` is HTML built from escaped values; ``title`` is escaped here."""
+    admin = f' <a href="{esc(ctx.root)}/dashboard/admin">Admin</a>' if ctx.admin_token else ""
     text = Template(asset("templates/page.html")).substitute(
-        title=esc(title), body=body, root=esc(ctx.root)
+        title=esc(title), body=body, root=esc(ctx.root), admin_link=admin
     )
     return web.Response(
         text=text, status=status, content_type=HTML, charset="utf-8", headers=headers
@@ -50,12 +52,8 @@ def table(headings: list[str], rows: list[list[str]], body_id: str = "") -> str:
 
 
 def size(n: int) -> str:
-    """Exact bytes, and a readable size beside them (the JS formats the same way)."""
-    value, unit = float(n), 0
-    units = ("B", "KiB", "MiB", "GiB", "TiB")
-    while value >= 1024 and unit < len(units) - 1:
-        value, unit = value / 1024, unit + 1
-    return f"{n} B" + (f" ({value:.1f} {units[unit]})" if unit else "")
+    """A size as people read it (``1.2 GiB``); the page's numbers are never raw bytes."""
+    return human_bytes(n)
 
 
 def when(seconds: float | None) -> str:

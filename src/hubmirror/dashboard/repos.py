@@ -43,7 +43,7 @@ def _commit_section(commit_files: CommitFiles, revisions: dict[str, str]) -> str
     rows = [
         [
             esc(f.path),
-            f'<span class="num">{esc(size(f.size))}</span>',
+            f'<span class="num" title="{f.size} bytes">{esc(size(f.size))}</span>',
             "stored" if f.stored else "not stored",
             esc(when(f.last_access)),
         ]

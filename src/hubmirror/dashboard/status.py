@@ -1,15 +1,18 @@
 """The numbers of the front page, from the mirror's status snapshot (``Mirror.status``).
 
 One function builds them for both the server-rendered page and the JSON the page polls,
-so the two can never disagree.
+so the two can never disagree: every number comes with the words the page shows for it
+(``text``, human units), formatted here once; the page's script only copies them in.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from hubmirror.mirror.service import Mirror, Viewer
-from hubmirror.mirror.status import MirrorStatus, Transfer
+from hubmirror.mirror.status import MirrorStatus, StoreUsage, Transfer
+from hubmirror.progress import human_bytes, human_duration, human_rate
 
 _HITS = ("HIT", "STALE")  # bytes that came off local disk
 _FILE_STATUSES = ("HIT", "STALE", "MISS")
@@ -22,14 +25,58 @@ def status(mirror: Mirror, viewer: Viewer) -> dict[str, Any]:
     """
     now = mirror.status()
     usage = mirror.store_usage(fresh=True)
+    requests, sent, upstreams = _requests(now), _bytes(now), _upstreams(mirror, now)
+    text = _text(requests, sent, usage) | {"upstream_summary": _summary(upstreams, now.offline)}
     return {
-        "requests": _requests(now),
-        "bytes": _bytes(now),
-        "cache": {"blobs": usage.blobs, "bytes": usage.bytes, "quota": usage.quota},  # 0: none
+        "requests": requests,
+        "bytes": sent,
+        "cache": {
+            "blobs": usage.blobs,
+            "bytes": usage.bytes,
+            "quota": usage.quota,  # 0: none
+            "disk_free": usage.disk_free,
+        },
         "transfers": [_transfer(t) for t in now.transfers if mirror.may_see(viewer, t.repo)],
-        "upstreams": _upstreams(now),
+        "upstreams": upstreams,
         "offline": now.offline,
+        "text": text,
     }
+
+
+def hit_ratio(requests: dict[str, Any]) -> str:
+    if requests["hit_ratio"] is None:
+        return "no file requests yet"
+    r = requests
+    return f"{r['hit_ratio'] * 100:.1f}% ({r['hits']} hits, {r['misses']} misses)"
+
+
+def _text(requests: dict, sent: dict, usage: StoreUsage) -> dict[str, str]:
+    """What the stat tiles say, keyed like their ``data-field``."""
+    quota = human_bytes(usage.quota) if usage.quota else "no quota"
+    cache = human_bytes(usage.bytes) + (f" of {quota}" if usage.quota else "")
+    return {
+        "hit_ratio": hit_ratio(requests),
+        "from_cache": human_bytes(sent["from_cache"]),
+        "upstream": human_bytes(sent["upstream"]),
+        "served": human_bytes(sent["served"]),
+        "cache_blobs": f"{usage.blobs} file{'' if usage.blobs == 1 else 's'}",
+        "cache_bytes": cache,
+        "quota": quota,
+        "disk_free": human_bytes(usage.disk_free),
+    }
+
+
+def _summary(upstreams: list[dict[str, Any]], offline: bool) -> str:
+    """The upstreams in a word or three, for the tile at the top."""
+    if offline:
+        return "offline: serving the cache only"
+    states = [u["health"]["state"] for u in upstreams]
+    down = states.count("unreachable")
+    if not down:
+        if "reachable" not in states:
+            return "not asked yet"
+        return "all reachable" if "unknown" not in states else "reachable"
+    return "unreachable" if down == len(states) else f"{down} of {len(states)} unreachable"
 
 
 def _requests(now: MirrorStatus) -> dict[str, Any]:
@@ -60,6 +107,7 @@ def _bytes(now: MirrorStatus) -> dict[str, int]:
 
 def _transfer(transfer: Transfer) -> dict[str, Any]:
     repo = transfer.repo
+    eta = transfer.eta
     return {
         "key": transfer.key,
         "repo": repo.name,
@@ -67,17 +115,25 @@ def _transfer(transfer: Transfer) -> dict[str, Any]:
         "path": transfer.path,
         "size": transfer.size,
         "done": transfer.done,
+        "rate": transfer.rate,  # bytes per second, on average since it started
+        "eta": eta,  # seconds left; null while unknown
+        "progress_text": f"{human_bytes(transfer.done)} of {human_bytes(transfer.size)}",
+        "rate_text": human_rate(transfer.rate) if transfer.rate else "starting",
+        "eta_text": human_duration(eta) + " left" if eta is not None else "",
     }
 
 
-def _upstreams(now: MirrorStatus) -> list[dict[str, Any]]:
+def _upstreams(mirror: Mirror, now: MirrorStatus) -> list[dict[str, Any]]:
+    """Each upstream's health in words (``health``) and what it carried."""
+    health = {h.name: h for h in mirror.upstream_health()}
     return [
         {
             "name": u.name,
-            "state": "offline" if now.offline else u.state,
+            "health": asdict(health[u.name]),
             "requests": u.requests,
             "failures": u.failures,
             "bytes": u.body_bytes,
+            "bytes_text": human_bytes(u.body_bytes),
         }
         for u in now.upstreams
     ]

@@ -16,6 +16,7 @@ from hubmirror.index.database import SqlDatabase, upsert_sql
 from hubmirror.index.leases import FillLeases, cluster_secret
 from hubmirror.index.records import ApiAnswer, KnownCommit, RepoRecord, Snapshot, StoredBlob
 from hubmirror.index.sessions import SessionRecords
+from hubmirror.index.traffic import TrafficRecords
 from hubmirror.index.trims import trim_oldest
 from hubmirror.index.xet import XetRecords
 from hubmirror.types import FileEntry, RepoId, RepoType
@@ -50,6 +51,7 @@ class Index:
         self.leases = FillLeases(db)
         self.xet = XetRecords(db)  # Xet hashes of stored blobs
         self.sessions = SessionRecords(db)  # dashboard admin sessions ended by a logout
+        self.traffic = TrafficRecords(db)  # bytes and requests per hour, per repo and day
 
     def cluster_secret(self) -> str:
         """The node-to-node signing secret every node sharing this index reads alike."""

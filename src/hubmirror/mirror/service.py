@@ -12,6 +12,7 @@ nothing outside ``mirror/`` reaches into them (tests/unit/test_facade.py).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -72,7 +73,15 @@ from hubmirror.mirror.fills.state import (
     open_when_readable,
 )
 from hubmirror.mirror.metrics import ServedCounters, StoreTotals
-from hubmirror.mirror.status import MirrorStatus, StoreUsage, mirror_status, store_usage
+from hubmirror.mirror.status import (
+    MirrorStatus,
+    StoreUsage,
+    UpstreamHealth,
+    mirror_status,
+    store_usage,
+    upstream_health,
+)
+from hubmirror.mirror.traffic import TrafficHistory, TrafficMeter, history
 from hubmirror.mirror.views import ApprovalsPage, CommitFiles, RepoContents
 from hubmirror.mirror.xet.announce import XetAnnouncements
 from hubmirror.mirror.xet.hashes import XetHashes
@@ -82,6 +91,7 @@ from hubmirror.mirror.xet.xorbs import XorbRead, XorbSources
 from hubmirror.storage.blobs import BlobStore
 from hubmirror.types import FileEntry, FileRef, RepoId, RepoType, Revision
 from hubmirror.upstream.pool import UpstreamPool
+from hubmirror.upstream.probe import probe_upstreams
 
 # The facade and the values its callers hold (server/ and dashboard/ import them from here).
 __all__ = [
@@ -104,6 +114,7 @@ __all__ = [
     "token_fingerprint",
 ]
 
+log = logging.getLogger(__name__)
 RELAY_CHUNK = 256 * 1024  # bytes relayed per write for a direct ranged read
 
 
@@ -157,6 +168,9 @@ class Mirror:
         questions = SharedFlights(index.leases, node_name())  # asked once per node/cluster
         self.metadata = Metadata(pool, self.flights, self.access, metadata_deadline, questions)
         self.served = ServedCounters()
+        self.traffic = TrafficMeter(  # per hour, kept in the index (traffic.py)
+            index.traffic, lambda: sum(s.body_bytes for s in pool.stats.values()), clock
+        )
         self.store_totals = StoreTotals(index)  # blob count and bytes for /metrics
         self.access_times = AccessTimes(index, clock, shared.tier if shared else None)
         self.quota = Quota(  # evicts LRU blobs above max_size (cache/quota.py)
@@ -294,6 +308,10 @@ class Mirror:
         await self.xet.close()
         self.access_times.flush()
         self.audit.close()
+        try:
+            self.traffic.close()
+        except Exception as exc:  # noqa: BLE001 - a few seconds of the chart, not a failed stop
+            log.warning("could not record the last traffic counts: %s", exc)
 
     # files (answers/files.py) ------------------------------------------------
     async def file(self, ref: FileRef, auth: str | None) -> FileAnswer:
@@ -467,6 +485,16 @@ class Mirror:
         """A snapshot of the counters, upstreams, fills and tier kept in memory (no I/O)."""
         return mirror_status(self.served, self.pool, self.fills, self.shared, self.quota.max_size)
 
+    def upstream_health(self) -> list[UpstreamHealth]:
+        """Each upstream in words (reachable, since when, why not), from the status snapshot."""
+        now = self.status()
+        return [upstream_health(u, now.offline, self.clock()) for u in now.upstreams]
+
+    async def probe_upstreams(self) -> None:
+        """Ask each upstream once (``serve`` does at start), so that ``upstream_health``
+        knows before the first request needs one."""
+        await probe_upstreams(self.pool)
+
     def store_usage(self, *, fresh: bool = False) -> StoreUsage:
         """Blobs and bytes stored, the disk, evictions. The index's totals are reused for a
         few seconds, unless ``fresh``: a scrape from several Prometheis must not scan the
@@ -479,9 +507,20 @@ class Mirror:
         return self.clock()
 
     # requests served and the audit log (access/audit.py) -------------------------------
-    def count_request(self, kind: str, status: int, cache: str, body_bytes: int) -> None:
-        """Count an answered request (route kind, status, cache status) for ``status``."""
+    def count_request(
+        self, kind: str, status: int, cache: str, body_bytes: int, repo: RepoId | None = None
+    ) -> None:
+        """Count an answered request (route kind, status, cache status) for ``status``,
+        and a file answer of ``repo`` for the traffic chart."""
         self.served.record(kind, status, cache, body_bytes)
+        if kind == "resolve" and status < 300:
+            self.traffic.count(cache, body_bytes, repo)
+
+    def traffic_history(self, viewer: Viewer) -> TrafficHistory:
+        """Bytes and requests per hour and day, kept in the index; the top repos among
+        those ``viewer`` may see named. This process's last seconds are written first."""
+        self.traffic.flush()
+        return history(self.index.traffic, self.clock(), shown=lambda r: self.may_see(viewer, r))
 
     @property
     def auditing(self) -> bool:

@@ -9,6 +9,7 @@ page rendered from it is consistent and cannot change what it reads.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,6 +33,47 @@ class UpstreamStatus:
     body_bytes: int  # blob bytes fetched from it
     latency: tuple[int, ...]  # answers per bucket of LATENCY_BUCKETS, the last: slower
     latency_sum: float
+    last_latency: float | None = None  # seconds to the headers of its last answer
+    up_since: float | None = None  # Unix time it answers since; None: failing or never asked
+    down_since: float | None = None  # Unix time it fails since; None: answering or never asked
+    last_error: str = ""  # the last failure, in the error's words (host and cause)
+
+
+@dataclass(frozen=True)
+class UpstreamHealth:
+    """One upstream's health as people read it, for ``/readyz``, the dashboard and the
+    start line: ``state`` is reachable, unreachable, unknown (not asked yet) or offline."""
+
+    name: str
+    state: str
+    since: float | None  # Unix time of the last change of state
+    latency_ms: int | None  # of the last answer, while reachable
+    why: str  # while unreachable: the last failure
+    words: str  # "reachable, 45 ms" / "unreachable since 10:02 UTC: ..."
+
+
+def upstream_health(upstream: UpstreamStatus, offline: bool, now: float) -> UpstreamHealth:
+    """What the pool's bookkeeping says, in words; no breaker jargon."""
+    name = upstream.name
+    if offline:
+        return UpstreamHealth(name, "offline", None, None, "", "not asked: the mirror is offline")
+    if upstream.down_since is not None:
+        words = f"unreachable since {_clock(upstream.down_since, now)}: {upstream.last_error}"
+        return UpstreamHealth(
+            name, "unreachable", upstream.down_since, None, upstream.last_error, words
+        )
+    if upstream.up_since is None:
+        return UpstreamHealth(name, "unknown", None, None, "", "not asked yet")
+    ms = None if upstream.last_latency is None else round(upstream.last_latency * 1000)
+    words = "reachable" if ms is None else f"reachable, {ms} ms"
+    return UpstreamHealth(name, "reachable", upstream.up_since, ms, "", words)
+
+
+def _clock(when: float, now: float) -> str:
+    """``10:02 UTC`` today, ``2026-12-01 10:02 UTC`` before."""
+    day = time.strftime("%Y-%m-%d", time.gmtime(when))
+    shown = time.strftime("%H:%M UTC", time.gmtime(when))
+    return shown if day == time.strftime("%Y-%m-%d", time.gmtime(now)) else f"{day} {shown}"
 
 
 @dataclass(frozen=True)
@@ -43,6 +85,18 @@ class Transfer:
     path: str
     size: int
     done: int  # bytes fetched so far
+    elapsed: float = 0.0  # seconds since the fill started here
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second, on average since the fill started; 0 in its first moment."""
+        return self.done / self.elapsed if self.elapsed >= 0.5 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at that rate; None while it is unknown."""
+        rate = self.rate
+        return (self.size - self.done) / rate if rate else None
 
 
 @dataclass(frozen=True)
@@ -155,6 +209,10 @@ def _upstreams(pool: UpstreamPool) -> tuple[UpstreamStatus, ...]:
             stats.body_bytes,
             tuple(stats.latency),
             stats.latency_sum,
+            stats.last_latency,
+            stats.up_since,
+            stats.down_since,
+            stats.last_error,
         )
         for name, stats in pool.stats.items()
     )
@@ -169,7 +227,8 @@ def transfers_of(running: list[Fill]) -> tuple[Transfer, ...]:
 def _transfer(fill: Fill) -> Transfer:
     done = sum(segment.position - segment.start for segment in fill.segments)
     source = fill.source
-    return Transfer(fill.key, source.repo, source.entry.path, fill.size, done)
+    elapsed = time.monotonic() - fill.started
+    return Transfer(fill.key, source.repo, source.entry.path, fill.size, done, elapsed)
 
 
 def _fill_counts(fills: Fills) -> FillCounts:

@@ -53,6 +53,7 @@ from hubmirror.server.xet import (
     is_xet_cas_route,
     is_xet_token_route,
 )
+from hubmirror.types import RepoId
 
 log = logging.getLogger("hubmirror.server")
 access_log = logging.getLogger("hubmirror.access")
@@ -212,7 +213,8 @@ class AccessLogger(AbstractAccessLogger):
         sent = 0 if request.method == "HEAD" else _body_bytes(request, response)
         kind = _kind(request.raw_path)
         mirror = request[CONTEXT].mirror
-        mirror.count_request(kind, response.status, cache, sent)
+        repo = _repo_of(request) if kind == "resolve" and cache != "-" else None
+        mirror.count_request(kind, response.status, cache, sent, repo)
         cut = _cut_short(request, response, sent)
         if kind != "other" and mirror.auditing and _audited(request, response, kind):
             _audit_answer(request, response, sent, cache, cut)
@@ -228,6 +230,15 @@ class AccessLogger(AbstractAccessLogger):
             time * 1000,
             "" if cut is None else f" cut-short{cut}",
         )
+
+
+def _repo_of(request: web.BaseRequest) -> RepoId | None:
+    """The repo of a file answer, for the traffic per repo (parsed once per path)."""
+    try:
+        route = _route_of(request.raw_path.split("?", 1)[0], request[CONTEXT].prefix)
+    except HubMirrorError:
+        return None
+    return route.repo if isinstance(route, Resolve) else None
 
 
 def _body_bytes(request: web.BaseRequest, response: web.StreamResponse) -> int:

@@ -11,17 +11,19 @@ cache=~"HIT|STALE|MISS"}[5m]))``; ``hubmirror_cache_hit_ratio`` is the same sinc
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 from aiohttp import web
 
 from hubmirror.census import WorkerCensus
-from hubmirror.mirror.service import Mirror
+from hubmirror.mirror.service import Mirror, iso_time
 from hubmirror.mirror.status import (
     FillCounts,
     MirrorStatus,
     NodeStatus,
     StoreUsage,
     TierStatus,
+    UpstreamHealth,
     XetUpstreamStatus,
 )
 from hubmirror.server.context import CONTEXT, mirror_of
@@ -37,13 +39,35 @@ async def handle_metrics(request: web.Request) -> web.Response:
 
 async def handle_health(request: web.Request, ready: bool) -> web.Response:
     """``/healthz``: the process answers. ``/readyz``: index and data directory usable,
-    and with ``--workers N`` all N workers alive."""
+    and with ``--workers N`` all N workers alive; its JSON adds each upstream's state,
+    which never changes the status code: a mirror serving its cache offline is ready."""
+    if not ready:
+        return _json({"ok": True, "problems": []}, 200)
     census = request[CONTEXT].census
-    problems = mirror_of(request).readiness() if ready else []
-    if ready and census is not None:
+    mirror = mirror_of(request)
+    problems = mirror.readiness()
+    if census is not None:
         problems += census.problems()
-    body = json.dumps({"ok": not problems, "problems": problems}).encode()
-    return web.Response(status=503 if problems else 200, body=body, content_type="application/json")
+    body = {
+        "ok": not problems,  # this server is ready (the status code says the same)
+        "problems": problems,
+        "server": {"ready": not problems, "problems": problems},
+        "offline": mirror.offline,
+        "upstreams": [_upstream(health) for health in mirror.upstream_health()],
+    }
+    return _json(body, 503 if problems else 200)
+
+
+def _upstream(health: UpstreamHealth) -> dict:
+    """``since`` as ISO 8601 UTC (``null``: not asked yet, or offline)."""
+    since = None if health.since is None else iso_time(health.since)
+    return asdict(health) | {"since": since}
+
+
+def _json(body: dict, status: int) -> web.Response:
+    return web.Response(
+        status=status, body=json.dumps(body).encode(), content_type="application/json"
+    )
 
 
 def render(mirror: Mirror, census: WorkerCensus | None = None) -> str:

@@ -84,11 +84,15 @@ LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)  # seconds
 
 @dataclass
 class UpstreamStats:
-    """What one upstream did for us: shown in logs and ``/metrics``.
+    """What one upstream did for us: shown in logs, ``/metrics``, ``/readyz`` and the dashboard.
 
     ``latency`` counts answers per bucket of ``LATENCY_BUCKETS`` (time to the
     response headers; the last slot is "slower than every bucket"), so ``/metrics``
     can render a Prometheus histogram without a client library.
+
+    The health fields say in words what the breaker says in numbers: since when (Unix
+    time) the upstream answers or fails, the last failure's message (the error's own
+    words: host and cause), and how long its last answer took.
     """
 
     requests: int = 0
@@ -96,11 +100,27 @@ class UpstreamStats:
     body_bytes: int = 0
     latency: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
     latency_sum: float = 0.0
+    last_latency: float | None = None  # seconds to the headers of the last answer
+    up_since: float | None = None  # answering since then (None: failing, or never asked)
+    down_since: float | None = None  # failing since then (None: answering, or never asked)
+    last_error: str = ""  # why the last failure failed
 
     def observe(self, seconds: float) -> None:
         slot = next((i for i, b in enumerate(LATENCY_BUCKETS) if seconds <= b), -1)
         self.latency[slot] += 1
         self.latency_sum += seconds
+        self.last_latency = seconds
+
+    def answered(self, now: float) -> None:
+        self.down_since = None
+        if self.up_since is None:
+            self.up_since = now
+
+    def broke(self, now: float, why: str) -> None:
+        self.up_since = None
+        self.last_error = why
+        if self.down_since is None:
+            self.down_since = now
 
 
 class UpstreamPool:
@@ -112,12 +132,15 @@ class UpstreamPool:
         clients: list[HubClient],
         offline: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` times breakers and rests; ``wall_clock`` dates what the pages show."""
         if not clients:
             raise ValueError("at least one upstream is required")
         self.clients = clients
         self.offline = offline
         self.clock = clock
+        self.wall_clock = wall_clock
         self.breakers = {c.name: Breaker() for c in clients}
         self.stats = {c.name: UpstreamStats() for c in clients}
         self._resting: dict[str, float] = {}  # upstream → until when it asked us to wait (429)
@@ -264,15 +287,20 @@ class UpstreamPool:
         raise last
 
     def succeeded(self, client: HubClient) -> None:
-        self.stats[client.name].requests += 1
+        stats = self.stats[client.name]
+        stats.requests += 1
+        stats.answered(self.wall_clock())
         self.breakers[client.name].record_success()
 
-    def failed(self, client: HubClient, exc: UpstreamUnavailable) -> None:
+    def failed(self, client: HubClient, exc: UpstreamUnavailable, *, logged: bool = True) -> None:
+        """``logged=False``: the caller says it in its own words (the start probe)."""
         if isinstance(exc, RelayedOutage | RelayedOffline):
             self.succeeded(client)  # a mirror upstream answered: what is behind it failed
             return
-        log.warning("upstream %s failed: %s", client.name, exc)
+        if logged:
+            log.warning("upstream %s failed: %s", client.name, exc)
         stats = self.stats[client.name]
         stats.requests += 1
         stats.failures += 1
+        stats.broke(self.wall_clock(), str(exc))
         self.breakers[client.name].record_failure(exc)

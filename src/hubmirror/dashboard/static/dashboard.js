@@ -1,20 +1,10 @@
 // Polls /dashboard/api/status every second and moves the numbers and progress bars.
-// Values go in with textContent only: repo names and paths are never parsed as HTML.
+// The server formats every value (its "text" fields); this script only copies them in,
+// with textContent: repo names and paths are never parsed as HTML.
 (function () {
   "use strict";
   var root = document.body.getAttribute("data-root") || "";
   if (!document.getElementById("transfers")) { return; }
-
-  function bytes(n) {
-    var units = ["B", "KiB", "MiB", "GiB", "TiB"], value = n, unit = 0;
-    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-    return n + " B" + (unit ? " (" + value.toFixed(1) + " " + units[unit] + ")" : "");
-  }
-
-  function ratio(r) {
-    if (r.hit_ratio === null) { return "no file requests yet"; }
-    return (r.hit_ratio * 100).toFixed(1) + "% (" + r.hits + " hits, " + r.misses + " misses)";
-  }
 
   function set(field, text) {
     var el = document.querySelector('[data-field="' + field + '"]');
@@ -40,20 +30,36 @@
       bar.max = t.size; bar.value = t.done;
       bar.setAttribute("data-key", t.key);
       cell(row, "").appendChild(bar);
-      cell(row, t.done + " / " + t.size + " B", "num");
+      cell(row, t.progress_text);
+      cell(row, t.rate_text);
+      cell(row, t.eta_text);
       body.appendChild(row);
     });
     set("transfer_count", String(list.length));
   }
 
+  function upstreams(list) {
+    var body = document.getElementById("upstream-rows");
+    if (!body) { return; }
+    body.textContent = "";
+    list.forEach(function (u) {
+      var row = document.createElement("tr");
+      cell(row, u.name);
+      var words = document.createElement("span");
+      words.className = "health-" + u.health.state;
+      words.textContent = u.health.words;
+      cell(row, "").appendChild(words);
+      cell(row, String(u.requests));
+      cell(row, String(u.failures));
+      cell(row, u.bytes_text);
+      body.appendChild(row);
+    });
+  }
+
   function render(s) {
-    set("hit_ratio", ratio(s.requests));
-    set("from_cache", bytes(s.bytes.from_cache));
-    set("upstream", bytes(s.bytes.upstream));
-    set("served", bytes(s.bytes.served));
-    set("cache_blobs", String(s.cache.blobs));
-    set("cache_bytes", bytes(s.cache.bytes));
+    Object.keys(s.text).forEach(function (field) { set(field, s.text[field]); });
     transfers(s.transfers);
+    upstreams(s.upstreams);
   }
 
   function poll() {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,7 @@ class Fill:
         # Bytes are arriving: set by each byte written, cleared by a failed attempt that
         # brought none. A request waits for it before its status line (``ready``).
         self.flowing = False
+        self.started = time.monotonic()  # for the pages' rate and time left
         self._progress = asyncio.Event()
         self._on_end: list[Callable[[], None]] = []
 
