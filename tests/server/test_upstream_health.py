@@ -107,4 +107,4 @@ async def test_the_start_probe_names_an_upstream_that_accepts_but_never_answers(
         silent.close()
     stats = pool.stats[host]
     assert stats.down_since is not None and stats.up_since is None
-    assert stats.last_error == f"{host} did not answer within 0.3 s"
+    assert stats.last_error == f"upstream {host} did not answer within 0.3 s"
