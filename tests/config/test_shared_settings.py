@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from hubmirror.cli import main
-from hubmirror.cli.served import RECORD, record_settings
 from hubmirror.settings import Settings
 from tests.support.clients import GATED, TINY_BERT
 from tests.support.commands import hubmirror, start_hubmirror, wait_ready
 from tests.support.ports import free_port
 
+RECORD = "server-settings.toml"
 FILE_SECRET = "hf_secret_in_the_file"
 ENV_SECRET = "admin-secret-in-the-environment"
 
@@ -120,6 +120,8 @@ def test_approve_keeps_the_approval_when_the_prefetch_fails_and_says_what_failed
 
 
 def test_approve_warns_that_an_open_server_serves_every_repo_anyway(fakehub, tmp_path):
+    from hubmirror.cli.served import record_settings  # what serve calls once listening
+
     data = tmp_path / "data"
     data.mkdir()
     record_settings(Settings(data=str(data), upstream=(fakehub.url,), access_mode="open"), {})
