@@ -19,7 +19,7 @@ from hubmirror.cli.common import (
     store_options,
 )
 from hubmirror.cli.config import cross_field_problems
-from hubmirror.cli.served import record_settings, setting_origins
+from hubmirror.cli.served import setting_origins, try_record_settings
 from hubmirror.clientcounts import ClientCounts
 from hubmirror.errors import IndexUnavailable, InvalidInput, StoreUnavailable
 from hubmirror.settings import Settings
@@ -79,7 +79,7 @@ def _serve_workers(settings: Settings, origins: dict) -> None:
     if settings.port == 0:
         fail("--workers needs a fixed --port")
     prepare_store(settings)
-    record_settings(settings, origins)
+    try_record_settings(settings, origins)
     sys.exit(spawn_workers(settings, _worker_main))
 
 
@@ -124,7 +124,7 @@ async def _serve(
             clients=clients,
         )
         if origins is not None:
-            record_settings(settings, origins)
+            try_record_settings(settings, origins)
         url = settings.public_url or f"http://{settings.host}:{port}"
         logging.getLogger("hubmirror").info(
             "serving on http://%s:%d (data %s, upstream %s) — export HF_ENDPOINT=%s",

@@ -16,6 +16,7 @@ password (an ``index``, an ``upstream``) is recorded without it, and referenced 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -52,6 +53,19 @@ def record_settings(settings: Settings, origins: dict[str, dict[str, str]]) -> P
         os.fsync(out.fileno())
     os.replace(temp, path)
     return path
+
+
+def try_record_settings(settings: Settings, origins: dict[str, dict[str, str]]) -> None:
+    """``record_settings``, a failure (a full disk) logged: it must not stop a server."""
+    try:
+        record_settings(settings, origins)
+    except OSError as exc:
+        logging.getLogger("hubmirror").warning(
+            "cannot record the settings in %s: %s; commands run beside this server use only "
+            "their own",
+            exc.filename or settings.data,
+            exc.strerror or exc,
+        )
 
 
 def recorded_settings(data: str) -> tuple[dict[str, Any], Path] | None:
