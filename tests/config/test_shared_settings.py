@@ -133,3 +133,22 @@ def test_approve_warns_that_an_open_server_serves_every_repo_anyway(fakehub, tmp
         result.stderr
     )
     assert result.stdout == f"approved  {TINY_BERT}\n"
+
+
+def test_approve_warns_that_the_servers_deny_pattern_still_refuses_the_repo(fakehub, tmp_path):
+    from hubmirror.cli.served import record_settings
+
+    data = tmp_path / "data"
+    data.mkdir()
+    settings = Settings(
+        data=str(data), upstream=(fakehub.url,), access_mode="approval", deny=("model:acme/*",)
+    )
+    record_settings(settings, {})
+
+    result = _run("approve", TINY_BERT, "--no-sync", "--data", str(data))
+
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"hubmirror: warning: {TINY_BERT} matches a deny pattern (model:acme/*): the server keeps"
+        " refusing it"
+    ) in result.stderr
