@@ -95,8 +95,8 @@ def settings_from(
     except SettingsError as exc:
         fail(str(exc))
     if announce:
-        shared = f" (with the settings serve recorded in {found[1].name})" if found else ""
-        click.echo(f"data: {Path(settings.data).expanduser()}{shared}", err=True)
+        note = f" (with the settings serve recorded in {found[1].name})" if found else ""
+        click.echo(f"data: {Path(settings.data).expanduser()}{note}", err=True)
     return settings
 
 
