@@ -489,8 +489,14 @@ def load_settings(
     flags: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     config_file: str | Path | None = None,
+    recorded: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Merge the sources by precedence; unknown TOML keys and bad values are errors."""
+    """Merge the sources by precedence; unknown TOML keys and bad values are errors.
+
+    ``recorded`` (the settings ``serve`` recorded in the data directory) ranks below the
+    config file and above the defaults: a command run beside a server uses its upstreams,
+    access mode, index..., unless its own flags, variables or file say otherwise.
+    """
     env = os.environ if env is None else env
     config_file = config_file or env.get(ENV_PREFIX + "CONFIG")
     file_values = _read_toml(Path(config_file)) if config_file else {}
@@ -498,7 +504,9 @@ def load_settings(
     values = {}
     for setting in SETTINGS:
         raw, source = _pick(setting, flags, env, file_values)
-        if source == "default":
+        if source == "default" and setting.name in (recorded or {}):
+            raw, source = recorded[setting.name], "the settings serve recorded"
+        elif source == "default":
             values[setting.name] = setting.resolve_default()
             continue
         try:

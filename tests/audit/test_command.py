@@ -128,4 +128,4 @@ def test_audit_prints_a_table_of_who_took_what(tmp_path):
 def test_audit_refuses_a_since_it_cannot_read(tmp_path):
     proc = hubmirror("audit", "--data", str(tmp_path), "--since", "yesterday")
     assert proc.returncode == 1
-    assert proc.stderr.strip().startswith("hubmirror: --since: 'yesterday'")
+    assert proc.stderr.splitlines()[-1].startswith("hubmirror: --since: 'yesterday'")

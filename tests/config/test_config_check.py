@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 from tests.support.commands import hubmirror
 
 
@@ -20,12 +22,32 @@ def test_good_file_prints_ok_and_the_effective_settings(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0] == "OK"
+    assert lines[0] == f"# OK: {tmp_path / 'hubmirror.toml'}"
     assert "port = 9000" in lines
     assert f'data = "{data}"' in lines
     assert 'allow = ["model:acme/*"]' in lines
-    assert 'admin_token = "***"' in lines
+    assert '# admin_token = "***"  (set; not shown)' in lines
     assert "s3cret" not in proc.stdout
+
+
+def test_the_effective_settings_are_valid_toml_that_reads_back_the_same(tmp_path):
+    """What `config check` prints can be saved as a config file: every value parses back,
+    secrets and unset settings are comments."""
+    data = tmp_path / "data"
+    proc = _check(
+        tmp_path,
+        f'data = "{data}"\nupstream = ["https://huggingface.co", "http://peer:8080"]\n'
+        'max_size = "20G"\nupstream_token = "hf_x"\nlog_level = "debug"\n',
+    )
+    assert proc.returncode == 0, proc.stderr
+    printed = tomllib.loads(proc.stdout)
+    again = _check(tmp_path, proc.stdout)
+
+    assert printed["upstream"] == ["https://huggingface.co", "http://peer:8080"]
+    assert printed["max_size"] == 20 * 1024**3 and printed["data"] == str(data)
+    assert "upstream_token" not in printed and "index" not in printed
+    assert again.returncode == 0, again.stderr
+    assert tomllib.loads(again.stdout) == printed
 
 
 def test_hubmirror_table_is_read_like_the_top_level(tmp_path):
@@ -37,7 +59,9 @@ def test_hubmirror_table_is_read_like_the_top_level(tmp_path):
 def test_missing_admin_token_is_a_note_not_a_problem(tmp_path):
     proc = _check(tmp_path, f'data = "{tmp_path}"\n')
     assert proc.returncode == 0
-    assert any(line.startswith("note: admin_token is not set") for line in proc.stdout.splitlines())
+    assert any(
+        line.startswith("# note: admin_token is not set") for line in proc.stdout.splitlines()
+    )
 
 
 def test_every_unknown_key_and_bad_value_is_named(tmp_path):
@@ -82,7 +106,10 @@ def test_data_directory_that_cannot_be_created_is_a_problem(tmp_path):
     blocker.write_text("x")
     proc = _check(tmp_path, f'data = "{blocker / "mirror"}"\n')
     assert proc.returncode == 1
-    expected = f"problem: setting 'data': {blocker / 'mirror'} cannot be created ({blocker})"
+    expected = (
+        f"problem: setting 'data': {blocker / 'mirror'} cannot be created: {blocker} is not a "
+        "directory"
+    )
     assert expected in proc.stderr
 
 
@@ -109,7 +136,7 @@ def test_environment_overrides_show_in_the_effective_settings(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert "port = 9999" in lines
-    assert 'upstream_token = "***"' in lines
+    assert '# upstream_token = "***"  (set; not shown)' in lines
     assert "hf_secret" not in proc.stdout
 
 
@@ -135,7 +162,7 @@ def test_every_secret_setting_and_the_index_password_are_masked(tmp_path):
     assert proc.returncode == 0, proc.stderr + proc.stdout
     lines = proc.stdout.splitlines()
     for name in ("upstream_token", "s3_access_key", "s3_secret_key", "node_secret"):
-        assert f'{name} = "***"' in lines
+        assert f'# {name} = "***"  (set; not shown)' in lines
     assert 'index = "postgresql://db.example/hubmirror"' in lines
     for secret in (
         "hf_org_secret",

@@ -16,9 +16,22 @@ import pytest
 @contextlib.contextmanager
 def small_disk(folder: Path, mib: int) -> Iterator[Path]:
     """A ``mib`` MiB tmpfs mounted at ``folder``: a real full disk, not a simulated one."""
+    with _tmpfs(folder, f"size={mib}m"):
+        yield folder
+
+
+@contextlib.contextmanager
+def read_only_disk(folder: Path) -> Iterator[Path]:
+    """A read-only tmpfs mounted at ``folder``: writes fail with EROFS, even for root."""
+    with _tmpfs(folder, "ro,size=1m"):
+        yield folder
+
+
+@contextlib.contextmanager
+def _tmpfs(folder: Path, options: str) -> Iterator[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", str(folder)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
     )
     if done.returncode != 0:
         why = f"mounting a tmpfs needs root (CAP_SYS_ADMIN): {done.stderr.decode().strip()}"

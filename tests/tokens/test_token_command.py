@@ -64,9 +64,10 @@ def test_revoke_marks_the_token_revoked_and_refuses_a_second_revoke(tmp_path):
     assert [(t["name"], t["state"]) for t in _listed(data)] == [("alice", "revoked")]
     assert _listed(data)[0]["revoked"] is not None
     assert second.returncode == 1
-    assert second.stderr.strip() == (
-        "hubmirror: no active token named 'alice' (see 'hubmirror token list')"
-    )
+    assert second.stderr.splitlines() == [
+        f"data: {data}",
+        "hubmirror: no active token named 'alice' (see 'hubmirror token list')",
+    ]
 
 
 def test_a_taken_name_is_refused(tmp_path):

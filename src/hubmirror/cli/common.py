@@ -11,6 +11,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -74,12 +75,29 @@ def _apply(options: list[Callable[[Callable], Callable]], command: Callable) -> 
     return functools.reduce(lambda cmd, option: option(cmd), reversed(options), command)
 
 
-def settings_from(flags: dict, config_file: str | None) -> Settings:
-    """Settings from the command's flags (``None`` = not given), environment and file."""
+def settings_from(
+    flags: dict, config_file: str | None, *, announce: bool = True, shared: bool = True
+) -> Settings:
+    """Settings from the command's flags (``None`` = not given), environment and file,
+    then what ``serve`` recorded in the data directory (``cli/served.py``), then defaults.
+
+    ``announce``: say on stderr which data directory the command works on (and whether
+    a server's settings came with it), so a wrong ``--data`` is seen at once. ``serve``
+    itself takes ``shared=False``: its own settings are the ones it records.
+    """
+    from hubmirror.cli.served import recorded_settings
+
     try:
-        return load_settings(flags=flags, config_file=config_file)
+        settings = load_settings(flags=flags, config_file=config_file)
+        found = recorded_settings(settings.data) if shared else None
+        if found is not None:
+            settings = load_settings(flags=flags, config_file=config_file, recorded=found[0])
     except SettingsError as exc:
         fail(str(exc))
+    if announce:
+        note = f" (with the settings serve recorded in {found[1].name})" if found else ""
+        click.echo(f"data: {Path(settings.data).expanduser()}{note}", err=True)
+    return settings
 
 
 def configure_logging(settings: Settings) -> None:

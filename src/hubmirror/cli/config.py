@@ -3,7 +3,7 @@
 ``serve`` stops at the first bad value, and some mistakes (a bad allow pattern, an
 upstream without a host, an unwritable data directory) only show when it starts.
 This command reports them all, each naming its key, and prints the effective
-settings (file, then ``HUBMIRROR_*`` variables) with tokens masked.
+settings (file, then ``HUBMIRROR_*`` variables) as TOML, secrets left out.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from hubmirror.cli.served import toml_value, without_passwords
 from hubmirror.errors import InvalidInput
 from hubmirror.hub.redirects import without_userinfo
 from hubmirror.hub.repoglobs import parse_repo_glob
@@ -30,7 +31,7 @@ def config() -> None:
 @config.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
 def check(file: str) -> None:
-    """Validate FILE (TOML); print OK and the effective settings, or every problem (exit 1)."""
+    """Validate FILE (TOML); print the effective settings as TOML, or every problem (exit 1)."""
     try:
         values, problems = file_values(file)
         # With bad values, the good ones are still checked together (environment aside).
@@ -44,11 +45,11 @@ def check(file: str) -> None:
             click.echo(f"problem: {problem}", err=True)
         click.echo(f"{file}: {len(problems)} problem(s)", err=True)
         sys.exit(1)
-    click.echo("OK")
+    click.echo(f"# OK: {file}")
     for note in notes(settings):
-        click.echo(f"note: {note}")
-    for name, shown in effective(settings):
-        click.echo(f"{name} = {shown}")
+        click.echo(f"# note: {note}")
+    for line in effective(settings):
+        click.echo(line)
 
 
 def cross_field_problems(settings: Settings) -> list[str]:
@@ -93,17 +94,54 @@ def _url_problems(name: str, url: str) -> list[str]:
 
 
 def _data_problems(data: str) -> list[str]:
-    """The data directory exists and is writable, or its nearest existing parent is."""
+    """The data directory is a writable directory, or can be created in its parent; each
+    problem said as such, with its path: a file, a read-only file system, no permission,
+    a missing parent (an unmounted disk, a typo: not created silently, except for the
+    default directory, whose parents a fresh account may lack)."""
     path = Path(data).expanduser()
-    if path.exists() and not path.is_dir():
-        return [f"setting 'data': {path} exists and is not a directory"]
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        verb = "is not writable" if existing == path else f"cannot be created ({existing})"
-        return [f"setting 'data': {path} {verb}"]
-    return []
+    try:
+        if path.exists() and not path.is_dir():
+            return [f"setting 'data': {path} exists and is not a directory"]
+        if path.is_dir():
+            why = _not_writable(path)
+            return [f"setting 'data': {path} {why}"] if why else []
+        parent = path.parent
+        if not parent.exists() and path != Path("~/.cache/hubmirror").expanduser():
+            return [
+                f"setting 'data': {path} cannot be created: its parent {parent} does not exist"
+                " (create it, or check that its disk is mounted)"
+            ]
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            return [f"setting 'data': {path} cannot be created: {parent} is not a directory"]
+        why = _not_writable(parent)
+        return [f"setting 'data': {path} cannot be created in {parent}: it {why}"] if why else []
+    except PermissionError as exc:
+        return [f"setting 'data': {path} cannot be reached: permission denied ({exc.filename})"]
+
+
+def _not_writable(folder: Path) -> str | None:
+    """Why this process cannot create files in ``folder``, in words; ``None`` if it can."""
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return "is on a read-only file system"
+    info = folder.stat()
+    mode = oct(info.st_mode & 0o777)[2:]
+    return (
+        f"is not writable by user {_user(os.geteuid())} "
+        f"(permission denied; owner {_user(info.st_uid)}, mode {mode})"
+    )
+
+
+def _user(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def notes(settings: Settings) -> list[str]:
@@ -118,31 +156,19 @@ def notes(settings: Settings) -> list[str]:
     return found
 
 
-def effective(settings: Settings) -> list[tuple[str, str]]:
-    """``(name, value)`` for every setting, secrets masked (every one the settings table
-    marks secret), passwords in upstream and index URLs left out."""
-    rows = []
+def effective(settings: Settings) -> list[str]:
+    """Every setting as a line of TOML (a file of them is a valid config): secrets (every
+    one the settings table marks secret) and unset ones as comments, passwords in
+    upstream and index URLs left out."""
+    lines = []
     for field in fields(settings):
         value = getattr(settings, field.name)
         if not field.repr and value:  # a secret setting: kept out of the repr, and out of here
-            shown = '"***"'
-        elif field.name == "upstream":
-            shown = _toml_value(tuple(without_userinfo(u) for u in value))
-        elif field.name == "index" and value:
-            shown = _toml_value(without_userinfo(value))
+            lines.append(f'# {field.name} = "***"  (set; not shown)')
+        elif value is None:
+            lines.append(f"# {field.name}: unset")
+        elif field.name in ("upstream", "index"):
+            lines.append(f"{field.name} = {toml_value(without_passwords(value))}")
         else:
-            shown = _toml_value(value)
-        rows.append((field.name, shown))
-    return rows
-
-
-def _toml_value(value) -> str:
-    if value is None:
-        return "# unset"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return str(value)
+            lines.append(f"{field.name} = {toml_value(value)}")
+    return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -18,6 +19,7 @@ from hubmirror.cli.common import (
     store_options,
 )
 from hubmirror.cli.config import cross_field_problems
+from hubmirror.cli.served import setting_origins, try_record_settings
 from hubmirror.clientcounts import ClientCounts
 from hubmirror.errors import IndexUnavailable, InvalidInput, StoreUnavailable
 from hubmirror.settings import Settings
@@ -31,17 +33,19 @@ def serve(config_file: str | None, **flags) -> None:
     """Run the mirror's HTTP server."""
     from hubmirror.runtime import run_event_loop, tune_allocator
 
-    settings = settings_from(flags, config_file)
+    settings = settings_from(flags, config_file, announce=False, shared=False)
     configure_logging(settings)
     problems = cross_field_problems(settings)  # what `config check` finds, before listening
     if problems:
         fail("cannot start:\n  " + "\n  ".join(problems))
+    origins = setting_origins(flags, config_file, os.environ)
+    _prepare_data(settings)
     try:
         if settings.workers > 1:
-            _serve_workers(settings)
+            _serve_workers(settings, origins)
             return
         tune_allocator()
-        run_event_loop(_serve(settings))
+        run_event_loop(_serve(settings, origins=origins))
     except LayoutMismatch as exc:
         fail(str(exc))
     except InvalidInput as exc:  # a bad allow/deny pattern, named in the message
@@ -49,16 +53,33 @@ def serve(config_file: str | None, **flags) -> None:
     except (StoreUnavailable, IndexUnavailable) as exc:  # at start: say which and why
         fail("cannot start: " + " ".join(str(exc).split()))
     except OSError as exc:
+        if exc.filename:  # a file of the data directory, not the socket
+            fail(f"cannot start: {exc.filename}: {exc.strerror or exc}")
         fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
 
 
-def _serve_workers(settings: Settings) -> None:
-    """Prepare the data directory once, then run one server process per worker."""
+def _prepare_data(settings: Settings) -> None:
+    """Create or check the data directory before listening: its problems named as such."""
+    from hubmirror.storage.layout import prepare_data_dir
+
+    try:
+        prepare_data_dir(settings.data)
+    except LayoutMismatch as exc:
+        fail(str(exc))
+    except OSError as exc:
+        where = exc.filename or settings.data
+        fail(f"cannot start: data directory {settings.data}: {where}: {exc.strerror or exc}")
+
+
+def _serve_workers(settings: Settings, origins: dict) -> None:
+    """Prepare the data directory once, record the settings, then run one server process
+    per worker."""
     from hubmirror.workers import prepare_store, spawn_workers
 
     if settings.port == 0:
         fail("--workers needs a fixed --port")
     prepare_store(settings)
+    try_record_settings(settings, origins)
     sys.exit(spawn_workers(settings, _worker_main))
 
 
@@ -75,7 +96,10 @@ async def _serve(
     reuse_port: bool = False,
     census: WorkerCensus | None = None,
     clients: ClientCounts | None = None,
+    origins: dict | None = None,
 ) -> None:
+    """Serve until SIGTERM/SIGINT; ``origins`` given: record the settings once listening
+    (commands run beside this server use them, ``cli/served.py``)."""
     from hubmirror.hub.redirects import without_userinfo
     from hubmirror.runtime import open_mirror, use_io_threads
     from hubmirror.server.app import start_server
@@ -100,6 +124,8 @@ async def _serve(
             census=census,
             clients=clients,
         )
+        if origins is not None:
+            try_record_settings(settings, origins)
         url = settings.public_url or f"http://{settings.host}:{port}"
         logging.getLogger("hubmirror").info(
             "serving on http://%s:%d (data %s, upstream %s) — export HF_ENDPOINT=%s",

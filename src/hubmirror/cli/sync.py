@@ -48,7 +48,7 @@ def sync(repos, repo_type, include, exclude, from_file, jobs, token, server, con
     """
     from hubmirror.runtime import run_event_loop
 
-    settings = settings_from(flags, config_file)
+    settings = settings_from(flags, config_file, announce=not server)
     configure_logging(settings)
     items = _items(repos, repo_type, include, exclude, from_file)
     results = []
@@ -62,7 +62,7 @@ def sync(repos, repo_type, include, exclude, from_file, jobs, token, server, con
 def report(results: list) -> None:
     """A line per repo on stdout, errors on stderr; exit 1 when anything failed."""
     for result in results:
-        click.echo(_line(result))
+        click.echo(line(result))
     failed = [r for r in results if not r.ok]
     for result in failed:
         for error in result.errors:
@@ -126,7 +126,8 @@ def _run_remote(server: str, admin_token, items, token, results: list) -> None:
         progress.close()
 
 
-def _line(result) -> str:
+def line(result) -> str:
+    """One repo's outcome: state, REPO@REV, commit, files, fetched."""
     commit = (result.commit or "-")[:12]
     moved = f" (was {result.previous[:12]})" if result.state.value == "updated" else ""
     return (

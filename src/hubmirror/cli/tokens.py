@@ -118,11 +118,15 @@ def list_(as_json: bool, config_file, **flags) -> None:
     """Every token: name, state, repos, created, expires, last used (never the token)."""
     from hubmirror.mirror.access.identities import token_state
     from hubmirror.runtime import open_store
+    from hubmirror.storage.layout import LayoutMismatch
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
-    with open_store(settings) as store:
-        records = store.index.mirror_tokens()
+    try:
+        with open_store(settings, existing=True) as store:
+            records = store.index.mirror_tokens()
+    except LayoutMismatch as exc:
+        fail(str(exc))
     now = time.time()
     rows = [
         {
@@ -150,14 +154,17 @@ def revoke(name: str, config_file, **flags) -> None:
     from hubmirror.errors import InvalidInput
     from hubmirror.mirror.access.identities import RECHECK, revoke_token
     from hubmirror.runtime import open_store
+    from hubmirror.storage.layout import LayoutMismatch
 
     settings = settings_from(flags, config_file)
     configure_logging(settings)
     try:
-        with open_store(settings) as store:
+        with open_store(settings, existing=True) as store:
             revoke_token(store.index, name, time.time())
     except InvalidInput as exc:
         fail(exc.message)
+    except LayoutMismatch as exc:
+        fail(str(exc))
     click.echo(f"Revoked mirror token '{name}'; running mirrors refuse it within {RECHECK:g} s.")
 
 
