@@ -275,6 +275,9 @@ def test_gated_repo_syncs_with_an_accepted_token_and_not_without(fakehub, tmp_pa
     stored = {p.name for p in (tmp_path / "data" / "blobs").rglob("*") if p.is_file()}
     for name in hub_files(fakehub, MODEL, GATED, commit):
         assert fakehub.file_sha256(MODEL, GATED, commit, name) in stored
+    sent = {e.headers.get("authorization") for e in fakehub.log if e.host == "hub"}
+    assert f"Bearer {OWNER_TOKEN}" in sent  # as the Hub reads it, never the bare token
+    assert OWNER_TOKEN not in sent
 
 
 def test_on_a_terminal_the_per_file_lines_go_above_the_progress_bar(fakehub, tmp_path):

@@ -87,6 +87,7 @@ def _refuse_missing(settings, specs, token, *, warn_unchecked: bool) -> None:
 
 async def _ask_upstream(settings, specs, token, missing: list, unchecked: list) -> None:
     from hubmirror.errors import HubMirrorError, RepoNotFound
+    from hubmirror.hub.headers import bearer
     from hubmirror.hub.routes import RepoApi
     from hubmirror.runtime import open_mirror
 
@@ -94,7 +95,7 @@ async def _ask_upstream(settings, specs, token, missing: list, unchecked: list) 
         for spec in specs:
             route = RepoApi(spec.repo, "revision", spec.revision)
             try:
-                await mirror.api(route, [], None, token, refresh=True)
+                await mirror.api(route, [], None, bearer(token), refresh=True)
             except RepoNotFound:
                 missing.append(
                     f"{_name(spec.repo)}: upstream says this repo does not exist "

@@ -91,6 +91,7 @@ def _items(repos, repo_type, include, exclude, from_file):
 
 async def run_sync(settings: Settings, items, jobs: int, token: str | None, results: list) -> None:
     """Sync ``items`` on the data directory of ``settings``, appending their results."""
+    from hubmirror.hub.headers import bearer
     from hubmirror.mirror.portable.sync import sync_snapshot
     from hubmirror.progress import TransferProgress
     from hubmirror.runtime import open_mirror, open_store, use_io_threads
@@ -101,7 +102,7 @@ async def run_sync(settings: Settings, items, jobs: int, token: str | None, resu
         async with open_mirror(settings) as mirror:
             for item in items:
                 result = await sync_snapshot(
-                    mirror, item.spec, item.files, auth=token, jobs=jobs, progress=progress
+                    mirror, item.spec, item.files, auth=bearer(token), jobs=jobs, progress=progress
                 )
                 results.append(result)
     finally:

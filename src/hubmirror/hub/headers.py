@@ -36,6 +36,14 @@ XET_CAS_PREFIX = "/xet-cas"  # below the mirror's base URL: its own Xet CAS rout
 _LINK_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?')
 
 
+def bearer(token: str | None) -> str | None:
+    """The ``Authorization`` value of a token given on a command line or in a request body:
+    the Hub reads ``Bearer <token>``; one that already says ``Bearer`` is kept as it is."""
+    if not token:
+        return None
+    return token if token.startswith("Bearer ") else f"Bearer {token}"
+
+
 class CacheStatus(enum.StrEnum):
     """Where a file response's bytes come from, shown as ``X-Cache-Status``."""
 

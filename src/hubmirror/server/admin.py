@@ -16,6 +16,7 @@ import shlex
 from aiohttp import web
 
 from hubmirror.errors import InvalidCredentials, InvalidInput, NoSuchRoute
+from hubmirror.hub.headers import bearer
 from hubmirror.hub.synclist import SyncItem, parse_sync_list
 from hubmirror.mirror.portable.sync import sync_snapshot
 from hubmirror.progress import CountingProgress
@@ -91,7 +92,7 @@ async def _sync_request(request: web.BaseRequest) -> tuple[SyncItem, str | None]
             'POST a JSON body {"repo": "REPO[@REV]", "include": [...], "exclude": [...]}'
         ) from None
     token = body.get("token")
-    return items[0], token if isinstance(token, str) and token else None
+    return items[0], bearer(token) if isinstance(token, str) else None
 
 
 def _filters(body: dict) -> list[str]:
