@@ -147,13 +147,17 @@ class MirrorOffline(UpstreamUnavailable):
     told at once, never invited to retry, and never told the thing does not exist.
     """
 
+    named = False  # says what it lacks (``lacking``), rather than "this"
+
     @classmethod
     def lacking(cls, what: str) -> MirrorOffline:
-        return cls(
+        exc = cls(
             f"this mirror is offline (--offline, or switched by its admin) and does not hold "
             f"{what}; to add it, run `hubmirror sync` and `hubmirror export` on a connected "
             f"mirror, then `hubmirror import` the bundle here"
         )
+        exc.named = what != "this"
+        return exc
 
 
 class UpstreamRateLimited(UpstreamUnavailable):

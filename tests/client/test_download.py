@@ -159,10 +159,10 @@ def test_falls_back_when_the_first_mirror_is_down(shared_mirror, fakehub, tmp_pa
     assert f"from {shared_mirror.url}" in proc.stderr
 
 
-def test_falls_back_when_the_first_mirror_answers_503(
+def test_falls_back_when_the_first_mirror_is_offline_and_lacks_the_repo(
     make_mirror, shared_mirror, fakehub, tmp_path
 ):
-    empty_offline = make_mirror(offline=True)  # has nothing cached: 503 for everything
+    empty_offline = make_mirror(offline=True)  # has nothing cached: 409 MirrorOffline for all
     cache = tmp_path / "cache"
     proc = hubmirror_download(
         [
@@ -177,7 +177,7 @@ def test_falls_back_when_the_first_mirror_answers_503(
         tmp_path,
     )
     _assert_same_as_hub(fakehub, MODEL, TINY_BERT, snapshot_files(succeeded(proc)))
-    assert "503" in proc.stderr
+    assert "this mirror is offline" in proc.stderr
 
 
 def test_a_missing_repo_is_an_answer_not_a_reason_to_fall_back(shared_mirror, fakehub, tmp_path):

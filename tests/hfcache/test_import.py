@@ -100,7 +100,8 @@ def test_import_declared_public_is_served_by_an_offline_mirror_that_never_saw_up
     refused = get(make_mirror(data=str(undeclared), offline=True).url + target)
     served = get(make_mirror(data=str(declared), offline=True).url + target)
 
-    assert refused.status == 503  # whether the repo is gated is not known: not served
+    assert refused.status == 409  # whether the repo is gated is not known: not served
+    assert "that this caller may read acme/tiny-bert" in refused.body.decode()
     assert served.status == 200
     assert served.body == fakehub.file_bytes(MODEL, TINY_BERT, commit, "config.json")
     assert fakehub.log == []

@@ -45,6 +45,7 @@ def test_offline_mode_serves_confirmed_tokens_only(make_mirror, fakehub, filled)
     assert fetch(server, OWNER_TOKEN).status == 200
     for refused in (fetch(server, USER_TOKEN), fetch(server)):  # not until online: say so now
         assert (refused.status, refused.header("X-Error-Code")) == (409, "MirrorOffline")
+        assert "upstream's word that this caller may read acme/gated-model" in refused.body.decode()
     assert fakehub.log == []
 
 

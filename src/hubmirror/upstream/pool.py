@@ -18,6 +18,7 @@ from hubmirror.errors import (
     HubMirrorError,
     MirrorOffline,
     UpstreamRateLimited,
+    UpstreamSilent,
     UpstreamTimeout,
     UpstreamUnavailable,
     UpstreamUnreachable,
@@ -228,7 +229,8 @@ class UpstreamPool:
         said = "; ".join(str(c) for c in causes if c is not None) or "failing"
         if causes and all(isinstance(c, UpstreamUnreachable) for c in causes):
             upstreams = "its upstream" if len(causes) == 1 else "any of its upstreams"
-            return UpstreamUnreachable(
+            silent = all(isinstance(c, UpstreamSilent) for c in causes)  # a 504, as it was
+            return (UpstreamSilent if silent else UpstreamUnreachable)(
                 f"this mirror cannot reach {upstreams}: {said}", retry_after=UNREACHABLE_RETRY_AFTER
             )
         return UpstreamUnavailable(

@@ -76,7 +76,7 @@ class ApiAnswers:
         ``refresh`` asks upstream even when a fresh answer is stored (``sync`` must
         see a branch that moved a minute ago).
         """
-        with offline.naming(_what(route)):
+        with offline.naming(lambda: _what(route)):
             return await self._api(route, query, form, auth, refresh)
 
     async def _api(self, route: RepoApi, query, form, auth: str | None, refresh: bool):

@@ -99,12 +99,20 @@ class FileAnswers:
 
     async def file(self, ref: FileRef, auth: str | None) -> FileAnswer:
         """Commit, metadata and cache state of one file, asking upstream only when needed."""
-        with offline.naming(f"{ref.path} of {ref.repo} at {ref.revision}"):
-            return await self._file(ref, auth)
-
-    async def _file(self, ref: FileRef, auth: str | None) -> FileAnswer:
-        visibility = await self.metadata.visibility(ref.repo)
+        visibility = await self.metadata.visibility(ref.repo)  # "unknown" when offline
         trusted = self.access.may_use_cache(ref.repo, visibility, auth)
+
+        def lacking() -> str:
+            if not trusted and self._stale_file(ref):  # held, but not for this caller
+                return offline.CONFIRMATION.format(repo=ref.repo)
+            return f"{ref.path} of {ref.repo} at {ref.revision}"
+
+        with offline.naming(lacking):
+            return await self._file(ref, auth, visibility, trusted)
+
+    async def _file(
+        self, ref: FileRef, auth: str | None, visibility: str, trusted: bool
+    ) -> FileAnswer:
         if trusted:
             commit = self.revisions.fresh_commit(ref.repo, ref.revision)
             cached = self._cached_file(ref.repo, commit, ref.path.value)
