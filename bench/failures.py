@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 from bench import machine
 from tests.fakehub.hub import FakeHub
 from tests.support.clients import client_env, hf_executable
-from tests.support.ports import free_port, wait_listening
+from tests.support.ports import blackhole, free_port, wait_listening
 
 MODEL = "acme/tiny-bert"
 DATASET = "acme/tiny-csv"
@@ -76,23 +75,11 @@ def _closed_port(hub: FakeHub) -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-_HELD: list[socket.socket] = []
+_HELD = contextlib.ExitStack()  # blackhole ports stay blocked until the script ends
 
 
 def _blackhole(hub: FakeHub) -> str:
-    """A port whose accept queue is full and never drained: the kernel drops further SYNs,
-    as a firewall that silently blocks a host does."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    _HELD.append(listener)
-    for _ in range(3):
-        filler = socket.socket()
-        filler.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            filler.connect(listener.getsockname())
-        _HELD.append(filler)
-    return f"http://127.0.0.1:{listener.getsockname()[1]}"
+    return _HELD.enter_context(blackhole())
 
 
 CASES = [

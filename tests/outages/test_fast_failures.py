@@ -10,7 +10,6 @@ prints even where its own exception says only "check your connection". Neither i
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from hubmirror.types import RepoId, RepoType
 from hubmirror.upstream.client import HubClient, create_session
 from hubmirror.upstream.transport import failure
 from tests.support.clients import TINY_BERT, TINY_CSV, client_env, curl_fetch, hf_executable
-from tests.support.ports import free_port
+from tests.support.ports import blackhole, free_port
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -149,21 +148,6 @@ class _NoSuchName(aiohttp.abc.AbstractResolver):
         pass
 
 
-def _blackhole() -> tuple[socket.socket, list[socket.socket]]:
-    """A port whose accept queue is full: the kernel drops further SYNs, like a firewall."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    fillers = []
-    for _ in range(3):
-        filler = socket.socket()
-        filler.setblocking(False)
-        with contextlib.suppress(BlockingIOError):
-            filler.connect(listener.getsockname())
-        fillers.append(filler)
-    return listener, fillers
-
-
 async def _failure_of(base_url: str, session: aiohttp.ClientSession) -> Exception:
     client = HubClient(session, base_url)
     try:
@@ -175,23 +159,20 @@ async def _failure_of(base_url: str, session: aiohttp.ClientSession) -> Exceptio
 
 async def test_each_way_of_not_reaching_upstream_is_named_in_words(fakehub):
     closed = f"127.0.0.1:{free_port()}"
-    listener, fillers = _blackhole()
-    hole = f"127.0.0.1:{listener.getsockname()[1]}"
     plain = fakehub.url.removeprefix("http://")
     no_dns = aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=_NoSuchName()))
     try:
-        async with create_session(timeout=0.5) as session, no_dns:
-            refused = await _failure_of(f"http://{closed}", session)
-            tls = await _failure_of(f"https://{plain}", session)
-            dropped = await _failure_of(f"http://{hole}", session)
-            dns = await _failure_of("http://hub.example", no_dns)
-            fakehub.faults.hang = True
-            silent = await _failure_of(fakehub.url, session)
+        with blackhole() as hole_url:
+            hole = hole_url.removeprefix("http://")
+            async with create_session(timeout=0.5) as session, no_dns:
+                refused = await _failure_of(f"http://{closed}", session)
+                tls = await _failure_of(f"https://{plain}", session)
+                dropped = await _failure_of(hole_url, session)
+                dns = await _failure_of("http://hub.example", no_dns)
+                fakehub.faults.hang = True
+                silent = await _failure_of(fakehub.url, session)
     finally:
         fakehub.faults.hang = False
-        listener.close()
-        for filler in fillers:
-            filler.close()
 
     assert str(refused) == f"{closed} refused the connection (nothing listens there?)"
     assert str(tls).startswith(f"TLS handshake with {plain} failed: ")

@@ -6,9 +6,11 @@ Free of hubmirror imports, so the fake hub's own tests may use it too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 
 
 def free_port() -> int:
@@ -21,6 +23,22 @@ def free_port() -> int:
 def dead_url() -> str:
     """A loopback URL nothing listens on: connections are refused at once."""
     return f"http://127.0.0.1:{free_port()}"
+
+
+@contextlib.contextmanager
+def blackhole() -> Iterator[str]:
+    """A loopback URL whose connections never complete: its accept queue is full and never
+    drained, so the kernel drops further SYNs, as a firewall that silently blocks a host."""
+    with contextlib.ExitStack() as held:
+        listener = held.enter_context(socket.socket())
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        for _ in range(3):
+            filler = held.enter_context(socket.socket())
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(listener.getsockname())
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
 
 
 def is_listening(port: int) -> bool:
