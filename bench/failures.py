@@ -91,9 +91,10 @@ CASES = [
         "https to a server that speaks plain HTTP",
         lambda h: h.url.replace("http:", "https:"),
     ),
+    Case("blackhole", "connections to upstream never complete (SYNs dropped)", _blackhole),
     Case(
-        "timeout",
-        "upstream accepts and never answers",
+        "silent",
+        "upstream takes the connection and never answers",
         lambda hub: hub.url,
         faults=lambda hub: setattr(hub.faults, "hang", True),
     ),
