@@ -226,7 +226,7 @@ class UpstreamPool:
                 "upstream asked us to slow down", retry_after=max(1, round(min(waits)))
             )
         causes = [b.last_failure for b in self.breakers.values()]
-        said = "; ".join(str(c) for c in causes if c is not None) or "failing"
+        said = "; ".join(_worded(name, c) for name, c in zip(self.breakers, causes, strict=True))
         if causes and all(isinstance(c, UpstreamUnreachable) for c in causes):
             upstreams = "its upstream" if len(causes) == 1 else "any of its upstreams"
             silent = all(isinstance(c, UpstreamSilent) for c in causes)  # a 504, as it was
@@ -306,3 +306,10 @@ class UpstreamPool:
         stats.failures += 1
         stats.broke(self.wall_clock(), str(exc))
         self.breakers[client.name].record_failure(exc)
+
+
+def _worded(name: str, cause: UpstreamUnavailable | None) -> str:
+    """One upstream's failure, its host named once (an unreachable one names it already)."""
+    if isinstance(cause, UpstreamUnreachable):
+        return str(cause)
+    return f"{name}: {cause or 'failing'}"
