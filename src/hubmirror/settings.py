@@ -548,14 +548,16 @@ def _toml_table(path: Path) -> dict[str, Any]:
     table = data.get("hubmirror")
     if table is None:
         return data
-    outside = sorted(key for key in data if key != "hubmirror")
-    if outside:
-        raise SettingsError(
-            f"config file {path}: {', '.join(outside)} outside the [hubmirror] table would be "
-            "ignored: put every setting inside [hubmirror], or use no table at all"
-        )
     if not isinstance(table, dict):
         raise SettingsError(f"config file {path}: 'hubmirror' must be a table ([hubmirror])")
+    outside = sorted(key for key in data if key != "hubmirror")
+    if outside:
+        unknown = sorted(set(table) - {s.name for s in SETTINGS})
+        also = f"; unknown inside it: {', '.join(unknown)}" if unknown else ""
+        raise SettingsError(
+            f"config file {path}: {', '.join(outside)} outside the [hubmirror] table would be "
+            f"ignored: put every setting inside [hubmirror], or use no table at all{also}"
+        )
     return table
 
 

@@ -51,11 +51,14 @@ def test_a_number_that_is_not_one_is_named_in_words(tmp_path):
 
 def test_keys_outside_the_hubmirror_table_are_an_error_not_ignored(tmp_path):
     config = tmp_path / "c.toml"
-    config.write_text(f'port = 9999\nupstream = ["http://x"]\n[hubmirror]\ndata = "{tmp_path}"\n')
+    config.write_text(
+        f'port = 9999\nupstream = ["http://x"]\n[hubmirror]\ndata = "{tmp_path}"\nprot = 1\n'
+    )
     stderr = _refused("serve", "--config", str(config))
     assert "port, upstream outside the [hubmirror] table" in stderr
     checked = _refused("config", "check", str(config))
     assert "port, upstream outside the [hubmirror] table" in checked
+    assert "unknown inside it: prot" in checked  # every problem of the file at once
 
 
 def test_a_data_path_that_is_a_file_is_named(tmp_path):
