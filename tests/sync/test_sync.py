@@ -53,6 +53,19 @@ def test_sync_stores_every_file_and_reports_new(fakehub, tmp_path):
         assert fakehub.file_sha256(MODEL, TINY_BERT, commit, name) in stored
 
 
+def test_a_sync_that_cannot_reach_upstream_fails_instead_of_saying_unchanged(fakehub, tmp_path):
+    sync(fakehub, tmp_path / "data", TINY_BERT)
+    fakehub.go_down()
+    try:
+        again = sync(fakehub, tmp_path / "data", TINY_BERT, check=False)
+    finally:
+        fakehub.come_up()
+
+    assert again.returncode == 1
+    assert again.stdout.startswith(f"failed    {TINY_BERT}@main")
+    assert "cannot reach its upstream" in again.stdout + again.stderr
+
+
 def test_second_sync_is_unchanged_and_fetches_nothing(fakehub, tmp_path):
     sync(fakehub, tmp_path / "data", TINY_BERT)
     fakehub.clear_log()

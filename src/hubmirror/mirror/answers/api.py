@@ -74,7 +74,8 @@ class ApiAnswers:
         Only the parameters real clients send reach the key and upstream, normalised
         (``hub.apiquery``): made-up ones cannot add rows or upstream requests.
         ``refresh`` asks upstream even when a fresh answer is stored (``sync`` must
-        see a branch that moved a minute ago).
+        see a branch that moved a minute ago), and fails rather than answer from the cache
+        when upstream cannot be asked (a sync must not report "unchanged" it never checked).
         """
         with offline.naming(lambda: _what(route)):
             return await self._api(route, query, form, auth, refresh)
@@ -101,6 +102,8 @@ class ApiAnswers:
             fallback = in_outage and bool(cached or snapshot)
             return await self.metadata.within_deadline(flight, has_fallback=fallback)
         except UpstreamUnavailable:
+            if refresh:  # the caller wants upstream's word (sync, approve), not our memory
+                raise
             if in_outage and cached:
                 return replay(cached)
             form_fields = grouped_form(form)
