@@ -88,6 +88,7 @@ async def open_mirror(settings: Settings) -> AsyncIterator[Mirror]:
         session = create_session(settings.upstream_timeout)
         opened.push_async_callback(session.close)
         pool = _pool(settings, session)
+        opened.push_async_callback(pool.close)  # before the session: its probes use it
         upstream = _upstream_origin(settings, pool, opened)
         mirror = _mirror(settings, layout, index, store, pool, shared, in_use, upstream)
         opened.push_async_callback(mirror.close)

@@ -191,6 +191,13 @@ class UpstreamPool:
         self._probes[client.name] = task
         task.add_done_callback(lambda _: self._probes.pop(client.name, None))
 
+    async def close(self) -> None:
+        """Stop the background probes still waiting on an upstream."""
+        probes = list(self._probes.values())
+        for probe in probes:
+            probe.cancel()
+        await asyncio.gather(*probes, return_exceptions=True)
+
     async def _run_probe(self, client: HubClient) -> None:
         started = self.clock()
         try:
