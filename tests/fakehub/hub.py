@@ -30,12 +30,15 @@ and `cas_up()` take only the CAS port down and up again.
 """
 
 import secrets
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from tests.fakehub.blobs import Blob
 from tests.fakehub.defaults import default_repos
 from tests.fakehub.faults import Faults
+from tests.fakehub.gitrepo import GitRepos
 from tests.fakehub.largefiles import large_file
 from tests.fakehub.repos import Commit, Repo, make_blob
 from tests.fakehub.requestlog import LogEntry, total_body_bytes
@@ -69,6 +72,8 @@ class FakeHub:
         self._index_lfs()
         self._loop: BackgroundLoop | None = None
         self._listeners: dict[str, Listener] = {}
+        self._git_dir: tempfile.TemporaryDirectory | None = None
+        self._git_repos: GitRepos | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -95,6 +100,9 @@ class FakeHub:
             self._loop.run(listener.cleanup())
         self._loop.stop()
         self._loop = None
+        if self._git_dir is not None:
+            self._git_dir.cleanup()
+            self._git_dir = self._git_repos = None
 
     def __enter__(self) -> "FakeHub":
         return self.start()
@@ -167,6 +175,14 @@ class FakeHub:
             self._index_lfs()
 
     # -- the data ------------------------------------------------------------------------
+
+    def git_repos(self) -> GitRepos:
+        """The bare git repos the git endpoint serves, in a temp dir made on first use."""
+        with self._lock:
+            if self._git_repos is None:
+                self._git_dir = tempfile.TemporaryDirectory(prefix="fakehub-git-")
+                self._git_repos = GitRepos(Path(self._git_dir.name))
+            return self._git_repos
 
     def repo(self, repo_type: str, repo_id: str) -> Repo:
         return self.repos[(repo_type, repo_id)]
