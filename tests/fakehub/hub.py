@@ -27,6 +27,13 @@ Faults (apply to both ports unless noted):
 Xet (a third port, the CAS): with `xet_files` on, LFS files are Xet-backed: their real Xet
 hash is advertised and `cas_url` serves reconstructions and xorbs (xetcas.py). `cas_down()`
 and `cas_up()` take only the CAS port down and up again.
+
+Git (gitserve.py, gitrepo.py): the hub port answers `git clone {url}/{repo}` (smart HTTP,
+read only, protocol v0 and v2) from bare repos written on first use into a temp dir the hub
+owns (`git_repos()`), refs brought up to date whenever a branch moved. Commit ids are real git
+ids, so a clone's HEAD is the API's `sha`. Gated/private repos take the token as the HTTP
+Basic password; `POST /{repo}.git/info/lfs/objects/batch` hands out signed CDN links. Git
+requests are logged like every other (`.../info/refs?service=...`, `.../git-upload-pack`).
 """
 
 import secrets
