@@ -5,6 +5,8 @@ its files are not; a private or missing repo is "not found" (401 anonymous, 404 
 an unknown token is refused everywhere.
 """
 
+import base64
+import binascii
 import enum
 from collections.abc import Mapping
 
@@ -37,16 +39,28 @@ def caller_of(headers: Mapping[str, str]) -> Caller:
 
     The Hub sends no X-Error-Code for bad credentials, only this exact message, which
     huggingface_hub checks so that it does not turn the 401 into RepositoryNotFound.
+    HTTP Basic credentials (git's way) carry the token as the password.
     """
     value = headers.get("Authorization")
     if value is None:
         return Caller.ANONYMOUS
-    token = value.removeprefix("Bearer ").strip()
+    token = _basic_password(value) or value.removeprefix("Bearer ").strip()
     if token == OWNER_TOKEN:
         return Caller.OWNER
     if token == USER_TOKEN:
         return Caller.USER
     raise HubError(401, None, INVALID_CREDENTIALS)
+
+
+def _basic_password(value: str) -> str | None:
+    """The password of HTTP Basic credentials: git sends the token so (any user name)."""
+    if not value.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(value.removeprefix("Basic ").strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return decoded.decode("utf-8", errors="replace").partition(":")[2]
 
 
 def readable_repo(repo: Repo | None, caller: Caller, repo_id: str, *, files: bool) -> Repo:

@@ -27,15 +27,25 @@ Faults (apply to both ports unless noted):
 Xet (a third port, the CAS): with `xet_files` on, LFS files are Xet-backed: their real Xet
 hash is advertised and `cas_url` serves reconstructions and xorbs (xetcas.py). `cas_down()`
 and `cas_up()` take only the CAS port down and up again.
+
+Git (gitserve.py, gitrepo.py): the hub port answers `git clone {url}/{repo}` (smart HTTP,
+read only, protocol v0 and v2) from bare repos written on first use into a temp dir the hub
+owns (`git_repos()`), refs brought up to date whenever a branch moved. Commit ids are real git
+ids, so a clone's HEAD is the API's `sha`. Gated/private repos take the token as the HTTP
+Basic password; `POST /{repo}.git/info/lfs/objects/batch` hands out signed CDN links. Git
+requests are logged like every other (`.../info/refs?service=...`, `.../git-upload-pack`).
 """
 
 import secrets
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from tests.fakehub.blobs import Blob
 from tests.fakehub.defaults import default_repos
 from tests.fakehub.faults import Faults
+from tests.fakehub.gitrepo import GitRepos
 from tests.fakehub.largefiles import large_file
 from tests.fakehub.repos import Commit, Repo, make_blob
 from tests.fakehub.requestlog import LogEntry, total_body_bytes
@@ -69,6 +79,8 @@ class FakeHub:
         self._index_lfs()
         self._loop: BackgroundLoop | None = None
         self._listeners: dict[str, Listener] = {}
+        self._git_dir: tempfile.TemporaryDirectory | None = None
+        self._git_repos: GitRepos | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -95,6 +107,9 @@ class FakeHub:
             self._loop.run(listener.cleanup())
         self._loop.stop()
         self._loop = None
+        if self._git_dir is not None:
+            self._git_dir.cleanup()
+            self._git_dir = self._git_repos = None
 
     def __enter__(self) -> "FakeHub":
         return self.start()
@@ -167,6 +182,14 @@ class FakeHub:
             self._index_lfs()
 
     # -- the data ------------------------------------------------------------------------
+
+    def git_repos(self) -> GitRepos:
+        """The bare git repos the git endpoint serves, in a temp dir made on first use."""
+        with self._lock:
+            if self._git_repos is None:
+                self._git_dir = tempfile.TemporaryDirectory(prefix="fakehub-git-")
+                self._git_repos = GitRepos(Path(self._git_dir.name))
+            return self._git_repos
 
     def repo(self, repo_type: str, repo_id: str) -> Repo:
         return self.repos[(repo_type, repo_id)]

@@ -145,8 +145,9 @@ class Repo:
         files = dict(sorted(files.items()))
         date = _next_date(base.date if base else None)
         root = _directory_oids(files)[""]
-        sha = commit_sha(f"{self.repo_type}/{self.repo_id}", root, parent, title, date)
-        commit = Commit(sha, parent, title, f"{title}\n", date, files)
+        message = f"{title}\n"
+        sha = commit_sha(root, parent, message, date)
+        commit = Commit(sha, parent, title, message, date, files)
         self.commits[sha] = commit
         return commit
 

@@ -18,7 +18,8 @@ SPREAD_REFS = ("pr", "convert")
 @dataclass(frozen=True)
 class Route:
     """kind: resolve, info, tree, paths-info, refs, commits, xet-read-token, treesize,
-    agent-harnesses, telemetry, whoami, cdn-blob or unknown."""
+    agent-harnesses, telemetry, whoami, cdn-blob, git-info-refs, git-upload-pack,
+    git-receive-pack, lfs-batch or unknown."""
 
     kind: str
     repo_type: str = ""
@@ -59,10 +60,22 @@ def parse_cdn(raw_path: str) -> Route:
     return UNKNOWN
 
 
+GIT_ENDPOINTS = {
+    ("info", "refs"): "git-info-refs",
+    ("git-upload-pack",): "git-upload-pack",
+    ("git-receive-pack",): "git-receive-pack",
+    ("info", "lfs", "objects", "batch"): "lfs-batch",
+}
+
+
 def _parse_resolve(parts: list[str]) -> Route:
     repo_type = TYPE_PREFIXES.get(parts[0], "model") if parts else "model"
     if repo_type != "model":
         parts = parts[1:]
+    git_kind = GIT_ENDPOINTS.get(tuple(parts[2:]))
+    if len(parts) >= 3 and git_kind:
+        name = unquote(parts[1]).removesuffix(".git")
+        return Route(git_kind, repo_type, f"{unquote(parts[0])}/{name}")
     if len(parts) < 5 or parts[2] != "resolve":
         return UNKNOWN
     revision, rest = split_revision(parts[3:])

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from tests.fakehub import api, files
+from tests.fakehub import api, files, gitserve
 from tests.fakehub.access import HubError
 from tests.fakehub.appkeys import ENTRY, HOST, HUB
 from tests.fakehub.requestlog import LogEntry
@@ -33,6 +33,10 @@ HUB_HANDLERS: dict[str, tuple[tuple[str, ...], Handler]] = {
     "agent-harnesses": (READ, api.agent_harnesses),
     "telemetry": (("GET", "HEAD", "POST"), api.telemetry),
     "whoami": (("GET",), api.whoami),
+    "git-info-refs": (READ, gitserve.info_refs),
+    "git-upload-pack": (("POST",), gitserve.upload_pack),
+    "git-receive-pack": (("GET", "POST"), gitserve.receive_pack),
+    "lfs-batch": (("POST",), gitserve.lfs_batch),
 }
 CDN_HANDLERS: dict[str, tuple[tuple[str, ...], Handler]] = {"cdn-blob": (READ, files.cdn_blob)}
 

@@ -100,7 +100,7 @@ def test_lfs_file_redirects_to_signed_cdn_link_with_metadata(fakehub):
 
 
 @pytest.mark.parametrize(
-    "revision", ["refs%2Fpr%2F1", "refs/pr/1", "2ee5de7b9e0d2e2f7b19337d8c727cf84bb3877d"]
+    "revision", ["refs%2Fpr%2F1", "refs/pr/1", "ca907a26f453e4dbfffd22c32d152c04f505b9c1"]
 )
 def test_pr_revision_forms_resolve_to_the_pr_commit(fakehub, revision):
     reply = fetch(f"{fakehub.url}/{TINY_BERT}/resolve/{revision}/{PR_ONLY_FILE}")
