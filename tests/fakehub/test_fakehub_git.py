@@ -25,6 +25,7 @@ from tests.fakehub import (
 )
 from tests.fakehub.gitobjects import lfs_pointer
 from tests.fakehub.wire import fetch
+from tests.support import system
 
 
 def git(*args: str, cwd: Path | None = None, home: Path, check: bool = True, smudge=False):
@@ -35,7 +36,7 @@ def git(*args: str, cwd: Path | None = None, home: Path, check: bool = True, smu
     if not smudge:
         env["GIT_LFS_SKIP_SMUDGE"] = "1"
     result = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+        [system.require("git"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
     if check and result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed:\n{result.stderr}")
@@ -197,6 +198,7 @@ def test_push_is_refused(fakehub):
 
 @pytest.mark.parametrize("smudge", [False, True], ids=["skip-smudge-then-pull", "smudge"])
 def test_lfs_files_come_through_the_batch_api_and_the_cdn(tmp_path, fakehub, smudge):
+    system.require("git-lfs")
     git("lfs", "install", "--skip-repo", home=tmp_path)
     clone = tmp_path / "clone"
     git("clone", f"{fakehub.url}/{TINY_BERT}", str(clone), home=tmp_path, smudge=smudge)

@@ -20,6 +20,8 @@ PACKAGES = {
     "openssl": "openssl",
     "curl": "curl",
     "initdb": "postgresql",
+    "git": "git",
+    "git-lfs": "git-lfs",
 }
 
 ALSO_NAMED = {"chromium": "chromium-browser"}  # Ubuntu's name for the same browser
